@@ -1,0 +1,24 @@
+from canon.errors import ContractError, Location, Problem, UserError, did_you_mean
+
+
+def test_user_error_renders_where_what_and_fix() -> None:
+    err = UserError("unknown dialect `duckbd`", location=Location(parameter="--dialect"), fix="use duckdb")
+    assert err.render() == "parameter `--dialect`: unknown dialect `duckbd` Fix: use duckdb"
+    assert err.exit_code == 2
+
+
+def test_contract_error_lists_every_problem_with_position() -> None:
+    problems = [
+        Problem(
+            "unknown key `filtres`", Location(file="m.yml", line=3, column=1), fix="did you mean `filters`?"
+        ),
+        Problem("required key `owner` is missing", Location(file="m.yml", line=1, column=1)),
+    ]
+    text = ContractError("contract m.yml has 2 problems", problems=problems).render()
+    assert "m.yml:3:1: unknown key `filtres` Fix: did you mean `filters`?" in text
+    assert "m.yml:1:1: required key `owner` is missing" in text
+
+
+def test_did_you_mean() -> None:
+    assert did_you_mean("segmnt", ["segment", "industry"]) == "did you mean `segment`?"
+    assert did_you_mean("zzz", ["segment"]) is None
