@@ -224,6 +224,16 @@ class ReconciliationTarget(Spec):
     notes: str | None = None
 
 
+class Assertion(Spec):
+    """A business rule every admitted row must satisfy; `canon test` runs it (not in the hash)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str | None = None
+    condition: str = Field(
+        description="SQL over `table.column` references that must hold for every admitted row."
+    )
+
+
 class Precedent(Spec):
     source: str
     url: str | None = None
@@ -249,6 +259,7 @@ class ContractSpec(Spec):
     rollup: Rollup = Field(default_factory=Rollup)
     null_rules: list[NullRule] = Field(default_factory=list)
     reconciliation: list[ReconciliationTarget] = Field(default_factory=list)
+    assertions: list[Assertion] = Field(default_factory=list)
     known_gaps: list[str] = Field(default_factory=list)
     precedents: list[Precedent] = Field(default_factory=list)
     replaces: list[str] = Field(default_factory=list, description="Models this contract makes obsolete.")
