@@ -9,9 +9,7 @@ def test_user_error_renders_where_what_and_fix() -> None:
 
 def test_contract_error_lists_every_problem_with_position() -> None:
     problems = [
-        Problem(
-            "unknown key `filtres`", Location(file="m.yml", line=3, column=1), fix="did you mean `filters`?"
-        ),
+        Problem("unknown key `filtres`", Location(file="m.yml", line=3, column=1), fix="did you mean `filters`?"),
         Problem("required key `owner` is missing", Location(file="m.yml", line=1, column=1)),
     ]
     text = ContractError("contract m.yml has 2 problems", problems=problems).render()

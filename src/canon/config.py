@@ -23,13 +23,9 @@ CONFIG_FILE = "canon.yml"
 class WarehouseConfig(Spec):
     engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
     path: str | None = Field(default="warehouse.duckdb", description="DuckDB file, relative to the project.")
-    dsn: str | None = Field(
-        default=None, description="PostgreSQL DSN, or `env:VAR` to read it from a variable."
-    )
+    dsn: str | None = Field(default=None, description="PostgreSQL DSN, or `env:VAR` to read it from a variable.")
     schema_: str | None = Field(default=None, alias="schema", description="Schema holding the source tables.")
-    spark_tables: dict[str, str] = Field(
-        default_factory=dict, description="Spark: table name → Parquet path."
-    )
+    spark_tables: dict[str, str] = Field(default_factory=dict, description="Spark: table name → Parquet path.")
 
     def resolved_dsn(self) -> str | None:
         if self.dsn and self.dsn.startswith("env:"):

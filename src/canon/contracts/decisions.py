@@ -65,9 +65,7 @@ class TimeBasis:
 def _freeze_filters(
     filters: Mapping[ColumnRef, Iterable[Scalar]],
 ) -> tuple[tuple[ColumnRef, frozenset[Scalar]], ...]:
-    return tuple(
-        sorted(((c, frozenset(v)) for c, v in filters.items()), key=lambda kv: (kv[0].table, kv[0].column))
-    )
+    return tuple(sorted(((c, frozenset(v)) for c, v in filters.items()), key=lambda kv: (kv[0].table, kv[0].column)))
 
 
 @dataclass(frozen=True)
@@ -133,9 +131,7 @@ class DecisionVector:
         return {
             "measure": self.measure.to_json(),
             "time_basis": self.time_basis.to_json(),
-            "filters": {
-                str(c): [to_json_value(v) for v in sorted_values(vals)] for c, vals in self.filter_items
-            },
+            "filters": {str(c): [to_json_value(v) for v in sorted_values(vals)] for c, vals in self.filter_items},
         }
 
     def same_definition(self, other: DecisionVector) -> bool:

@@ -79,9 +79,7 @@ class Metric:
 
     def joins(self) -> tuple[JoinEdge, ...]:
         comp = self.spec.composition
-        edges = (
-            [JoinEdge.from_spec(j) for j in comp.joins] if isinstance(comp, DeclarativeComposition) else []
-        )
+        edges = [JoinEdge.from_spec(j) for j in comp.joins] if isinstance(comp, DeclarativeComposition) else []
         for dim in self.spec.dimensions.values():
             edges.extend(JoinEdge.from_spec(j) for j in dim.path)
         return tuple(dict.fromkeys(edges))
@@ -109,9 +107,7 @@ class Metric:
         return self.spec.status in SIGNED_STATUSES and self.signed
 
 
-def vector_from_composition(
-    comp: DeclarativeComposition, dimension_columns: set[ColumnRef]
-) -> DecisionVector:
+def vector_from_composition(comp: DeclarativeComposition, dimension_columns: set[ColumnRef]) -> DecisionVector:
     """A contract's decisions; filters on dimension columns are slices, the rest are filters."""
     m = comp.measure
     measure = Measure(

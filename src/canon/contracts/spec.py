@@ -78,9 +78,7 @@ class Dimension(Spec):
 class MeasureSpec(Spec):
     column: ColumnRefText
     aggregation: Literal["sum", "count", "count_distinct", "min", "max", "avg"] = "sum"
-    scale: str | int | float = Field(
-        default=1, description='Normalization factor, e.g. "1/12" for annual → monthly.'
-    )
+    scale: str | int | float = Field(default=1, description='Normalization factor, e.g. "1/12" for annual → monthly.')
     unit: Literal["major", "minor", "count"] | None = Field(
         default=None,
         description="Money in major units (dollars), minor units (cents) or a plain count; "
@@ -129,9 +127,7 @@ class DeclarativeComposition(Spec):
     predicates: list[str] = Field(
         default_factory=list, description="SQL conditions over `table.column` when a value set does not fit."
     )
-    joins: list[Join] = Field(
-        default_factory=list, description="Joins that reach filtered/dimension columns."
-    )
+    joins: list[Join] = Field(default_factory=list, description="Joins that reach filtered/dimension columns.")
 
     @field_validator("filters")
     @classmethod
@@ -150,9 +146,7 @@ class SqlComposition(Spec):
 
     type: Literal["sql"] = "sql"
     sql: str
-    period_column: str | None = Field(
-        default=None, description="Output column holding the period start date."
-    )
+    period_column: str | None = Field(default=None, description="Output column holding the period start date.")
     value_column: str | None = Field(default=None, description="Output column that is the metric's value.")
     unit: Literal["major", "minor", "count", "ratio", "bps"] = "minor"
     sources: list[str] = Field(default_factory=list, description="Source tables the query reads.")
@@ -167,23 +161,17 @@ class DerivedComposition(Spec):
     unit: Literal["major", "minor", "count", "ratio", "bps"] = "minor"
 
 
-Composition = Annotated[
-    DeclarativeComposition | SqlComposition | DerivedComposition, Field(discriminator="type")
-]
+Composition = Annotated[DeclarativeComposition | SqlComposition | DerivedComposition, Field(discriminator="type")]
 
 
 class Grain(Spec):
     time: Literal["day", "week", "month", "quarter", "year"] = "month"
-    keys: list[str] = Field(
-        default_factory=list, description="Entity keys of one served row, beside the period."
-    )
+    keys: list[str] = Field(default_factory=list, description="Entity keys of one served row, beside the period.")
 
 
 class ServedColumn(Spec):
     name: str
-    type: Literal[
-        "string", "integer", "number", "boolean", "date", "timestamp", "string_enum", "json", "bigint_string"
-    ]
+    type: Literal["string", "integer", "number", "boolean", "date", "timestamp", "string_enum", "json", "bigint_string"]
     required: bool = True
     nullable: bool = False
     source: str | None = None
@@ -195,9 +183,7 @@ class Rollup(Spec):
     """How the metric aggregates up a hierarchy (org_market → organization → portfolio)."""
 
     rule: Literal["sum", "weighted_mean", "none"] = "sum"
-    weight: str | None = Field(
-        default=None, description="Column weighting the mean, e.g. recognized_revenue_cents."
-    )
+    weight: str | None = Field(default=None, description="Column weighting the mean, e.g. recognized_revenue_cents.")
     hierarchy: list[str] = Field(default_factory=list, description="Levels, finest first.")
 
     @model_validator(mode="after")
@@ -229,9 +215,7 @@ class Assertion(Spec):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str | None = None
-    condition: str = Field(
-        description="SQL over `table.column` references that must hold for every admitted row."
-    )
+    condition: str = Field(description="SQL over `table.column` references that must hold for every admitted row.")
 
 
 class Precedent(Spec):

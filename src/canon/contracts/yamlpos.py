@@ -84,9 +84,7 @@ def load_positioned(path: Path, text: str | None = None) -> PositionedDoc:
     return PositionedDoc(data=data if data is not None else {}, file=str(path), positions=positions)
 
 
-def problem_at(
-    doc: PositionedDoc, path: Sequence[str | int], message: str, fix: str | None = None
-) -> Problem:
+def problem_at(doc: PositionedDoc, path: Sequence[str | int], message: str, fix: str | None = None) -> Problem:
     return Problem(message=message, location=doc.locate(path), fix=fix)
 
 

@@ -40,7 +40,8 @@ class DuckDBEngine(Engine):
     def execute(self, query: exp.Expression | str) -> pa.Table:
         sql = self.render(query)
         try:
-            return self.conn.execute(sql).to_arrow_table()
+            relation = self.conn.sql(sql)
+            return relation.to_arrow_table() if relation is not None else pa.table({})
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}\nSQL: {sql}") from None
 

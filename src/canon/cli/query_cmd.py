@@ -1,0 +1,51 @@
+"""`canon query`: ask metrics a question; `--sql` prints the SQL for any dialect instead."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from canon.cli import app
+from canon.cli.options import FormatOption, ProjectOption
+from canon.errors import Location, UserError
+from canon.present.results import render_csv, render_json, render_rich
+from canon.project import load_project
+
+FORMATS = ("table", "csv", "json")
+
+
+@app.command("query")
+def query_cmd(
+    metrics: list[str] = typer.Argument(..., help="One or more metric names."),
+    grain: str = typer.Option("month", "--grain", "-g", help="day, week, month, quarter or year."),
+    by: list[str] = typer.Option([], "--by", "-b", help="Break down by a dimension (repeatable)."),
+    where: str | None = typer.Option(None, "--where", "-w", help="SQL condition over dimensions."),
+    period_from: str | None = typer.Option(None, "--from", help="First period, e.g. 2025-05."),
+    period_to: str | None = typer.Option(None, "--to", help="Last period (inclusive), e.g. 2026-10."),
+    fmt: str = FormatOption,
+    sql: bool = typer.Option(False, "--sql", help="Print the SQL instead of running it."),
+    dialect: str | None = typer.Option(
+        None, "--dialect", help="SQL dialect for --sql: duckdb, postgres, spark, snowflake, bigquery, trino."
+    ),
+    project: Path = ProjectOption,
+) -> None:
+    """Answer a question about metrics: values per period, optionally broken down and filtered."""
+    if fmt not in FORMATS:
+        raise UserError(
+            f"unknown format `{fmt}`", location=Location(parameter="--format"), fix="use table, csv or json"
+        )
+    proj = load_project(project)
+    question = proj.question(metrics, grain, by, where, period_from, period_to)
+    if sql or dialect:
+        sys.stdout.write(proj.sql(question, dialect or proj.config.warehouse.engine) + "\n")
+        return
+    table = proj.query(question)
+    if fmt == "json":
+        sys.stdout.write(render_json(table) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(render_csv(table))
+    else:
+        Console().print(render_rich(table, title=", ".join(metrics)))

@@ -1,0 +1,1 @@
+"""The compiler: contract + question → one sqlglot tree, rendered for any dialect."""

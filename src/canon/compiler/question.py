@@ -1,0 +1,306 @@
+"""Questions about metrics: several metrics, one grain, a breakdown, a filter, a period range.
+
+Each metric compiles to its own subquery (declarative, SQL or derived); several are then
+joined on period and dimensions with NULL-safe full outer joins so a period present in one
+metric and absent in another still appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+
+from canon.compiler.joins import JoinGraph
+from canon.compiler.periods import Grain, Period
+from canon.compiler.relations import Relations
+from canon.compiler.vector import PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
+from canon.contracts.model import DimensionRef, Metric
+from canon.contracts.refs import ColumnRef
+from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
+from canon.errors import Location, QueryError, did_you_mean
+
+ValueKind = Literal["money", "count", "ratio", "bps"]
+
+
+@dataclass(frozen=True)
+class Question:
+    metrics: tuple[str, ...]
+    grain: Grain = "month"
+    by: tuple[str, ...] = ()
+    where: str | None = None
+    first: Period | None = None
+    last: Period | None = None
+
+
+def value_kind(metric: Metric) -> ValueKind:
+    comp = metric.composition
+    if isinstance(comp, DeclarativeComposition):
+        if comp.measure.aggregation in ("count", "count_distinct") or comp.measure.unit == "count":
+            return "count"
+        return "money"
+    unit = comp.unit
+    if unit in ("major", "minor"):
+        return "money"
+    if unit == "count":
+        return "count"
+    return "bps" if unit == "bps" else "ratio"
+
+
+def value_column(metric: Metric) -> str:
+    """The output column of a metric: `<name>_cents` for money, `<name>` otherwise."""
+    return f"{metric.name}_cents" if value_kind(metric) == "money" else metric.name
+
+
+def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expression:
+    """Parse `--where`; bare names must be dimensions, `table.column` names raw columns."""
+    try:
+        tree = sqlglot.parse_one(text, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(
+            f"--where does not parse: {str(exc).splitlines()[0]}",
+            location=Location(parameter="--where"),
+            fix="write a SQL condition over dimensions, e.g. \"segment = 'enterprise'\"",
+        ) from None
+    if not isinstance(tree, exp.Expression) or tree.find(exp.Select, exp.Subquery, exp.Command):
+        raise QueryError(
+            "--where must be a plain condition (no subqueries or statements)",
+            location=Location(parameter="--where"),
+        )
+
+    def resolve(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            if node.table:
+                return exp.column(node.name, table=node.table)
+            dim = dimensions.get(node.name)
+            if dim is None:
+                hint = did_you_mean(node.name, dimensions)
+                raise QueryError(
+                    f"--where uses `{node.name}`, which is not a dimension of this metric",
+                    location=Location(parameter="--where"),
+                    fix=hint or f"use one of: {', '.join(sorted(dimensions)) or '(none declared)'}",
+                )
+            return exp.column(dim.column.column, table=dim.column.table)
+        return node
+
+    return tree.transform(resolve)
+
+
+def _dimensions_for(metric: Metric, by: Sequence[str]) -> tuple[DimensionRef, ...]:
+    dims = metric.dimensions()
+    out = []
+    for name in by:
+        if name not in dims:
+            hint = did_you_mean(name, dims)
+            raise QueryError(
+                f"metric `{metric.name}` has no dimension `{name}`",
+                location=Location(parameter="--by"),
+                fix=hint or f"use one of: {', '.join(sorted(dims)) or '(none declared)'}",
+            )
+        out.append(dims[name])
+    return tuple(out)
+
+
+def compile_metric(
+    metric: Metric,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """One metric's subquery: period_start, the `by` dimensions, and its value column."""
+    comp = metric.composition
+    name = value_column(metric)
+    if isinstance(comp, DeclarativeComposition):
+        dims = _dimensions_for(metric, question.by)
+        where = parse_where(question.where, metric.dimensions()) if question.where else None
+        vq = VectorQuery(
+            vector=metric.decisions,
+            value_name=name,
+            grain=question.grain,
+            dimensions=dims,
+            where=where,
+            first=question.first,
+            last=question.last,
+            extra_edges=metric.joins(),
+        )
+        return compile_vector(vq, graph, relations, as_cents=value_kind(metric) == "money")
+    if isinstance(comp, SqlComposition):
+        return _compile_sql(metric, comp, question, name)
+    return _compile_derived(metric, comp, question, metrics, graph, relations, name)
+
+
+def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name: str) -> exp.Select:
+    if not comp.period_column or not comp.value_column:
+        raise QueryError(
+            f"metric `{metric.name}` is a SQL composition without `period_column`/`value_column`",
+            fix="name the output columns holding the period and the value in the contract's composition",
+        )
+    try:
+        inner = sqlglot.parse_one(comp.sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"the SQL of `{metric.name}` does not parse: {exc}") from None
+    src = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("m")))
+    period_col = exp.column(comp.period_column, table="m")
+    period = exp.cast(
+        exp.DateTrunc(this=exp.cast(period_col.copy(), "date"), unit=exp.var(question.grain.upper())), "date"
+    )
+    dims = [exp.column(d, table="m").as_(d) for d in question.by]
+    value = exp.Sum(this=exp.column(comp.value_column, table="m"))
+    out: exp.Expression = value
+    if value_kind(metric) == "money":
+        out = scaled(value, 100 if comp.unit == "major" else 1, 1, round_to_integer=True)
+    query = exp.select(period.as_(PERIOD_COLUMN), *dims, out.as_(name)).from_(src)
+    conds: list[exp.Expression] = []
+    if question.first is not None:
+        conds.append(exp.GTE(this=period_col.copy(), expression=literal(question.first.start)))
+    if question.last is not None:
+        conds.append(exp.LT(this=period_col.copy(), expression=literal(question.last.end)))
+    if question.where:
+        conds.append(sqlglot.parse_one(question.where, read="duckdb").transform(_qualify_to("m")))
+    if conds:
+        query = query.where(exp.and_(*conds))
+    keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
+    return query.group_by(*keys)
+
+
+def _qualify_to(alias: str):  # type: ignore[no-untyped-def]
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table:
+            return exp.column(node.name, table=alias)
+        return node
+
+    return swap
+
+
+def _compile_derived(
+    metric: Metric,
+    comp: DerivedComposition,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+    name: str,
+) -> exp.Select:
+    inputs = []
+    for ref in comp.metrics:
+        if ref not in metrics:
+            raise QueryError(
+                f"derived metric `{metric.name}` uses unknown metric `{ref}`", fix=did_you_mean(ref, metrics)
+            )
+        if ref == metric.name:
+            raise QueryError(f"derived metric `{metric.name}` refers to itself")
+        inputs.append(metrics[ref])
+    joined = join_on_keys([compile_metric(m, question, metrics, graph, relations) for m in inputs], question.by)
+    try:
+        expr = sqlglot.parse_one(comp.expression, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"the expression of `{metric.name}` does not parse: {exc}") from None
+    columns = {m.name: value_column(m) for m in inputs}
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.name in columns:
+            return exp.cast(exp.column(columns[node.name], table="j"), exp.DataType.build("DECIMAL(38, 6)"))
+        return node
+
+    value: exp.Expression = expr.transform(swap)
+    if value_kind(metric) in ("money", "count"):
+        value = exp.cast(exp.Round(this=value, decimals=exp.Literal.number(0)), "bigint")
+    keys = [exp.column(PERIOD_COLUMN, table="j"), *[exp.column(d, table="j") for d in question.by]]
+    sub = exp.Subquery(this=joined, alias=exp.TableAlias(this=exp.to_identifier("j")))
+    return exp.select(*[k.as_(k.name) for k in keys], value.as_(name)).from_(sub)
+
+
+def join_on_keys(queries: Sequence[exp.Select], by: Sequence[str]) -> exp.Select:
+    """Full outer join of per-metric subqueries on period_start and the `by` columns."""
+    if len(queries) == 1:
+        return queries[0]
+    keys = [PERIOD_COLUMN, *by]
+    aliases = [f"q{i}" for i in range(len(queries))]
+    select_keys = [
+        exp.Coalesce(
+            this=exp.column(k, table=aliases[0]), expressions=[exp.column(k, table=a) for a in aliases[1:]]
+        ).as_(k)
+        for k in keys
+    ]
+    values: list[exp.Expr] = []
+    for q, alias in zip(queries, aliases, strict=True):
+        for sel in q.selects:
+            if sel.alias_or_name not in keys:
+                values.append(exp.column(sel.alias_or_name, table=alias).as_(sel.alias_or_name))
+    out = exp.select(*select_keys, *values).from_(
+        exp.Subquery(this=queries[0], alias=exp.TableAlias(this=exp.to_identifier(aliases[0])))
+    )
+    for i, (q, alias) in enumerate(zip(queries[1:], aliases[1:], strict=True), start=1):
+        on = exp.and_(
+            *[
+                exp.NullSafeEQ(
+                    this=exp.Coalesce(
+                        this=exp.column(k, table=aliases[0]),
+                        expressions=[exp.column(k, table=a) for a in aliases[1:i]],
+                    )
+                    if i > 1
+                    else exp.column(k, table=aliases[0]),
+                    expression=exp.column(k, table=alias),
+                )
+                for k in keys
+            ]
+        )
+        out = out.join(
+            exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))), on=on, join_type="full"
+        )
+    return out
+
+
+def compile_question(
+    question: Question, metrics: Mapping[str, Metric], graph: JoinGraph, relations: Relations
+) -> exp.Select:
+    if not question.metrics:
+        raise QueryError("name at least one metric", location=Location(parameter="METRIC"))
+    chosen = []
+    for name in question.metrics:
+        if name not in metrics:
+            hint = did_you_mean(name, metrics)
+            raise QueryError(
+                f"unknown metric `{name}`",
+                location=Location(parameter="METRIC"),
+                fix=hint or f"known metrics: {', '.join(sorted(metrics)) or '(none)'}",
+            )
+        chosen.append(metrics[name])
+    if question.first and question.last and question.first > question.last:
+        raise QueryError(
+            f"empty period: --from {question.first} is after --to {question.last}",
+            location=Location(parameter="--from"),
+            fix="swap the two, or widen the range",
+        )
+    subqueries = [compile_metric(m, question, metrics, graph, relations) for m in chosen]
+    joined = join_on_keys(subqueries, question.by)
+    if len(subqueries) == 1:
+        return joined
+    keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(question.by))]
+    return joined.order_by(*keys)
+
+
+def referenced_columns(metric: Metric) -> list[tuple[ColumnRef, tuple[str | int, ...]]]:
+    """Every raw column a declarative metric reads, with the contract field path naming it."""
+    comp = metric.composition
+    out: list[tuple[ColumnRef, tuple[str | int, ...]]] = []
+    if not isinstance(comp, DeclarativeComposition):
+        return out
+    out.append((ColumnRef.parse(comp.measure.column), ("composition", "measure", "column")))
+    if comp.time_basis.column:
+        out.append((ColumnRef.parse(comp.time_basis.column), ("composition", "time_basis", "column")))
+    if comp.time_basis.range:
+        out.append((ColumnRef.parse(comp.time_basis.range.start), ("composition", "time_basis", "range", "start")))
+        out.append((ColumnRef.parse(comp.time_basis.range.end), ("composition", "time_basis", "range", "end")))
+    for key in comp.filters:
+        out.append((ColumnRef.parse(key), ("composition", "filters", key)))
+    for i, j in enumerate(comp.joins):
+        out.append((ColumnRef.parse(j.from_), ("composition", "joins", i, "from")))
+        out.append((ColumnRef.parse(j.to), ("composition", "joins", i, "to")))
+    for name, dim in metric.spec.dimensions.items():
+        out.append((ColumnRef.parse(dim.column), ("dimensions", name, "column")))
+    return out

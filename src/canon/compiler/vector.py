@@ -1,0 +1,325 @@
+"""Compile a decision vector (plus grain, breakdown, filter and period) into one SELECT.
+
+The shape is always: measure table LEFT JOIN its many-to-one parents, admitted-value
+filters as IN lists (semi-joins for one-to-many tables), the time basis either truncating an
+event date or joining validity ranges to a spine of periods, then GROUP BY period and
+dimensions. Money comes out as integer cents, rounded once, half away from zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlglot import exp
+
+from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
+from canon.compiler.periods import Grain, Period, period_range
+from canon.compiler.relations import Relations
+from canon.contracts.decisions import DecisionVector, Measure
+from canon.contracts.model import DimensionRef, JoinEdge
+from canon.contracts.refs import ColumnRef
+from canon.contracts.values import Scalar
+from canon.errors import QueryError
+
+PERIOD_COLUMN = "period_start"
+_Qualifier = Callable[[ColumnRef], exp.Column]
+_SPINE = "canon_periods"
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    """A question about one decision vector."""
+
+    vector: DecisionVector
+    value_name: str
+    grain: Grain = "month"
+    dimensions: tuple[DimensionRef, ...] = ()
+    where: exp.Expression | None = None  # columns qualified by source table name
+    first: Period | None = None
+    last: Period | None = None
+    extra_edges: tuple[JoinEdge, ...] = field(default=())
+
+
+def literal(value: Scalar) -> exp.Expression:
+    """A typed SQL literal built by sqlglot (quoted and escaped there, never pasted)."""
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "timestamp")
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "date")
+    if isinstance(value, int | float | Decimal):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def admitted(column: exp.Expression, values: Iterable[Scalar]) -> exp.Expression:
+    """`column IN (...)`, with `OR column IS NULL` when NULL is admitted; FALSE for an empty set."""
+    vals = list(values)
+    non_null = [v for v in vals if v is not None]
+    parts: list[exp.Expression] = []
+    if non_null:
+        ordered = sorted(non_null, key=lambda v: (type(v).__name__, str(v)))
+        if len(ordered) == 1:
+            parts.append(exp.EQ(this=column.copy(), expression=literal(ordered[0])))
+        else:
+            parts.append(exp.In(this=column.copy(), expressions=[literal(v) for v in ordered]))
+    if len(non_null) != len(vals):
+        parts.append(exp.Is(this=column.copy(), expression=exp.null()))
+    if not parts:
+        return exp.false()
+    return parts[0] if len(parts) == 1 else exp.Paren(this=exp.or_(*parts))
+
+
+class _Aliases:
+    """Source table → alias in the query (readable: the table's own name, suffixed on reuse)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def new(self, table: str) -> str:
+        alias, n = table, 2
+        while alias in self.used:
+            alias, n = f"{table}_{n}", n + 1
+        self.used.add(alias)
+        return alias
+
+
+def _col(alias: str, column: str) -> exp.Column:
+    return exp.column(column, table=alias)
+
+
+def _join_condition(step: Step, from_alias: str, to_alias: str) -> exp.Expression:
+    e = step.edge
+    if step.forward:
+        return exp.EQ(this=_col(from_alias, e.child.column), expression=_col(to_alias, e.parent.column))
+    return exp.EQ(this=_col(from_alias, e.parent.column), expression=_col(to_alias, e.child.column))
+
+
+def measure_value(measure: Measure, column: exp.Expression, as_cents: bool) -> exp.Expression:
+    """The aggregate, scaled; money converted to integer cents with a single rounding."""
+    agg: exp.Expression
+    if measure.aggregation == "sum":
+        agg = exp.Sum(this=column)
+    elif measure.aggregation == "count":
+        agg = exp.Count(this=column)
+    elif measure.aggregation == "count_distinct":
+        agg = exp.Count(this=exp.Distinct(expressions=[column]))
+    elif measure.aggregation == "min":
+        agg = exp.Min(this=column)
+    elif measure.aggregation == "max":
+        agg = exp.Max(this=column)
+    else:
+        agg = exp.Avg(this=column)
+    factor = measure.scale * (100 if as_cents and measure.unit == "major" else 1)
+    return scaled(agg, factor.numerator, factor.denominator, round_to_integer=as_cents)
+
+
+def scaled(value: exp.Expression, numerator: int, denominator: int, round_to_integer: bool) -> exp.Expression:
+    """value × numerator / denominator; when rounding, exact decimals rounded half away from zero."""
+    expr: exp.Expression = exp.cast(value, exp.DataType.build("DECIMAL(38, 6)"))
+    if numerator != 1:
+        expr = exp.Mul(this=expr, expression=exp.Literal.number(numerator))
+    if denominator != 1:
+        expr = exp.cast(
+            exp.Div(this=expr, expression=exp.Literal.number(denominator)),
+            exp.DataType.build("DECIMAL(38, 6)"),
+        )
+    if not round_to_integer:
+        return expr
+    rounded = exp.Round(this=expr, decimals=exp.Literal.number(0))
+    return exp.cast(exp.Coalesce(this=rounded, expressions=[exp.Literal.number(0)]), "bigint")
+
+
+def period_spine(periods: Sequence[Period]) -> exp.Expression:
+    """An inline VALUES table of (period_start, period_end) for validity-range bases."""
+    rows = [exp.Tuple(expressions=[literal(p.start), literal(p.end)]) for p in periods]
+    return exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(
+            this=exp.to_identifier(_SPINE),
+            columns=[exp.to_identifier(PERIOD_COLUMN), exp.to_identifier("period_end")],
+        ),
+    )
+
+
+@dataclass
+class BaseRows:
+    """The measure's rows after joins and filters, before grouping: what the metric counts.
+
+    Contract tests select from this directly (offending rows, samples); `compile_vector`
+    aggregates it. `conditions` are ANDed into the WHERE clause.
+    """
+
+    query: exp.Select
+    conditions: list[exp.Expression]
+    qualify: _Qualifier
+    period: exp.Expression
+
+    def select(self, *columns: exp.Expr, extra: exp.Expr | None = None) -> exp.Select:
+        conds = [*self.conditions, *([extra] if extra is not None else [])]
+        q = self.query.copy().select(*columns)
+        return q.where(exp.and_(*conds)) if conds else q
+
+
+def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRows:
+    vector = q.vector
+    root = vector.measure.column.table
+    graph = graph.merged(q.extra_edges)
+    where_refs = _refs_in(q.where) if q.where is not None else set()
+    predicate_trees = [_parse_predicate(p) for p in vector.predicates]
+    predicate_refs = {r for tree in predicate_trees for r in _refs_in(tree)}
+    condition_tables = {r.table for r in where_refs | predicate_refs}
+    tables = vector.tables() | {d.column.table for d in q.dimensions} | condition_tables
+    outer_only = {d.column.table for d in q.dimensions} | {c.table for c in vector.time_basis.columns}
+    outer_only |= condition_tables
+    pinned = {d.column.table: d.path for d in q.dimensions if d.path}
+    plan = graph.plan(root, tables, pinned=pinned, outer_only=outer_only)
+
+    aliases = _Aliases()
+    alias_of: dict[str, str] = {root: aliases.new(root)}
+    query = exp.select().from_(relations.get(root).as_(alias_of[root]))
+    for table, path in sorted(plan.outer.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        step = path[-1]
+        alias_of[table] = aliases.new(table)
+        query = query.join(
+            relations.get(table).as_(alias_of[table]),
+            on=_join_condition(step, alias_of[step.source], alias_of[table]),
+            join_type="left",
+        )
+
+    def qualify(ref: ColumnRef) -> exp.Column:
+        if ref.table not in alias_of:
+            raise QueryError(f"`{ref}` is not reachable with many-to-one joins from `{root}`")
+        return _col(alias_of[ref.table], ref.column)
+
+    conditions: list[exp.Expression] = []
+    semi_filters: dict[int, list[tuple[ColumnRef, frozenset[Scalar]]]] = {}
+    for ref, values in [*vector.filter_items, *vector.slice_items]:
+        group = plan.semi_group_of(ref.table)
+        if group is None:
+            conditions.append(admitted(qualify(ref), values))
+        else:
+            semi_filters.setdefault(id(group), []).append((ref, values))
+    for group in plan.semi:
+        conditions.append(_exists(group, semi_filters.get(id(group), []), alias_of, aliases, relations))
+    for tree in predicate_trees:
+        conditions.append(_requalify(tree, qualify))
+    if q.where is not None:
+        conditions.append(_requalify(q.where, qualify))
+
+    period_expr, time_conditions, query = _time_basis(q, query, qualify)
+    conditions.extend(time_conditions)
+    return BaseRows(query=query, conditions=conditions, qualify=qualify, period=period_expr)
+
+
+def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_cents: bool = True) -> exp.Select:
+    """One row per period (and dimension values) with the metric's value."""
+    rows = base_rows(q, graph, relations)
+    measure_col = rows.qualify(q.vector.measure.column)
+    value = measure_value(q.vector.measure, measure_col, as_cents).as_(q.value_name)
+    dims = [rows.qualify(d.column).as_(d.name) for d in q.dimensions]
+    query = rows.select(rows.period.as_(PERIOD_COLUMN), *dims, value)
+    keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
+    return query.group_by(*keys).order_by(*[exp.Ordered(this=k.copy(), nulls_first=False) for k in keys])
+
+
+def _time_basis(
+    q: VectorQuery, query: exp.Select, qualify: _Qualifier
+) -> tuple[exp.Expression, list[exp.Expression], exp.Select]:
+    basis = q.vector.time_basis
+    if basis.kind == "event":
+        col = qualify(basis.columns[0])
+        period = exp.cast(exp.DateTrunc(this=exp.cast(col.copy(), "date"), unit=exp.var(q.grain.upper())), "date")
+        conds: list[exp.Expression] = []
+        if q.first is not None:
+            conds.append(exp.GTE(this=col.copy(), expression=literal(q.first.start)))
+        if q.last is not None:
+            conds.append(exp.LT(this=col.copy(), expression=literal(q.last.end)))
+        return period, conds, query
+    if q.first is None or q.last is None:
+        raise QueryError(
+            "a metric with a validity-range time basis needs a period range",
+            fix="pass --from and --to (or set current_period in canon.yml)",
+        )
+    start, end = qualify(basis.columns[0]), qualify(basis.columns[1])
+    spine_start = exp.column(PERIOD_COLUMN, table=_SPINE)
+    spine_end = exp.column("period_end", table=_SPINE)
+    ends_after = (
+        exp.GTE(this=end.copy(), expression=spine_start.copy())
+        if basis.end_inclusive
+        else exp.GT(this=end.copy(), expression=spine_start.copy())
+    )
+    overlap = exp.and_(
+        exp.LT(this=start, expression=spine_end),
+        exp.Paren(this=exp.or_(exp.Is(this=end.copy(), expression=exp.null()), ends_after)),
+    )
+    query = query.join(period_spine(period_range(q.first, q.last)), on=overlap, join_type="inner")
+    return spine_start.copy(), [], query
+
+
+def _exists(
+    group: SemiJoinGroup,
+    filters: list[tuple[ColumnRef, frozenset[Scalar]]],
+    alias_of: dict[str, str],
+    aliases: _Aliases,
+    relations: Relations,
+) -> exp.Expression:
+    first = group.first
+    inner_alias = {first.target: aliases.new(first.target)}
+    sub = exp.select(exp.Literal.number(1)).from_(relations.get(first.target).as_(inner_alias[first.target]))
+    conds: list[exp.Expression] = [_join_condition(first, alias_of[group.anchor], inner_alias[first.target])]
+    for table, steps in sorted(group.paths.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        for step in steps:
+            if step.target in inner_alias:
+                continue
+            inner_alias[step.target] = aliases.new(step.target)
+            sub = sub.join(
+                relations.get(step.target).as_(inner_alias[step.target]),
+                on=_join_condition(step, inner_alias[step.source], inner_alias[step.target]),
+                join_type="inner",
+            )
+        del table
+    for ref, values in filters:
+        conds.append(admitted(_col(inner_alias[ref.table], ref.column), values))
+    return exp.Exists(this=sub.where(exp.and_(*conds)))
+
+
+def _refs_in(tree: exp.Expression) -> set[ColumnRef]:
+    refs: set[ColumnRef] = set()
+    for col in tree.find_all(exp.Column):
+        if not col.table:
+            raise QueryError(f"column `{col.sql()}` in a condition must be written `table.column`")
+        refs.add(ColumnRef(col.table, col.name))
+    return refs
+
+
+def _parse_predicate(text: str) -> exp.Expression:
+    import sqlglot
+
+    try:
+        tree = sqlglot.parse_one(text, read="duckdb")
+        assert isinstance(tree, exp.Expression)
+        return tree
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"predicate `{text}` does not parse: {exc}") from None
+
+
+def _requalify(tree: exp.Expression, qualify: _Qualifier) -> exp.Expression:
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table:
+            return qualify(ColumnRef(node.table, node.name))
+        return node
+
+    return exp.Paren(this=tree.copy().transform(swap))
+
+
+def plan_for(q: VectorQuery, graph: JoinGraph) -> JoinPlan:
+    """The join plan a query would use (for explanations and tests)."""
+    tables = q.vector.tables() | {d.column.table for d in q.dimensions}
+    return graph.plan(q.vector.measure.column.table, tables)

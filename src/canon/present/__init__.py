@@ -1,0 +1,1 @@
+"""Presentation: money formatting and rendering result tables for terminals, CSV and JSON."""
