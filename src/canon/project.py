@@ -233,6 +233,7 @@ class _DialectOnly(Engine):
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         self.name = dialect
+        self.default_schema = "public" if dialect == "postgres" else None
 
     def execute(self, query: exp.Expression | str) -> pa.Table:  # pragma: no cover - never executed
         raise NotImplementedError

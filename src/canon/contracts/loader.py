@@ -21,9 +21,13 @@ def _fields_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]
         current = _descend(current, part)
         if current is None:
             return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
-    return []
+    current = _unwrap(current) if not isinstance(current, list) else current
+    options = current if isinstance(current, list) else [current]
+    names: list[str] = []
+    for option in options:
+        if isinstance(option, type) and issubclass(option, BaseModel):
+            names.extend(f.alias or name for name, f in option.model_fields.items())
+    return list(dict.fromkeys(names))
 
 
 def _descend(annotation: Any, part: str | int) -> Any:

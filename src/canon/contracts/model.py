@@ -126,7 +126,7 @@ def vector_from_composition(comp: DeclarativeComposition, dimension_columns: set
         time_basis = TimeBasis((ColumnRef.parse(tb.column),), "event")
     filters: dict[ColumnRef, list[Any]] = {}
     slices: dict[ColumnRef, list[Any]] = {}
-    for key, values in comp.filters.items():
+    for key, values in comp.admitted().items():
         ref = ColumnRef.parse(key)
         (slices if ref in dimension_columns else filters)[ref] = values
     return DecisionVector.build(measure, time_basis, filters, slices, comp.predicates)
@@ -145,7 +145,7 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
                 "unit": comp.measure.unit,
             },
             "time_basis": comp.time_basis.model_dump(mode="json"),
-            "filters": {k: sorted(json.dumps(v) for v in vals) for k, vals in sorted(comp.filters.items())},
+            "filters": {k: sorted(json.dumps(v) for v in vals) for k, vals in sorted(comp.admitted().items())},
             "predicates": sorted(" ".join(p.split()) for p in comp.predicates),
             "joins": sorted(f"{j.from_}->{j.to}" for j in comp.joins),
         }

@@ -115,14 +115,26 @@ class TimeBasisSpec(Spec):
 FilterValue = str | bool | int | float | None
 
 
+class FilterSet(Spec):
+    """Admitted values, and optionally the values knowingly excluded.
+
+    Listing `exclude` makes the definition explicit about the whole domain: `canon test`
+    then fails when a value appears that the contract neither admits nor excludes.
+    """
+
+    admit: list[FilterValue]
+    exclude: list[FilterValue] = Field(default_factory=list)
+
+
 class DeclarativeComposition(Spec):
     """A metric stated as decisions: measure, time basis, admitted values, general predicates."""
 
     type: Literal["declarative"] = "declarative"
     measure: MeasureSpec
     time_basis: TimeBasisSpec
-    filters: dict[str, list[FilterValue]] = Field(
-        default_factory=dict, description="Admitted value set per raw column `table.column`."
+    filters: dict[str, list[FilterValue] | FilterSet] = Field(
+        default_factory=dict,
+        description="Admitted value set per raw column `table.column` (a list, or {admit, exclude}).",
     )
     predicates: list[str] = Field(
         default_factory=list, description="SQL conditions over `table.column` when a value set does not fit."
@@ -131,10 +143,17 @@ class DeclarativeComposition(Spec):
 
     @field_validator("filters")
     @classmethod
-    def _filter_keys(cls, value: dict[str, list[FilterValue]]) -> dict[str, list[FilterValue]]:
+    def _filter_keys(cls, value: dict[str, list[FilterValue] | FilterSet]) -> dict[str, list[FilterValue] | FilterSet]:
         for key in value:
             _check_ref(key)
         return value
+
+    def admitted(self) -> dict[str, list[FilterValue]]:
+        """Filters as plain admitted-value lists (what changes the number)."""
+        return {k: (v.admit if isinstance(v, FilterSet) else v) for k, v in self.filters.items()}
+
+    def excluded(self) -> dict[str, list[FilterValue]]:
+        return {k: v.exclude for k, v in self.filters.items() if isinstance(v, FilterSet) and v.exclude}
 
 
 class SqlComposition(Spec):
@@ -167,6 +186,7 @@ Composition = Annotated[DeclarativeComposition | SqlComposition | DerivedComposi
 class Grain(Spec):
     time: Literal["day", "week", "month", "quarter", "year"] = "month"
     keys: list[str] = Field(default_factory=list, description="Entity keys of one served row, beside the period.")
+    period_column: str | None = Field(default=None, description="Column of the served table holding the period.")
 
 
 class ServedColumn(Spec):
@@ -247,6 +267,10 @@ class ContractSpec(Spec):
     known_gaps: list[str] = Field(default_factory=list)
     precedents: list[Precedent] = Field(default_factory=list)
     replaces: list[str] = Field(default_factory=list, description="Models this contract makes obsolete.")
+    served_by: str | None = Field(
+        default=None,
+        description="Relation (`schema.table` or dbt model) materializing the metric, tested by canon test.",
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("policy")

@@ -1,0 +1,1 @@
+"""Executable checks generated from contracts (`canon test`)."""
