@@ -25,6 +25,10 @@ from canon.contracts.values import Scalar
 from canon.errors import QueryError
 
 PERIOD_COLUMN = "period_start"
+DATE = exp.DataType.build("DATE")
+TIMESTAMP = exp.DataType.build("TIMESTAMP")
+BIGINT = exp.DataType.build("BIGINT")
+DECIMAL = exp.DataType.build("DECIMAL(38, 6)")
 _Qualifier = Callable[[ColumnRef], exp.Column]
 _SPINE = "canon_periods"
 
@@ -50,9 +54,9 @@ def literal(value: Scalar) -> exp.Expression:
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
     if isinstance(value, datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "timestamp")
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), TIMESTAMP.copy(), copy=False)
     if isinstance(value, date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "date")
+        return exp.cast(exp.Literal.string(value.isoformat()), DATE.copy(), copy=False)
     if isinstance(value, int | float | Decimal):
         return exp.Literal.number(value)
     return exp.Literal.string(str(value))
@@ -122,18 +126,15 @@ def measure_value(measure: Measure, column: exp.Expression, as_cents: bool) -> e
 
 def scaled(value: exp.Expression, numerator: int, denominator: int, round_to_integer: bool) -> exp.Expression:
     """value × numerator / denominator; when rounding, exact decimals rounded half away from zero."""
-    expr: exp.Expression = exp.cast(value, exp.DataType.build("DECIMAL(38, 6)"))
+    expr: exp.Expression = exp.cast(value, DECIMAL.copy(), copy=False)
     if numerator != 1:
         expr = exp.Mul(this=expr, expression=exp.Literal.number(numerator))
     if denominator != 1:
-        expr = exp.cast(
-            exp.Div(this=expr, expression=exp.Literal.number(denominator)),
-            exp.DataType.build("DECIMAL(38, 6)"),
-        )
+        expr = exp.cast(exp.Div(this=expr, expression=exp.Literal.number(denominator)), DECIMAL.copy(), copy=False)
     if not round_to_integer:
         return expr
     rounded = exp.Round(this=expr, decimals=exp.Literal.number(0))
-    return exp.cast(exp.Coalesce(this=rounded, expressions=[exp.Literal.number(0)]), "bigint")
+    return exp.cast(exp.Coalesce(this=rounded, expressions=[exp.Literal.number(0)]), BIGINT.copy(), copy=False)
 
 
 def period_spine(periods: Sequence[Period]) -> exp.Expression:
@@ -163,8 +164,8 @@ class BaseRows:
 
     def select(self, *columns: exp.Expr, extra: exp.Expr | None = None) -> exp.Select:
         conds = [*self.conditions, *([extra] if extra is not None else [])]
-        q = self.query.copy().select(*columns)
-        return q.where(exp.and_(*conds)) if conds else q
+        q = self.query.copy().select(*columns, copy=False)
+        return q.where(exp.and_(*[c.copy() for c in conds], copy=False), copy=False) if conds else q
 
 
 def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRows:
@@ -183,14 +184,15 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
 
     aliases = _Aliases()
     alias_of: dict[str, str] = {root: aliases.new(root)}
-    query = exp.select().from_(relations.get(root).as_(alias_of[root]))
+    query = exp.select().from_(relations.get(root).as_(alias_of[root], copy=False), copy=False)
     for table, path in sorted(plan.outer.items(), key=lambda kv: (len(kv[1]), kv[0])):
         step = path[-1]
         alias_of[table] = aliases.new(table)
         query = query.join(
-            relations.get(table).as_(alias_of[table]),
+            relations.get(table).as_(alias_of[table], copy=False),
             on=_join_condition(step, alias_of[step.source], alias_of[table]),
             join_type="left",
+            copy=False,
         )
 
     def qualify(ref: ColumnRef) -> exp.Column:
@@ -226,7 +228,8 @@ def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_ce
     dims = [rows.qualify(d.column).as_(d.name) for d in q.dimensions]
     query = rows.select(rows.period.as_(PERIOD_COLUMN), *dims, value)
     keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
-    return query.group_by(*keys).order_by(*[exp.Ordered(this=k.copy(), nulls_first=False) for k in keys])
+    ordered = [exp.Ordered(this=k.copy(), nulls_first=False) for k in keys]
+    return query.group_by(*keys, copy=False).order_by(*ordered, copy=False)
 
 
 def _time_basis(
@@ -235,7 +238,8 @@ def _time_basis(
     basis = q.vector.time_basis
     if basis.kind == "event":
         col = qualify(basis.columns[0])
-        period = exp.cast(exp.DateTrunc(this=exp.cast(col.copy(), "date"), unit=exp.var(q.grain.upper())), "date")
+        trunc = exp.DateTrunc(this=exp.cast(col.copy(), DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
+        period = exp.cast(trunc, DATE.copy(), copy=False)
         conds: list[exp.Expression] = []
         if q.first is not None:
             conds.append(exp.GTE(this=col.copy(), expression=literal(q.first.start)))
@@ -259,7 +263,7 @@ def _time_basis(
         exp.LT(this=start, expression=spine_end),
         exp.Paren(this=exp.or_(exp.Is(this=end.copy(), expression=exp.null()), ends_after)),
     )
-    query = query.join(period_spine(period_range(q.first, q.last)), on=overlap, join_type="inner")
+    query = query.join(period_spine(period_range(q.first, q.last)), on=overlap, join_type="inner", copy=False)
     return spine_start.copy(), [], query
 
 

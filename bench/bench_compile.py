@@ -1,0 +1,39 @@
+"""Compile speed: 1,000 compiles of a question in one process (target: median < 5 ms).
+
+Baseline in the same process: sqlglot parsing and re-rendering the equivalent hand-written
+SQL (the cheapest way to get dialect-correct SQL text without a compiler).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlglot  # noqa: E402
+
+from bench.common import machine, median_ms, print_table  # noqa: E402
+from canon.project import load_project  # noqa: E402
+from tests.compiler.fixture import write_project  # noqa: E402
+
+N = 1000
+
+
+def main() -> None:
+    root = write_project(Path(tempfile.mkdtemp(prefix="canon-bench-compile-")))
+    project = load_project(root)
+    question = project.question(["mrr"], by=["segment"], period_from="2025-05", period_to="2026-10")
+    hand = project.sql(question, "duckdb")
+    rows = []
+    for dialect in ("duckdb", "postgres", "spark"):
+        compile_ms = median_ms(lambda d=dialect: project.sql(question, d), N)  # type: ignore[misc]
+        baseline_ms = median_ms(lambda d=dialect: sqlglot.transpile(hand, read="duckdb", write=d), N)  # type: ignore[misc]
+        rows.append([dialect, f"{compile_ms:.2f}", f"{baseline_ms:.2f}", f"{compile_ms / baseline_ms:.2f}×"])
+    print(f"machine: {machine()}; {N} compiles each")
+    print_table(["dialect", "canon compile+render median ms", "sqlglot parse+render median ms", "ratio"], rows)
+
+
+if __name__ == "__main__":
+    main()
