@@ -64,6 +64,20 @@ class Domains:
             )
         return self.cache[ref]
 
+    def excludes_nothing(self, condition: exp.Expr, refs: set[ColumnRef]) -> bool:
+        """True when `condition` holds for every row of its (single) table: it decides nothing."""
+        tables = {r.table for r in refs}
+        if len(tables) != 1:
+            return False
+        table = next(iter(tables))
+        cond = condition.copy()
+        for col in cond.find_all(exp.Column):
+            col.set("table", None)
+            col.meta.clear()
+        failing = exp.Not(this=exp.Coalesce(this=exp.Paren(this=cond), expressions=[exp.false()]))
+        query = exp.select(exp.Literal.number(1)).from_(self.relations.get(table)).where(failing).limit(1)
+        return self.engine.execute(query).num_rows == 0
+
     def admitted(self, ref: ColumnRef, condition: exp.Expr, raw_node_match: Any) -> frozenset[Scalar] | None:
         """Values of `ref` for which `condition` is TRUE; None when the domain is too large."""
         dom = self.domain(ref)

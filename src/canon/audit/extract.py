@@ -95,6 +95,9 @@ class Catalog:
     def type_of(self, ref: ColumnRef) -> str:
         return self.schema.get(ref.table.lower(), {}).get(ref.column.lower(), "")
 
+    def is_key(self, ref: ColumnRef) -> bool:
+        return ColumnRef(ref.table.lower(), ref.column.lower()) in self.keys
+
     def is_temporal(self, ref: ColumnRef) -> bool:
         return self.type_of(ref).startswith(TEMPORAL)
 
@@ -256,7 +259,11 @@ class Extractor:
                             edges.append(edge)
                         continue
                 refs = {ref_of(c) for c in cols}
-                if len(refs) == 1:
+                if self.domains.excludes_nothing(part, refs):
+                    # true for every row of the data: not a decision (`id IS NOT NULL`, `type <> 'never'`)
+                    provenance.setdefault("no_effect", Provenance()).add(_fragment(cond, part), cond.origin)
+                    continue
+                if len(refs) == 1 and not self.catalog.is_key(next(iter(refs))):
                     ref = next(iter(refs))
                     admitted = self.domains.admitted(ref, part, lambda n, r=ref: is_raw(n) and ref_of(n) == r)
                     if admitted is not None:
@@ -383,10 +390,10 @@ def _range_columns(
                 continue
             left, right = opt.this, opt.expression
             flipped = {"lt": "gt", "lte": "gte", "gt": "lt", "gte": "lte"}
-            if is_raw(left) and is_spine(right):
-                raw, op = left, opt.key
-            elif is_spine(left) and is_raw(right):
-                raw, op = right, flipped[opt.key]
+            if _raw_date(left) is not None and _calendar(right):
+                raw, op = _raw_date(left), opt.key
+            elif _calendar(left) and _raw_date(right) is not None:
+                raw, op = _raw_date(right), flipped[opt.key]
             else:
                 continue
             assert isinstance(raw, exp.Column)
@@ -399,6 +406,19 @@ def _range_columns(
                 end = ref
                 inclusive = op == "gte"
     return start, end, inclusive
+
+
+def _calendar(node: exp.Expr) -> bool:
+    """An expression over a generated calendar only (no raw columns)."""
+    cols = list(node.find_all(exp.Column))
+    return bool(cols) and all(is_spine(c) for c in cols)
+
+
+def _raw_date(node: exp.Expr) -> exp.Column | None:
+    """The raw column an expression is a plain (possibly cast) reference to."""
+    while isinstance(node, exp.Cast | exp.TryCast | exp.Paren):
+        node = node.this
+    return node if isinstance(node, exp.Column) and is_raw(node) else None
 
 
 def _disjuncts(node: exp.Expr) -> Iterable[exp.Expr]:

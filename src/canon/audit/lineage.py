@@ -104,20 +104,28 @@ class Lineage:
         if isinstance(node, exp.Window):
             raise Unresolvable(f"window function `{node.sql()}`")
         if isinstance(node, exp.Column):
-            return self._resolve_column(node, scope)
+            return self._traced(node, scope)
         out = node.copy()
         for col in list(out.find_all(exp.Column)):
             if is_raw(col):
                 continue
             if col.find_ancestor(exp.Select) is not None:
                 continue  # inside a scalar subquery of the expression: its own scope
-            replacement = self._resolve_column(col, scope)
+            replacement = self._traced(col, scope)
             if col is out:
                 return replacement
             col.replace(replacement)
         if out.find(exp.Window):
             raise Unresolvable(f"window function in `{node.sql()}`")
         return out
+
+    def _traced(self, col: exp.Column, scope: Scope) -> exp.Expr:
+        """Resolve a column and mark the result with where it was used (its blame line)."""
+        result = self._resolve_column(col, scope)
+        used = {k: v for k, v in col.this.meta.items() if k in ("line", MODEL_KEY)}
+        if used:
+            result.meta.update(used)
+        return result
 
     def _resolve_column(self, col: exp.Column, scope: Scope) -> exp.Expr:
         current: Scope | None = scope
