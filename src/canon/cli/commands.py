@@ -1,6 +1,7 @@
 """Import every command module so each registers itself on the app (one line per module)."""
 
 from canon.cli import (
+    audit_cmd,  # noqa: F401
     info_cmd,  # noqa: F401
     query_cmd,  # noqa: F401
     schema_cmd,  # noqa: F401
