@@ -121,7 +121,6 @@ def render(result: object, fmt: str) -> str:
 
 def _print_terminal(result: object, console: Console | None = None) -> None:
     from canon.audit.report.terminal import print_report
-
     from canon.audit.result import AuditResult
 
     assert isinstance(result, AuditResult)
