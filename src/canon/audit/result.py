@@ -125,6 +125,8 @@ class Definition:
     alternates: list[str] = field(default_factory=list)
     deprecated: bool = False
     canonical: bool = False  # the model materializes the canonical contract
+    period_keys: list[tuple[str, str | None]] = field(default_factory=list)  # output, SQL over `__period__`
+    outputs: list[str] = field(default_factory=list)  # every output column of the model, in order
 
     @property
     def residual_cents(self) -> int:

@@ -21,6 +21,7 @@ from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, prepa
 from canon.audit.extract import Unmapped as ExtractUnmapped
 from canon.audit.figures import Evaluator, model_figure
 from canon.audit.inline import Inliner
+from canon.audit.lineage import is_raw
 from canon.audit.result import AuditResult, Bridge, Definition, Unmapped
 from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.periods import Period
@@ -339,6 +340,14 @@ def _definition(model: ModelSource, e: Extraction, value: int, reproduced: int, 
     canonical = metric is not None and (
         model.meta.get("canon_metric") == metric.name or (metric.spec.served_by or "").split(".")[-1] == model.name
     )
+    keys: list[tuple[str, str | None]] = []
+    for key in e.period_keys:
+        if key.date_column is None:
+            keys.append((key.output, None))
+            continue
+        expr = key.expr.copy().transform(lambda n: exp.column("__period__") if is_raw(n) else n)
+        keys.append((key.output, expr.sql(dialect=model.dialect)))
+    outputs = [s.alias_or_name for s in e.inlined.selects] if isinstance(e.inlined, exp.Query) else []
     return Definition(
         model=model.name,
         path=model.path,
@@ -352,4 +361,6 @@ def _definition(model: ModelSource, e: Extraction, value: int, reproduced: int, 
         alternates=e.alternates,
         deprecated=model.deprecated,
         canonical=canonical,
+        period_keys=keys,
+        outputs=outputs,
     )

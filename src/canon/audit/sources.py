@@ -28,6 +28,7 @@ class ModelSource:
     deprecated: bool = False
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     description: str = ""
+    patch_path: str | None = None  # the YAML file documenting the model (dbt), relative to the project
 
     @property
     def identifier(self) -> str:
@@ -51,6 +52,7 @@ class ModelSet:
     raw_tables: dict[str, tuple[str, ...]]  # raw identifier → relation parts
     exposures: list[Exposure] = field(default_factory=list)
     dialect: str = "duckdb"
+    source_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # raw identifier → (source, table)
 
     def match(self, table: exp.Table) -> ModelSource | str | None:
         """The model or raw table a table reference points to (None: neither, e.g. a CTE)."""
@@ -103,17 +105,21 @@ def from_manifest(manifest_path: Path, project_root: Path) -> ModelSet:
             deprecated=deprecated,
             meta=node.get("meta") or node.get("config", {}).get("meta") or {},
             description=node.get("description") or "",
+            patch_path=(node.get("patch_path") or "").split("://", 1)[-1] or None,
         )
     raw_tables = {
         src["identifier"] or src["name"]: _relation_parts(src.get("relation_name"), src["name"])
         for src in data.get("sources", {}).values()
+    }
+    source_refs = {
+        src["identifier"] or src["name"]: (src["source_name"], src["name"]) for src in data.get("sources", {}).values()
     }
     exposures = []
     for e in data.get("exposures", {}).values():
         deps = tuple(n.split(".")[-1] for n in e.get("depends_on", {}).get("nodes", []) if n.startswith("model."))
         owner = (e.get("owner") or {}).get("name") or (e.get("owner") or {}).get("email")
         exposures.append(Exposure(e["name"], e.get("type", ""), owner, deps, e.get("url")))
-    return ModelSet(models, raw_tables, exposures, dialect)
+    return ModelSet(models, raw_tables, exposures, dialect, source_refs)
 
 
 def from_sql_dir(folder: Path, dialect: str, raw_tables: Iterable[str], project_root: Path | None = None) -> ModelSet:
