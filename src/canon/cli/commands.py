@@ -6,4 +6,5 @@ from canon.cli import (
     query_cmd,  # noqa: F401
     schema_cmd,  # noqa: F401
     test_cmd,  # noqa: F401
+    workflow_cmd,  # noqa: F401
 )
