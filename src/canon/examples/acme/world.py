@@ -70,8 +70,8 @@ EARLIER_REFUNDS = 6
 LAG_IN_FLOOR_CENTS = 15_000_00
 
 # Team figures the tuning aims at (the walkthrough's "about $1.2M / $1.4M / $1.1M").
-FINANCE_TARGET = 1_210_000_00
-SALES_TARGET = 1_400_000_00
+FINANCE_TARGET = 1_203_000_00
+SALES_TARGET = 1_398_000_00
 MARKETING_TARGET = 1_100_000_00
 
 
@@ -400,7 +400,7 @@ class WorldBuilder:
     def tune_sales(self) -> None:
         """Size the current month's mid-month upgrades so Sales' figure lands near $1.40M."""
         rng = self.rng
-        target = SALES_TARGET + dollars(rng, -12_000, 12_000)
+        target = SALES_TARGET + dollars(rng, -4_000, 4_000)
         upgrades = [c for c in self.of_role("expansion") if c.start_month == C]
         others = sum(
             c.annual_cents
@@ -415,7 +415,7 @@ class WorldBuilder:
 
     def tune_finance(self) -> None:
         """Size the current month's SLA credit so Finance's figure lands near $1.20M."""
-        target = FINANCE_TARGET + dollars(self.rng, -9_000, 9_000)
+        target = FINANCE_TARGET + dollars(self.rng, -4_000, 4_000)
         now = [i for i in self.invoices if i.month == C and i.status != "void"]
         adjustment, outage_a, outage_b = (i for i in now if i.type == "credit")
         adjustment.amount_cents = -dollars(self.rng, 3_000, 6_000, 50)
@@ -474,8 +474,8 @@ class WorldBuilder:
 
     def tune_marketing(self) -> None:
         """Let some current-month invoices be paid early next month so Marketing lands near $1.10M."""
-        high = MARKETING_TARGET + dollars(self.rng, -6_000, 6_000)
-        low = high - 25_000_00
+        high = MARKETING_TARGET + dollars(self.rng, 0, 4_000)
+        low = high - 12_000_00
         total = self._marketing_now()
         candidates = [
             i
