@@ -2,7 +2,9 @@
 
 from canon.cli import (
     audit_cmd,  # noqa: F401
+    demo_cmd,  # noqa: F401
     info_cmd,  # noqa: F401
+    init_cmd,  # noqa: F401
     query_cmd,  # noqa: F401
     schema_cmd,  # noqa: F401
     test_cmd,  # noqa: F401
