@@ -120,17 +120,13 @@ def figures(folder: Path) -> Figures:
     config = load_config(folder)
     period = config.current_period
     if not period:
-        raise UserError(
-            "canon.yml has no current_period", location=Location(file="canon.yml", field="current_period")
-        )
+        raise UserError("canon.yml has no current_period", location=Location(file="canon.yml", field="current_period"))
     schema = config.warehouse.schema_ or "main"
     warehouse = folder / (config.warehouse.path or "warehouse.duckdb")
     with connect("duckdb", path=warehouse, read_only=True) as engine, warnings.catch_warnings():
         # DuckDB 2 warns that DB-API results are copied into Arrow; harmless for a handful of rows.
         warnings.simplefilter("ignore", UserWarning)
-        teams = tuple(
-            (model, _money(engine.scalar(team_query(model, period, schema)))) for model in TEAM_MODELS
-        )
+        teams = tuple((model, _money(engine.scalar(team_query(model, period, schema)))) for model in TEAM_MODELS)
         canonical = _money(engine.scalar(canonical_query(period, schema)))
     return Figures(period, teams, canonical)
 
@@ -159,9 +155,7 @@ def render(result: Figures, console: Console) -> None:
     table.add_column("vs canonical", justify="right", no_wrap=True)
     for model, amount in result.teams:
         delta = amount - result.canonical
-        table.add_row(
-            f"{model.team}\n[dim]{model.basis}[/]", model.model, f"${amount:,.2f}", f"{delta:+,.2f}"
-        )
+        table.add_row(f"{model.team}\n[dim]{model.basis}[/]", model.model, f"${amount:,.2f}", f"{delta:+,.2f}")
     table.add_section()
     table.add_row(
         "[bold]Canonical MRR[/]\n[dim]accrual, recurring only[/]",

@@ -34,6 +34,10 @@ class Move:
     from_value: Any
     to_value: Any
     apply: Callable[[DecisionVector], DecisionVector]
+    alone: Callable[[DecisionVector], DecisionVector] | None = None  # this decision only, from the start
+
+    def isolated(self, start: DecisionVector) -> DecisionVector:
+        return (self.alone or self.apply)(start)
 
 
 def _values_json(values: Iterable[Scalar] | None) -> Any:
@@ -114,10 +118,11 @@ def _value_moves(
         moves.append(
             Move(
                 key,
-                f"exclude {format_value(value)} from {column}",
+                f"exclude {_named(value, column, domains)} from {column}",
                 _values_json(state),
                 _values_json(nxt),
                 _set_filter(kind, column, nxt),
+                _set_filter(kind, column, current - {value}),
             )
         )
         state = nxt
@@ -126,10 +131,11 @@ def _value_moves(
         moves.append(
             Move(
                 key,
-                f"include {format_value(value)} in {column}",
+                f"include {_named(value, column, domains)} in {column}",
                 _values_json(state),
                 _values_json(nxt),
                 _set_filter(kind, column, nxt),
+                _set_filter(kind, column, current | {value}),
             )
         )
         state = nxt
@@ -139,8 +145,21 @@ def _value_moves(
         if last is None:
             moves.append(Move(key, f"drop the {kind} on {column}", _values_json(have), None, final))
         else:
-            moves[-1] = replace(last, to_value=_values_json(want), apply=final)
+            alone = _set_filter(kind, column, want) if len(moves) == 1 else last.alone
+            moves[-1] = replace(last, to_value=_values_json(want), apply=final, alone=alone)
     return moves
+
+
+def _named(value: Scalar, column: ColumnRef, domains: Domains) -> str:
+    """`'pilot' (trial)`: the value with what it means, when the knowledge base can tell."""
+    from canon.kb.model import knowledge_base
+
+    cls = knowledge_base().classify(list(domains.domain(column).all))
+    concept = cls.concepts.get(value) if cls else None
+    text = format_value(value)
+    return (
+        f"{text} ({concept.replace('_', ' ')})" if concept and concept.replace("_", " ") != str(value).lower() else text
+    )
 
 
 def build_bridge(
@@ -174,6 +193,21 @@ def build_bridge(
     pending = list(moves)
     order: list[str] = []
     while pending:
+        if pending[0].decision == "time_basis" and len(pending) > 1 and pending[1].decision == "measure":
+            try:
+                evaluate(pending[0].apply(current))
+            except QueryError:
+                a, b = pending[0], pending[1]
+                pending[:2] = [
+                    Move(
+                        "time_basis+measure",
+                        f"basis: {start.measure.describe()} {start.time_basis.describe()} → "
+                        f"{target.measure.describe()} {target.time_basis.describe()}",
+                        [a.from_value, b.from_value],
+                        [a.to_value, b.to_value],
+                        _compose(a.apply, b.apply),
+                    )
+                ]
         for i, move in enumerate(pending):
             candidate = move.apply(current)
             try:
@@ -220,13 +254,14 @@ def build_bridge(
 
 def _isolated(start: DecisionVector, move: Move, evaluate: Evaluate, reproduced: int) -> int | None:
     try:
-        return evaluate(move.apply(start)) - reproduced
+        return evaluate(move.isolated(start)) - reproduced
     except QueryError:
         return None
 
 
 def _order_name(decision: str) -> str:
-    return {"time_basis": "date basis", "measure": "measure"}.get(decision, decision.split(":", 1)[-1])
+    names = {"time_basis": "date basis", "measure": "measure", "time_basis+measure": "basis (what and when)"}
+    return names.get(decision, decision.split(":", 1)[-1])
 
 
 def _compose(

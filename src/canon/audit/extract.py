@@ -125,12 +125,30 @@ def is_spine(node: exp.Expr) -> bool:
     return isinstance(node, exp.Column) and bool(node.meta.get(SPINE_KEY))
 
 
+_SERIES = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.GenerateDateArray)
+_SERIES_NAMES = {"range", "generate_series", "sequence", "generate_date_array"}
+
+
+def _is_series(node: exp.Expr) -> bool:
+    if isinstance(node, _SERIES):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() in _SERIES_NAMES
+
+
 class _Lineage(Lineage):
-    """Lineage that turns generated calendars (table functions, VALUES) into spine markers."""
+    """Lineage that turns generated calendars (table functions, VALUES, UNNEST of series) into spine markers."""
 
     def __init__(self, tree: exp.Query, raw_tables: set[str]) -> None:
         super().__init__(tree)
         self.raw_tables = raw_tables
+
+    def output(self, scope: Scope, name: str) -> exp.Expr:
+        for sel in _selects(scope):
+            if sel.alias_or_name == name:
+                inner = sel.this if isinstance(sel, exp.Alias) else sel
+                if any(_is_series(n) for n in inner.walk()):
+                    return _spine_marker(name)
+        return super().output(scope, name)
 
     def _resolve_column(self, col: exp.Column, scope: Scope) -> exp.Expr:
         current: Scope | None = scope

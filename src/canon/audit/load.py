@@ -13,14 +13,16 @@ def is_dbt_project(root: Path) -> bool:
     return (root / "dbt_project.yml").exists()
 
 
-def compile_dbt(root: Path) -> Path:
-    """Run `dbt compile` with dbt's own parser and Jinja; return the manifest path."""
-    from dbt.cli.main import dbtRunner
+def compile_dbt(project: Project) -> Path:
+    """Run `dbt compile` with dbt's own parser and Jinja; return the manifest path.
 
-    args = ["compile", "--project-dir", str(root), "--profiles-dir", str(root), "--quiet", "--no-use-colors"]
-    result = dbtRunner().invoke(args)
-    if not result.success:
-        raise CheckFailed(f"dbt compile failed in {root}: {result.exception or 'see dbt output above'}")
+    The project's warehouse connection is closed first: dbt opens the same DuckDB file itself.
+    """
+    from canon.dbt.runner import run_dbt
+
+    project.close()
+    root = project.root
+    run_dbt(root, ["compile"])
     manifest = root / "target" / "manifest.json"
     if not manifest.exists():
         raise CheckFailed(f"dbt compile wrote no manifest at {manifest}")
@@ -42,4 +44,4 @@ def load_models(project: Project, sql_dir: Path | None = None, dialect: str | No
             location=Location(parameter="--sql-dir"),
             fix="run inside a dbt project, or pass --sql-dir FOLDER --dialect duckdb|postgres|snowflake",
         )
-    return from_manifest(compile_dbt(project.root), project.root)
+    return from_manifest(compile_dbt(project), project.root)

@@ -226,7 +226,7 @@ class AuditResult:
 
 
 def _decision_words(decision: str) -> str:
-    if decision == "time_basis":
+    if decision in ("time_basis", "time_basis+measure"):
         return "date basis"
     if decision == "measure":
         return "what is measured"

@@ -13,9 +13,7 @@ from canon.examples.acme.calendar import Timeline
 
 @app.command("demo")
 def demo_cmd(
-    directory: Path = typer.Option(
-        Path("demo"), "--dir", help="Folder for the demo project (replaced each run)."
-    ),
+    directory: Path = typer.Option(Path("demo"), "--dir", help="Folder for the demo project (replaced each run)."),
     current_period: str | None = typer.Option(None, "--current-period", help="The current month, YYYY-MM."),
 ) -> None:
     """Write the ACME example, build it with dbt, and show three teams' MRR next to the canonical one."""

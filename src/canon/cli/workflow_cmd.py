@@ -157,7 +157,7 @@ def verify_cmd(
             ) from None
     checks = [check_signoffs(proj, names)]
     if dbt and is_dbt_project(proj.root):
-        checks.append(run_dbt_build(proj.root))
+        checks.append(run_dbt_build(proj))
     checks.append(check_contract_tests(proj, names))
     board_check, board = board_numbers(proj, names, expected)
     checks.append(board_check)

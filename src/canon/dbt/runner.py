@@ -133,9 +133,7 @@ def run_dbt(
     collected into the exception message.
     """
     if not args:
-        raise UserError(
-            "no dbt command given", location=Location(parameter="args"), fix="pass e.g. ['build']"
-        )
+        raise UserError("no dbt command given", location=Location(parameter="args"), fix="pass e.g. ['build']")
     project = Path(project_dir).resolve()
     if not (project / "dbt_project.yml").is_file():
         raise UserError(
@@ -186,7 +184,5 @@ def _failure_message(run: DbtRun) -> str:
     lines = [f"dbt {run.command[0]} failed in {run.project_dir}: {len(failed)} of {len(run.results)} nodes"]
     for node in failed:
         message = (node.message or "").strip().replace("\n", " ")
-        lines.append(
-            f"  - {node.resource_type} {node.name}: {node.status}" + (f" ({message})" if message else "")
-        )
+        lines.append(f"  - {node.resource_type} {node.name}: {node.status}" + (f" ({message})" if message else ""))
     return "\n".join(lines)

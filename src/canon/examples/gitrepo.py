@@ -51,9 +51,7 @@ class GitRepo:
             "-c", "core.hooksPath=/dev/null",
             *args,
         ]  # fmt: skip
-        done = subprocess.run(
-            command, cwd=self.root, env={**base, **(env or {})}, capture_output=True, text=True
-        )
+        done = subprocess.run(command, cwd=self.root, env={**base, **(env or {})}, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout

@@ -44,9 +44,7 @@ def _payment(builder: WorldBuilder, invoice: Invoice, timeline: Timeline) -> Pay
     if key in builder.late:
         paid_on = timeline.day(invoice.month + 1, builder.next_month_day[key])
     else:
-        paid_on = timeline.day(
-            invoice.month, min(invoice.day + builder.lag[key], timeline.days_in(invoice.month))
-        )
+        paid_on = timeline.day(invoice.month, min(invoice.day + builder.lag[key], timeline.days_in(invoice.month)))
     payment = Payment(invoice, paid_on, refunded=key in builder.refunded)
     invoice.payment = payment
     return payment

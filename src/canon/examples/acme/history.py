@@ -35,9 +35,7 @@ STAGING = (
     "models/staging/stg_payments.sql",
     "models/staging/stg_models.yml",
 )
-SEED_FILES = tuple(
-    f"seeds/{name}.csv" for name in ("raw_accounts", "raw_contracts", "raw_invoices", "raw_payments")
-)
+SEED_FILES = tuple(f"seeds/{name}.csv" for name in ("raw_accounts", "raw_contracts", "raw_invoices", "raw_payments"))
 QUERY_LOG = "logs/query_log.csv"
 
 
@@ -282,9 +280,7 @@ COMMITS: tuple[Commit, ...] = (
         SEED_FILES,
         as_of_month=14,
     ),
-    Commit(
-        "seeds-5", C, 31, "16:20", DATA_LEAD, "DATA-41: refresh the raw exports through October", SEED_FILES
-    ),
+    Commit("seeds-5", C, 31, "16:20", DATA_LEAD, "DATA-41: refresh the raw exports through October", SEED_FILES),
     Commit("querylog-2", C, 31, "16:45", DATA_LEAD, "DATA-42: refresh the BI query log export", (QUERY_LOG,)),
     Commit(
         "canon",
@@ -324,9 +320,7 @@ EDITS: dict[str, tuple[Line | Block, ...]] = {
     ),
     MARKETING: (
         Line("GROWTH-41", "cast(date_trunc('month', payments.payment_date) as date) as payment_month,"),
-        Line(
-            "GROWTH-57", "sum(payments.net_amount) as revenue", before="    sum(payments.amount) as revenue"
-        ),
+        Line("GROWTH-57", "sum(payments.net_amount) as revenue", before="    sum(payments.amount) as revenue"),
         Line("GROWTH-63", "or invoices.is_setup"),
     ),
 }

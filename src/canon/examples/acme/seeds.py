@@ -57,10 +57,7 @@ def render_seeds(world: World, as_of: date | None = None) -> dict[str, str]:
     return {
         "raw_accounts": _csv(
             COLUMNS["raw_accounts"],
-            (
-                [a.account_id, a.name, a.segment, a.industry, a.sales_rep, a.created_at.isoformat()]
-                for a in accounts
-            ),
+            ([a.account_id, a.name, a.segment, a.industry, a.sales_rep, a.created_at.isoformat()] for a in accounts),
         ),
         "raw_contracts": _csv(
             COLUMNS["raw_contracts"],

@@ -120,9 +120,7 @@ class WorldBuilder:
         self.accounts.append(account)
         return account
 
-    def _contract(
-        self, account: Account, role: str, type_: str, status: str, month: int, day: int
-    ) -> Contract:
+    def _contract(self, account: Account, role: str, type_: str, status: str, month: int, day: int) -> Contract:
         contract = Contract(len(self.contracts), account, role, type_, status, month, day, day)
         self.contracts.append(contract)
         return contract
@@ -139,9 +137,7 @@ class WorldBuilder:
         segments += ["enterprise", "mid-market"]  # two new logos start in the current month
         for index, segment in enumerate(segments):
             month = C if index >= CORE - 2 else (-rng.randint(1, 14) if index < PRE_WINDOW else 0)
-            core = self._contract(
-                self._account(segment), "core", "recurring", "active", month, rng.randint(1, 28)
-            )
+            core = self._contract(self._account(segment), "core", "recurring", "active", month, rng.randint(1, 28))
             if index >= CORE - 2 or rng.random() < 0.35:
                 core.setup_cents = self._setup_fee(segment)
         for first, last in CHURN_SPANS:
@@ -159,16 +155,12 @@ class WorldBuilder:
             )
             churned.last_invoice_month = C
         for month in UNCONVERTED_PILOT_MONTHS:
-            self._contract(
-                self._account("mid-market"), "pilot", "pilot", "churned", month, rng.randint(1, 28)
-            )
+            self._contract(self._account("mid-market"), "pilot", "pilot", "churned", month, rng.randint(1, 28))
         for month in ACTIVE_PILOT_MONTHS:
             segment = rng.choice(["mid-market", "smb"])
             self._contract(self._account(segment), "pilot", "pilot", "active", month, rng.randint(1, 10))
         for segment in PENDING_SEGMENTS:
-            self._contract(
-                self._account(segment), "pending", "recurring", "pending", C + 1 + rng.randint(0, 1), 1
-            )
+            self._contract(self._account(segment), "pending", "recurring", "pending", C + 1 + rng.randint(0, 1), 1)
         self.services_only = [
             self._account(rng.choice(["enterprise", "mid-market", "smb"])) for _ in range(SERVICES_ONLY)
         ]
@@ -206,9 +198,7 @@ class WorldBuilder:
             (c.last_invoice_month or 0) - c.start_month + 1 + (1 if c.setup_cents else 0)
             for c in self.of_role("churned")
         )
-        pilots = 3 * (len(UNCONVERTED_PILOT_MONTHS) + CONVERTED_PILOTS) + sum(
-            C - m + 1 for m in ACTIVE_PILOT_MONTHS
-        )
+        pilots = 3 * (len(UNCONVERTED_PILOT_MONTHS) + CONVERTED_PILOTS) + sum(C - m + 1 for m in ACTIVE_PILOT_MONTHS)
         expansions = sum(C - m for m in EARLIER_EXPANSION_MONTHS)
         fixed = len(ONETIME_MONTHS) + len(PENDING_SETUP_MONTHS) + len(CREDIT_MONTHS)
         return churned + pilots + expansions + fixed
@@ -241,9 +231,7 @@ class WorldBuilder:
         big = [c for c in core if c.account.segment != "smb"]
         for month in EARLIER_EXPANSION_MONTHS:
             parent = rng.choice([c for c in big if c.start_month < month])
-            upgrade = self._contract(
-                parent.account, "expansion", "recurring", "active", month, rng.randint(10, 20)
-            )
+            upgrade = self._contract(parent.account, "expansion", "recurring", "active", month, rng.randint(10, 20))
             upgrade.parent, upgrade.billing_day, upgrade.first_invoice_month = (
                 parent,
                 parent.billing_day,
@@ -251,15 +239,11 @@ class WorldBuilder:
             )
         for _ in range(CURRENT_UPGRADES):  # signed mid-month in the current month: first invoice next month
             parent = rng.choice([c for c in big if c.start_month < C])
-            upgrade = self._contract(
-                parent.account, "expansion", "recurring", "active", C, rng.randint(10, 20)
-            )
+            upgrade = self._contract(parent.account, "expansion", "recurring", "active", C, rng.randint(10, 20))
             upgrade.parent, upgrade.billing_day = parent, parent.billing_day
         converted = rng.sample([c for c in core if 4 <= c.start_month < C], CONVERTED_PILOTS)
         for customer in sorted(converted, key=lambda c: c.key):
-            self._contract(
-                customer.account, "pilot", "pilot", "churned", customer.start_month - 3, customer.start_day
-            )
+            self._contract(customer.account, "pilot", "pilot", "churned", customer.start_month - 3, customer.start_day)
         hosts_pool = core + self.of_role("churned")
         services_only = iter(self.services_only)
         services_slots = set(rng.sample(range(len(ONETIME_MONTHS)), SERVICES_ONLY))
@@ -270,8 +254,7 @@ class WorldBuilder:
                 hosts = [
                     c
                     for c in hosts_pool
-                    if c.start_month <= month
-                    and (c.last_invoice_month is None or c.last_invoice_month >= month)
+                    if c.start_month <= month and (c.last_invoice_month is None or c.last_invoice_month >= month)
                 ]
                 account = rng.choice(hosts).account
             self._contract(account, "onetime", "one-time", "active", month, rng.randint(1, 28))
@@ -331,9 +314,7 @@ class WorldBuilder:
         for status, months in (("pending", PENDING_MONTHS), ("void", VOID_MONTHS)):
             for month in months:
                 pool = [
-                    c
-                    for c in self.of_role("core")
-                    if c.start_month < month and (c.key, month) not in self.exceptions
+                    c for c in self.of_role("core") if c.start_month < month and (c.key, month) not in self.exceptions
                 ]
                 # current month: mid-market (real money, not a whale); earlier: the smallest customers first
                 wanted = ("mid-market",) if month == C else ("smb", "mid-market", "enterprise")
@@ -346,8 +327,7 @@ class WorldBuilder:
         return [
             c
             for c in self.contracts
-            if (c.role == "core" or (c.role == "expansion" and c.start_month < C))
-            and (c.key, C) not in self.exceptions
+            if (c.role == "core" or (c.role == "expansion" and c.start_month < C)) and (c.key, C) not in self.exceptions
         ]
 
     def _scale_canonical(self) -> None:
@@ -358,9 +338,7 @@ class WorldBuilder:
             round_tens = c.installment % 1000 == 0  # whole-$10 prices stay whole-$10 prices
             c.annual_cents = 12 * (scaled - scaled % 1000 if round_tens else scaled)
         anchor = max(contracts, key=lambda c: (c.installment, -c.key))
-        anchor.annual_cents = 12 * (
-            CANONICAL_CENTS - sum(c.installment for c in contracts if c is not anchor)
-        )
+        anchor.annual_cents = 12 * (CANONICAL_CENTS - sum(c.installment for c in contracts if c is not anchor))
 
     # -- invoices --------------------------------------------------------------------------
     def bill(self) -> None:
@@ -377,9 +355,7 @@ class WorldBuilder:
             if c.first_invoice_month is not None and c.last_invoice_month is not None:
                 for month in range(c.first_invoice_month, c.last_invoice_month + 1):
                     status = self.exceptions.get((c.key, month), "paid")
-                    self.invoices.append(
-                        Invoice(c, month, c.billing_day, c.installment, "subscription", status)
-                    )
+                    self.invoices.append(Invoice(c, month, c.billing_day, c.installment, "subscription", status))
             if c.setup_cents and c.start_month >= 0:
                 self.invoices.append(Invoice(c, c.start_month, c.start_day, c.setup_cents, "setup"))
             if c.role == "onetime":  # professional services: billed once, as a one-time (setup) charge
@@ -433,11 +409,7 @@ class WorldBuilder:
                 self.late.add(id(invoice))
         # Lag-in: last month's invoices paid this month must move real money.
         previous = sorted(
-            (
-                i
-                for i in self.invoices
-                if i.month == C - 1 and i.type == "subscription" and i.status == "paid"
-            ),
+            (i for i in self.invoices if i.month == C - 1 and i.type == "subscription" and i.status == "paid"),
             key=lambda i: (-i.amount_cents, i.contract.key),
         )
         for invoice in previous:
@@ -447,30 +419,22 @@ class WorldBuilder:
         paid = [i for i in self.invoices if i.status == "paid" and i.type == "subscription"]
         for invoice in rng.sample([i for i in paid if i.month < C], EARLIER_REFUNDS):
             self.refunded.add(id(invoice))
-        sizeable = [
-            i for i in paid if i.month == C and i.contract.role == "core" and i.amount_cents >= 8_000_00
-        ]
+        sizeable = [i for i in paid if i.month == C and i.contract.role == "core" and i.amount_cents >= 8_000_00]
         for invoice in rng.sample(sizeable, 2):
             self.refunded.add(id(invoice))
-        voids = sorted(
-            (i for i in self.invoices if i.status == "void"), key=lambda i: (-i.month, i.contract.key)
-        )
+        voids = sorted((i for i in self.invoices if i.status == "void"), key=lambda i: (-i.month, i.contract.key))
         for invoice in (voids[0], voids[4]):  # billed, paid, then voided and refunded
             self.void_paid.add(id(invoice))
             self.refunded.add(id(invoice))
 
     def payable(self) -> list[Invoice]:
-        return [
-            i for i in self.invoices if i.type != "credit" and (i.status == "paid" or id(i) in self.void_paid)
-        ]
+        return [i for i in self.invoices if i.type != "credit" and (i.status == "paid" or id(i) in self.void_paid)]
 
     def paid_month(self, invoice: Invoice) -> int:
         return invoice.month + (1 if id(invoice) in self.late else 0)
 
     def _marketing_now(self) -> int:
-        return sum(
-            i.amount_cents for i in self.payable() if self.paid_month(i) == C and id(i) not in self.refunded
-        )
+        return sum(i.amount_cents for i in self.payable() if self.paid_month(i) == C and id(i) not in self.refunded)
 
     def tune_marketing(self) -> None:
         """Let some current-month invoices be paid early next month so Marketing lands near $1.10M."""
