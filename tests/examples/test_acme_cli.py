@@ -30,9 +30,7 @@ def test_project_files(acme_dir: Path) -> None:
         "seeds/raw_payments.csv",
         "logs/query_log.csv",
     }  # fmt: skip
-    found = {
-        str(p.relative_to(acme_dir)) for p in acme_dir.rglob("*") if p.is_file() and ".git" not in p.parts
-    }
+    found = {str(p.relative_to(acme_dir)) for p in acme_dir.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert found == expected
     assert "path: warehouse.duckdb" in (acme_dir / "profiles.yml").read_text()
 
@@ -69,9 +67,7 @@ def test_source_yaml_declares_every_seed_column_with_a_type(acme_dir: Path) -> N
                     assert set(body) == {"arguments"}  # dbt 1.10+ style
 
 
-def test_non_empty_directory_without_force_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_non_empty_directory_without_force_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "taken"
     target.mkdir()
     (target / "notes.txt").write_text("mine")

@@ -71,8 +71,7 @@ def test_finance_model_is_about_1_2m_and_is_all_non_void_invoices(
     assert Decimal("1150000") <= model <= Decimal("1250000")
     by_hand = money(
         warehouse,
-        "select sum(amount) from main.raw_invoices "
-        "where status <> 'void' and invoice_date between ?::date and ?::date",
+        "select sum(amount) from main.raw_invoices where status <> 'void' and invoice_date between ?::date and ?::date",
     )
     assert model == by_hand
 
@@ -80,13 +79,9 @@ def test_finance_model_is_about_1_2m_and_is_all_non_void_invoices(
 def test_sales_model_is_about_1_4m_and_is_active_non_pilot_contracts(
     warehouse: duckdb.DuckDBPyConnection,
 ) -> None:
-    model = money(
-        warehouse, "select sum(mrr) from main.fct_arr_by_account where arr_month = ?::date", [MONTH_START]
-    )
+    model = money(warehouse, "select sum(mrr) from main.fct_arr_by_account where arr_month = ?::date", [MONTH_START])
     assert Decimal("1350000") <= model <= Decimal("1450000")
-    arr = money(
-        warehouse, "select sum(arr) from main.fct_arr_by_account where arr_month = ?::date", [MONTH_START]
-    )
+    arr = money(warehouse, "select sum(arr) from main.fct_arr_by_account where arr_month = ?::date", [MONTH_START])
     by_hand = money(
         warehouse,
         """select sum(annual_value) from main.raw_contracts
@@ -108,8 +103,7 @@ def test_marketing_model_is_about_1_1m_and_is_cash_net_of_refunds(
     assert Decimal("1050000") <= model <= Decimal("1150000")
     by_hand = money(
         warehouse,
-        "select sum(amount) from main.raw_payments "
-        "where not refunded and payment_date between ?::date and ?::date",
+        "select sum(amount) from main.raw_payments where not refunded and payment_date between ?::date and ?::date",
     )
     assert model == by_hand
 
@@ -165,9 +159,7 @@ PARAMS = {
 
 
 @pytest.mark.parametrize("point", sorted(DECISION_POINTS))
-def test_every_decision_point_moves_real_money_this_month(
-    warehouse: duckdb.DuckDBPyConnection, point: str
-) -> None:
+def test_every_decision_point_moves_real_money_this_month(warehouse: duckdb.DuckDBPyConnection, point: str) -> None:
     assert money(warehouse, DECISION_POINTS[point], PARAMS.get(point, MONTH)) >= Decimal("10000")
 
 
@@ -175,8 +167,7 @@ def test_the_three_gaps_are_explained_by_the_decision_points(warehouse: duckdb.D
     """Finance − canonical = everything non-void that canonical leaves out, invoice by invoice."""
     finance = money(
         warehouse,
-        "select sum(amount) from main.raw_invoices "
-        "where status <> 'void' and invoice_date between ?::date and ?::date",
+        "select sum(amount) from main.raw_invoices where status <> 'void' and invoice_date between ?::date and ?::date",
     )
     left_out = money(
         warehouse,

@@ -23,9 +23,7 @@ def git(root: Path, *args: str) -> str:
 def commits(root: Path) -> list[dict[str, str]]:
     out = git(root, "log", "--reverse", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s%x1e")
     fields = ("sha", "author", "email", "authored", "committed", "subject")
-    return [
-        dict(zip(fields, rec.strip().split("\x1f"), strict=True)) for rec in out.split("\x1e") if rec.strip()
-    ]
+    return [dict(zip(fields, rec.strip().split("\x1f"), strict=True)) for rec in out.split("\x1e") if rec.strip()]
 
 
 def blame(root: Path, path: str, line_text: str) -> dict[str, str]:

@@ -37,9 +37,7 @@ def test_figures_are_the_team_models_and_the_canonical_number(
         "and start_date <= ? and end_date >= ?",
         [MONTH_END, MONTH_START],
     ).fetchone()
-    assert sales is not None and abs(shown["fct_arr_by_account"] - Decimal(str(sales[0])) / 12) < Decimal(
-        "0.05"
-    )
+    assert sales is not None and abs(shown["fct_arr_by_account"] - Decimal(str(sales[0])) / 12) < Decimal("0.05")
     text = headline(result)
     assert "$1,260,000.00" in text and "Finance says $1.2" in text and "Sales says $1.4" in text
 

@@ -35,6 +35,7 @@ class Move:
     to_value: Any
     apply: Callable[[DecisionVector], DecisionVector]
     alone: Callable[[DecisionVector], DecisionVector] | None = None  # this decision only, from the start
+    value: Any = None  # the admitted value this move adds or removes (value moves only)
 
     def isolated(self, start: DecisionVector) -> DecisionVector:
         return (self.alone or self.apply)(start)
@@ -123,6 +124,7 @@ def _value_moves(
                 _values_json(nxt),
                 _set_filter(kind, column, nxt),
                 _set_filter(kind, column, current - {value}),
+                value,
             )
         )
         state = nxt
@@ -136,6 +138,7 @@ def _value_moves(
                 _values_json(nxt),
                 _set_filter(kind, column, nxt),
                 _set_filter(kind, column, current | {value}),
+                value,
             )
         )
         state = nxt

@@ -12,6 +12,11 @@ from canon.workflow.build import BuildReport
 from canon.workflow.verify import VerifyReport
 
 
+def _short(source: str) -> str:
+    """`Stripe Billing, billing metric definitions…` → `Stripe Billing`."""
+    return source.split(",")[0].split(" (")[0]
+
+
 def print_proposal(p: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]Proposed canonical {p['label']}[/] — {format_cents(p['value_cents'])} for {p['period']}")
     console.print(p["definition"])
@@ -22,8 +27,8 @@ def print_proposal(p: dict[str, Any], console: Console) -> None:
         table.add_row(
             n["key"],
             n["summary"] + (f"\n[dim]{n['note']}[/]" if n.get("note") else ""),
-            "\n".join(c["source"] for c in n["supported_by"][:4]) or "—",
-            "\n".join(c["source"] for c in n["dissent"][:3]) or "—",
+            "\n".join(_short(c["source"]) for c in n["supported_by"][:4]) or "—",
+            "\n".join(_short(c["source"]) for c in n["dissent"][:3]) or "—",
         )
     console.print(table)
     models = Table(title=f"existing definitions (closest: {p['closest_model']})", header_style="bold")
@@ -38,15 +43,16 @@ def print_proposal(p: dict[str, Any], console: Console) -> None:
             "\n".join(m["changes"]) or "nothing",
         )
     console.print(models)
-    calls = Table(title="judgment calls for a person (priced for " + p["period"] + ")", header_style="bold")
-    for col in ("call", "question", "option", "impact", "chosen by"):
-        calls.add_column(col)
+    console.print(f"\n[bold]Judgment calls for a person[/] (priced for {p['period']}, from the proposal's number):")
     for c in p["judgment_calls"]:
+        console.print(f"• [bold]{c['key']}[/]: {c['question']}")
         for o in c["options"]:
-            calls.add_row(
-                c["key"], c["question"], o["label"], format_signed_cents(o["impact_cents"]), ", ".join(o["adopted_by"])
+            console.print(
+                f"    {o['label']}: [bold]{format_signed_cents(o['impact_cents'])}[/] "
+                f"[dim](the choice of {', '.join(o['adopted_by'])})[/]"
             )
-    console.print(calls)
+        if c.get("note"):
+            console.print(f"    [dim]{c['note']}[/]")
 
 
 def proposal_markdown(p: dict[str, Any]) -> str:

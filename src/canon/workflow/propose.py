@@ -299,7 +299,7 @@ def judgment_calls(
             if not move.decision.startswith("filter:") or not move.label.startswith("include"):
                 continue
             column = ColumnRef.parse(move.decision.removeprefix("filter:"))
-            value = (set(move.to_value or []) - set(move.from_value or [])).pop() if move.to_value else None
+            value = move.value
             cls = kb.classify(list(domains.domain(column).all))
             concept = cls.concepts.get(value) if cls and value is not None else None
             key = {"pending": "pending", "trial": "pilots", "one_time": "one_time"}.get(

@@ -83,14 +83,17 @@ def _validated_write(path: Path, data: Any) -> None:
 
     y = YAML(typ="rt")
     y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
     buf = StringIO()
     y.dump(data, buf)
     load_contract_spec(path, buf.getvalue())  # raises with positions if the edit broke it
     round_trip_dump(data, path)
 
 
-def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[str, str]) -> None:
+def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[str, str]) -> dict[str, str]:
+    """Apply each `--decide`; return what was decided in words (kept in the sign-off)."""
     calls = {c["key"]: c for c in (proposal or {}).get("judgment_calls", [])}
+    outcome: dict[str, str] = {}
     for key, value in decisions.items():
         if key not in calls:
             hint = did_you_mean(key, calls)
@@ -107,9 +110,12 @@ def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[
                 fix=f"--decide {key}=no keeps the proposal; --decide {key}=yes adopts: "
                 + calls[key]["options"][0]["label"],
             )
+        option = calls[key]["options"][0]
         if choice in NO:
+            outcome[key] = f"keep the proposal (not: {option['label']})"
             continue
-        edit = calls[key]["options"][0]["edit"]
+        outcome[key] = f"adopt: {option['label']}"
+        edit = option["edit"]
         comp = data["composition"]
         if "filter" in edit:
             column = edit["filter"]
@@ -130,6 +136,7 @@ def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[
                 else CommentedMap({"range": CommentedMap({"start": tb[0], "end": tb[1]})})
             )
             comp["filters"] = CommentedMap({k: _flow(v) for k, v in vec["filters"].items()})
+    return outcome
 
 
 def _fraction(value: float) -> Any:
@@ -155,7 +162,7 @@ def approve(
     ppath = proposal_path(project, metric)
     proposal = json.loads(ppath.read_text()) if ppath.exists() else None
     data = round_trip_load(m.file)
-    apply_decisions(data, proposal, decisions)
+    outcome = apply_decisions(data, proposal, decisions)
     data["status"] = "approved"
     data.pop("signoff", None)
     from io import StringIO
@@ -170,7 +177,7 @@ def approve(
     signoff["role"] = role
     signoff["at"] = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
     signoff["definition_hash"] = definition_hash(spec)
-    signoff["decisions"] = CommentedMap(decisions)
+    signoff["decisions"] = CommentedMap(outcome)
     if note:
         signoff["note"] = note
     data["signoff"] = signoff
