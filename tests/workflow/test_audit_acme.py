@@ -64,8 +64,9 @@ def test_bridges_land_exactly_on_the_board_number(audit: AuditResult) -> None:
     for d in audit.definitions:
         assert d.bridge is not None
         assert d.value_cents + sum(s.impact_cents for s in d.bridge.steps) == CANONICAL, d.model
-        isolated = sum(s.isolated_cents or 0 for s in d.bridge.steps)
-        assert d.bridge.interaction_cents == (CANONICAL - d.value_cents) - isolated
+        pairs = [(s.impact_cents, s.isolated_cents) for s in d.bridge.steps if s.isolated_cents is not None]
+        assert d.bridge.interaction_cents == sum(a - b for a, b in pairs)
+        assert d.bridge.steps[0].isolated_cents == d.bridge.steps[0].impact_cents  # the first step has no history
 
 
 def test_decisions_read_from_the_sql(audit: AuditResult) -> None:

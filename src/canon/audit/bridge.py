@@ -19,6 +19,7 @@ from typing import Any
 
 from canon.audit.domains import Domains
 from canon.audit.result import Bridge, BridgeStep
+from canon.compiler.joins import JoinGraph
 from canon.contracts.decisions import DecisionVector, freeze_filters
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
@@ -174,6 +175,7 @@ def build_bridge(
     end_label: str,
     start_cents: int | None = None,
     end_cents: int | None = None,
+    separable: Callable[[DecisionVector, Move], bool] | None = None,
 ) -> Bridge:
     """Waterfall from `start` to `target`; an initial 'residual' step covers what was not reproduced."""
     moves = moves_between(start, target, domains)
@@ -217,7 +219,8 @@ def build_bridge(
                 after = evaluate(candidate)
             except QueryError:
                 continue
-            isolated = _isolated(start, move, evaluate, reproduced)
+            alone = separable is None or separable(start, move)
+            isolated = _isolated(start, move, evaluate, reproduced) if alone else None
             steps.append(
                 BridgeStep(move.decision, move.label, move.from_value, move.to_value, after - value, isolated, after)
             )
@@ -271,3 +274,15 @@ def _compose(
     first: Callable[[DecisionVector], DecisionVector], second: Callable[[DecisionVector], DecisionVector]
 ) -> Callable[[DecisionVector], DecisionVector]:
     return lambda v: second(first(v))
+
+
+def reads_rows_of(graph: JoinGraph) -> Callable[[DecisionVector, Move], bool]:
+    """A filter flipped alone means something only on tables the definition reaches many-to-one."""
+
+    def separable(start: DecisionVector, move: Move) -> bool:
+        if not move.decision.startswith(("filter:", "slice:")):
+            return True
+        table = ColumnRef.parse(move.decision.split(":", 1)[1]).table
+        return table in graph.ancestors(start.measure.column.table)
+
+    return separable

@@ -47,9 +47,12 @@ class Bridge:
 
     @property
     def interaction_cents(self) -> int:
-        """Total change not explained by flipping each decision alone (shown, never hidden)."""
-        isolated = [s.isolated_cents for s in self.steps if s.isolated_cents is not None]
-        return (self.end_cents - self.start_cents) - sum(isolated)
+        """What the steps owe to each other: Σ (impact in sequence − impact alone).
+
+        Steps with no separate meaning on their own (isolated is None, e.g. a condition on rows
+        the starting definition never reads) are left out; shown, never spread over steps.
+        """
+        return sum(s.impact_cents - s.isolated_cents for s in self.steps if s.isolated_cents is not None)
 
     def largest(self) -> BridgeStep | None:
         return max(self.steps, key=lambda s: abs(s.impact_cents), default=None)

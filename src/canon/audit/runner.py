@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from canon.audit.bridge import build_bridge
+from canon.audit.bridge import build_bridge, reads_rows_of
 from canon.audit.domains import Domains
 from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, prepare_failures
 from canon.audit.extract import Unmapped as ExtractUnmapped
@@ -181,6 +181,7 @@ def run_audit(project: Project, options: AuditOptions) -> AuditResult:
                         f"canonical {options.metric}",
                         start_cents=d.value_cents,
                         end_cents=canonical_cents,
+                        separable=reads_rows_of(project.join_graph().merged(edges)),
                     )
                 except QueryError as exc:
                     d.unmapped.append(Unmapped(str(exc), "bridge could not be computed"))
