@@ -278,8 +278,12 @@ class Extractor:
                         continue
                 refs = {ref_of(c) for c in cols}
                 if self.domains.excludes_nothing(part, refs):
-                    # true for every row of the data: not a decision (`id IS NOT NULL`, `type <> 'never'`)
-                    provenance.setdefault("no_effect", Provenance()).add(_fragment(cond, part), cond.origin)
+                    # true for every row of the data: not a filter (`id IS NOT NULL`, `type <> 'never'`). On a
+                    # value column it is still where the decision to admit everything was written down.
+                    key = "no_effect"
+                    if len(refs) == 1 and not self.catalog.is_key(next(iter(refs))):
+                        key = f"filter:{next(iter(refs))}"
+                    provenance.setdefault(key, Provenance()).add(_fragment(cond, part), cond.origin)
                     continue
                 if len(refs) == 1 and not self.catalog.is_key(next(iter(refs))):
                     ref = next(iter(refs))

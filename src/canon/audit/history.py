@@ -254,6 +254,8 @@ def dig(project_root: Path, models: ModelSet, definition: Definition, now: datet
     plan: list[tuple[str, Path, str, int]] = []  # (decision, file, shown path, raw line)
 
     for decision, origin in definition.provenance.items():
+        if decision == "no_effect":  # conditions true for every row decide nothing
+            continue
         for model_name, line in origin:
             source = models.models.get(model_name)
             if source is None or not source.path:

@@ -302,9 +302,7 @@ def judgment_calls(
             value = move.value
             cls = kb.classify(list(domains.domain(column).all))
             concept = cls.concepts.get(value) if cls and value is not None else None
-            key = {"pending": "pending", "trial": "pilots", "one_time": "one_time"}.get(
-                concept or "", f"{column}={value}"
-            )
+            key = {"trial": "pilots"}.get(concept or "", concept or f"{column}.{value}")
             admitted = set(proposal.filters.get(column, frozenset())) | {value}
             alt = proposal.with_filter(column, admitted)
             label = f"count {format_value(value)} in {column}" + (f" ({concept.replace('_', ' ')})" if concept else "")
