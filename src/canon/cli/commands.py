@@ -2,6 +2,7 @@
 
 from canon.cli import (
     demo_cmd,  # noqa: F401
+    generate_cmd,  # noqa: F401
     info_cmd,  # noqa: F401
     init_cmd,  # noqa: F401
 )
