@@ -130,3 +130,16 @@ def test_bad_row_count_is_a_user_error(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match="--rows"):
         generate_acme(0, tmp_path)
+
+
+@pytest.mark.parametrize(("start", "count"), [(0, 1), (999, 2), (123_456, 5_000), (99_999_997, 10)])
+def test_sequential_ids_equal_ids_built_digit_by_digit(start: int, count: int) -> None:
+    import numpy as np
+
+    from canon.examples.acme.scale import IdMatrix
+
+    fast = IdMatrix.sequence(b"INV-", start, count, 9).array()
+    assert fast.equals(IdMatrix.build(b"INV-", np.arange(start, start + count), 9).array())
+    assert fast[0].as_py() == f"INV-{start:09d}"
+    picked = IdMatrix.build(b"ACC-", np.array([5, 7, 11]), 5).take(np.array([2, 0, 2])).array()
+    assert picked.to_pylist() == ["ACC-00011", "ACC-00005", "ACC-00011"]

@@ -54,6 +54,7 @@ INSTALLMENT_TENS = np.array([[2_800, 5_500], [700, 2_000], [120, 450]])  # month
 SETUP_FEE_250 = np.array([[32, 60], [16, 32], [4, 10]])  # setup fee in $250 units
 
 _GROUPS = np.frombuffer(b"".join(f"{i:03d}".encode() for i in range(1000)), dtype="S3")
+_LOW_DIGITS = np.frombuffer(_GROUPS.tobytes(), dtype=np.uint8).reshape(1000, 3)
 
 
 @dataclass(frozen=True)
@@ -89,19 +90,36 @@ class IdMatrix:
         matrix[:, lead:] = digits.view(np.uint8).reshape(n, groups * 3)[:, groups * 3 - width :]
         return cls(matrix)
 
+    @classmethod
+    def sequence(cls, prefix: bytes, start: int, count: int, width: int) -> IdMatrix:
+        """Consecutive ids start..start+count-1: whole blocks of 1000 share their high digits,
+        so those are computed once per block and the low three digits are one repeated table."""
+        lead, size = len(prefix), len(prefix) + width
+        high_width = width - 3
+        blocks = (start % 1000 + count + 999) // 1000
+        out = np.empty((blocks, 1000, size), dtype=np.uint8)
+        out[:, :, :lead] = np.frombuffer(prefix, dtype=np.uint8)
+        high = start // 1000 + np.arange(blocks, dtype=np.int64)
+        high_digits = np.empty((blocks, high_width), dtype=np.uint8)
+        for position in range(high_width - 1, -1, -1):
+            high, digit = np.divmod(high, 10)
+            high_digits[:, position] = 48 + digit
+        out[:, :, lead : lead + high_width] = high_digits[:, None, :]
+        out[:, :, lead + high_width :] = _LOW_DIGITS[None, :, :]
+        first = start % 1000
+        return cls(out.reshape(blocks * 1000, size)[first : first + count])
+
     def take(self, rows: npt.NDArray[np.integer]) -> IdMatrix:
-        return IdMatrix(self.matrix[rows])
+        """Rows `rows` of the matrix, gathered as fixed-size records (much faster than 2-D indexing)."""
+        size = self.matrix.shape[1]
+        records = np.ascontiguousarray(self.matrix).view(f"V{size}").ravel()
+        return IdMatrix(np.take(records, rows).view(np.uint8).reshape(len(rows), size))
 
     def array(self) -> pa.Array:
         n, size = self.matrix.shape
         offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
         data = np.ascontiguousarray(self.matrix)
         return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-
-
-def ids(prefix: bytes, numbers: npt.NDArray[np.integer], width: int) -> pa.Array:
-    """`prefix` + zero-padded numbers as an Arrow string array."""
-    return IdMatrix.build(prefix, numbers, width).array()
 
 
 def categorical(rng: np.random.Generator, n: int, p: npt.NDArray[np.float64]) -> I64:
@@ -351,11 +369,11 @@ class _Generator:
             np.where(late, month + 1, month), np.where(late, rng.integers(1, 10, count), same_month)
         )
         refunded = (rng.random(count) < 0.015) | void_paid[paid]
-        index = self.payments_done + np.arange(count, dtype=np.int64)
+        payment_ids = IdMatrix.sequence(b"PAY-", self.payments_done, count, self.width)
         self.payments_done += count
         return pa.table(
             {
-                "payment_id": ids(b"PAY-", index, self.width),
+                "payment_id": payment_ids.array(),
                 "account_id": accounts.take(paid).array(),
                 "invoice_id": invoice_ids.take(paid).array(),
                 "payment_date": dates(paid_on),
@@ -382,7 +400,7 @@ class _Generator:
         )
         return pa.table(
             {
-                "account_id": ids(b"ACC-", key, self.width),
+                "account_id": IdMatrix.sequence(b"ACC-", low, high - low, self.width).array(),
                 "name": pa.DictionaryArray.from_arrays(
                     pa.array((key % len(names)).astype(np.int32)), pa.array(names)
                 ),
