@@ -93,19 +93,22 @@ def row_at_a_time_csv(rows: int, out: Path) -> None:
                 invoice = f"INV-{n_invoice:09d}"
                 n_invoice += 1
                 status = rng.choices(["paid", "pending", "void"], weights=[97, 1.3, 1.7])[0]
-                invoices.writerow([invoice, account, contract, month_day(min(month, 17), day), f"{amount / 100:.2f}",
-                                   type_, status])  # fmt: skip
+                when = month_day(min(month, 17), day)
+                invoices.writerow([invoice, account, contract, when, f"{amount / 100:.2f}", type_, status])
                 if status == "paid":
-                    paid_on = month_day(min(month, 17), day) + timedelta(days=rng.randint(0, 9))
-                    payments.writerow([f"PAY-{n_payment:09d}", account, invoice, paid_on, f"{amount / 100:.2f}",
-                                       "true" if rng.random() < 0.015 else "false"])  # fmt: skip
+                    paid_on = when + timedelta(days=rng.randint(0, 9))
+                    refunded = "true" if rng.random() < 0.015 else "false"
+                    payments.writerow(
+                        [f"PAY-{n_payment:09d}", account, invoice, paid_on, f"{amount / 100:.2f}", refunded]
+                    )
                     n_payment += 1
     with open(out / "raw_accounts.csv", "w", newline="") as fa:
         writer = csv.writer(fa)
         writer.writerow(["account_id", "name", "segment", "industry", "sales_rep", "created_at"])
         for n in range(accounts):
-            writer.writerow([f"ACC-{n:09d}", "Northwind Labs", rng.choice(["enterprise", "mid-market", "smb"]),
-                             "software", "Alicia Moreno", first - timedelta(days=rng.randint(30, 700))])  # fmt: skip
+            segment = rng.choice(["enterprise", "mid-market", "smb"])
+            created = first - timedelta(days=rng.randint(30, 700))
+            writer.writerow([f"ACC-{n:09d}", "Northwind Labs", segment, "software", "Alicia Moreno", created])
 
 
 def canon_generate(rows: int, out: Path) -> None:
@@ -144,8 +147,10 @@ def main() -> None:
     baseline = float(results[0]["rows_s"])  # type: ignore[arg-type]
     sizes = [1_000_000, 10_000_000] + ([100_000_000] if args.with_100m else [])
     results += [measure("canon generate", rows, canon_generate, args.keep) for rows in sizes]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"| scenario | invoice rows | seconds | rows/s | ratio vs row-at-a-time | peak RSS | output |")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    python = platform.python_version()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}, load average {load}")
+    print("| scenario | invoice rows | seconds | rows/s | ratio vs row-at-a-time | peak RSS | output |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ratio = float(r["rows_s"]) / baseline  # type: ignore[arg-type]
