@@ -9,7 +9,7 @@ Bounded memory: contracts are made in chunks (~1M invoices each) with numpy, tur
 Arrow arrays without Python loops over rows (ids are built as fixed-width byte matrices,
 money as decimal128 buffers from integer cents), and appended to one Parquet file per table
 as row groups. Chunk i uses its own seed (seed, i), so output does not depend on timing.
-A background thread writes chunk i while the next is generated; all files are written in a
+Two background threads write chunk i while the next is generated; all files are written in a
 temporary folder and moved into place at the end, so a failure leaves no partial dataset.
 """
 
@@ -33,7 +33,7 @@ from canon.errors import Location, UserError
 from canon.examples.acme.calendar import CURRENT, Timeline
 from canon.examples.acme.names import INDUSTRIES, NAME_STEMS, NAME_SUFFIXES, SALES_REPS
 
-CHUNK_CONTRACTS = 125_000  # ≈ 500k invoices per chunk
+CHUNK_CONTRACTS = 64_000  # ≈ 256k invoices per chunk
 DEFAULT_SEED = 20_261_031
 TABLES = ("raw_accounts", "raw_contracts", "raw_invoices", "raw_payments")
 
@@ -438,21 +438,29 @@ def generate_acme(
         counts[table] += data.num_rows
 
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            # two writers (invoices; the rest) work on chunk i while chunk i+1 is generated
+            pending: list[Future[None]] = []
             index = 0
             while (chunk := generator.chunk(index)) is not None:
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(_write_chunk, write, chunk)
+                for future in pending:
+                    future.result()
+                pending = [
+                    pool.submit(write, "raw_invoices", chunk.invoices),
+                    pool.submit(
+                        _write_many,
+                        write,
+                        [("raw_contracts", chunk.contracts), ("raw_payments", chunk.payments)],
+                    ),
+                ]
                 index += 1
             for low, high in generator.account_chunks():
                 accounts = generator.accounts_table(low, high)
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(write, "raw_accounts", accounts)
-            if pending is not None:
-                pending.result()
+                for future in pending:
+                    future.result()
+                pending = [pool.submit(write, "raw_accounts", accounts)]
+            for future in pending:
+                future.result()
         for writer in writers.values():
             writer.close()
         for table in TABLES:
@@ -465,10 +473,9 @@ def generate_acme(
     return GenerateResult(out, counts)
 
 
-def _write_chunk(write: Callable[[str, pa.Table], None], chunk: _Chunk) -> None:
-    write("raw_contracts", chunk.contracts)
-    write("raw_invoices", chunk.invoices)
-    write("raw_payments", chunk.payments)
+def _write_many(write: Callable[[str, pa.Table], None], tables: list[tuple[str, pa.Table]]) -> None:
+    for name, data in tables:
+        write(name, data)
 
 
 def _dictionary(table: pa.Table) -> list[str]:
