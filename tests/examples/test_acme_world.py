@@ -297,6 +297,16 @@ def test_exceptions_recur_across_the_window(acme_seeds: duckdb.DuckDBPyConnectio
         "where refunded",
         "churn": "select count(distinct date_trunc('month', end_date)) from raw_contracts "
         "where status = 'churned'",
+        "expansion": """select count(distinct date_trunc('month', c.start_date)) from raw_contracts c
+                        where c.type = 'recurring' and c.status = 'active' and exists (
+                            select 1 from raw_contracts e where e.account_id = c.account_id
+                            and e.type = 'recurring' and e.start_date < c.start_date)""",
+        "services": """select count(distinct date_trunc('month', i.invoice_date)) from raw_invoices i
+                       join raw_contracts c using (contract_id) where c.type = 'one-time'""",
+        "late payments": """select count(distinct date_trunc('month', i.invoice_date)) from raw_payments p
+                            join raw_invoices i using (invoice_id)
+                            where date_trunc('month', p.payment_date)
+                                > date_trunc('month', i.invoice_date)""",
     }
     for name, sql in checks.items():
         assert one(acme_seeds, sql) >= 3, name  # type: ignore[operator]

@@ -1,0 +1,63 @@
+"""The `canon` command: a Typer app whose commands are thin shells over the Project facade.
+
+Each command lives in its own module under `canon.cli` and registers itself on `app`;
+`main()` is the single place where errors become one-paragraph messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+from rich.console import Console
+
+from canon.errors import CanonError
+
+app = typer.Typer(
+    name="canon",
+    help="canon: one definition per metric. Audit, propose, approve, build, verify and serve metrics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (for bug reports)."),
+) -> None:
+    _state["debug"] = debug
+
+
+def _register_commands() -> None:
+    # Imported for their side effect of adding commands to `app`; the order is the help order.
+    from canon.cli import commands  # noqa: F401
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the app, turn canon errors into a message and an exit code."""
+    _register_commands()
+    args = list(sys.argv[1:] if argv is None else argv)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    try:
+        rv = app(args=args, prog_name="canon", standalone_mode=False)
+    except CanonError as exc:
+        if _state["debug"] or "--debug" in args:
+            raise
+        label = "error" if exc.exit_code == 2 else "failed"
+        err.print(f"[bold red]{label}:[/] {exc.render()}", markup=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        sys.exit(2 if exc.exit_code not in (0, 1) else exc.exit_code or 2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    if isinstance(rv, int) and rv != 0:
+        sys.exit(rv)

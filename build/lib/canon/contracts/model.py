@@ -1,0 +1,183 @@
+"""Resolved metrics: a validated spec turned into typed references the compiler works on.
+
+The spec is what the file says; a `Metric` is what it means: a decision vector (for
+declarative contracts), join edges, dimensions as column references, and a definition hash
+over exactly the parts that change the number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from canon.contracts.decisions import DecisionVector, Measure, TimeBasis, parse_scale
+from canon.contracts.refs import ColumnRef
+from canon.contracts.spec import (
+    SIGNED_STATUSES,
+    ContractSpec,
+    DeclarativeComposition,
+    DerivedComposition,
+    Join,
+    SqlComposition,
+)
+from canon.contracts.yamlpos import PositionedDoc
+
+
+@dataclass(frozen=True)
+class JoinEdge:
+    """`child` many-to-one `parent`: following it from the child side never fans out rows."""
+
+    child: ColumnRef
+    parent: ColumnRef
+
+    @classmethod
+    def from_spec(cls, join: Join) -> JoinEdge:
+        return cls(ColumnRef.parse(join.from_), ColumnRef.parse(join.to))
+
+    def __str__(self) -> str:
+        return f"{self.child} → {self.parent}"
+
+
+@dataclass(frozen=True)
+class DimensionRef:
+    name: str
+    column: ColumnRef
+    path: tuple[JoinEdge, ...] = ()
+
+
+@dataclass(frozen=True)
+class Metric:
+    spec: ContractSpec
+    file: Path | None = None
+    doc: PositionedDoc | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        return self.spec.label or self.spec.name.upper()
+
+    @property
+    def composition(self) -> DeclarativeComposition | SqlComposition | DerivedComposition:
+        return self.spec.composition
+
+    @property
+    def is_declarative(self) -> bool:
+        return isinstance(self.spec.composition, DeclarativeComposition)
+
+    @property
+    def decisions(self) -> DecisionVector:
+        comp = self.spec.composition
+        if not isinstance(comp, DeclarativeComposition):
+            raise TypeError(f"metric {self.name} is not declarative")
+        return vector_from_composition(comp, self.dimension_columns())
+
+    def joins(self) -> tuple[JoinEdge, ...]:
+        comp = self.spec.composition
+        edges = (
+            [JoinEdge.from_spec(j) for j in comp.joins] if isinstance(comp, DeclarativeComposition) else []
+        )
+        for dim in self.spec.dimensions.values():
+            edges.extend(JoinEdge.from_spec(j) for j in dim.path)
+        return tuple(dict.fromkeys(edges))
+
+    def dimensions(self) -> dict[str, DimensionRef]:
+        return {
+            name: DimensionRef(name, ColumnRef.parse(d.column), tuple(JoinEdge.from_spec(j) for j in d.path))
+            for name, d in self.spec.dimensions.items()
+        }
+
+    def dimension_columns(self) -> set[ColumnRef]:
+        return {d.column for d in self.dimensions().values()}
+
+    def definition_hash(self) -> str:
+        return definition_hash(self.spec)
+
+    @property
+    def signed(self) -> bool:
+        """Signed off, and the sign-off still matches what the contract now says."""
+        so = self.spec.signoff
+        return so is not None and so.definition_hash == self.definition_hash()
+
+    @property
+    def approved(self) -> bool:
+        return self.spec.status in SIGNED_STATUSES and self.signed
+
+
+def vector_from_composition(
+    comp: DeclarativeComposition, dimension_columns: set[ColumnRef]
+) -> DecisionVector:
+    """A contract's decisions; filters on dimension columns are slices, the rest are filters."""
+    m = comp.measure
+    measure = Measure(
+        column=ColumnRef.parse(m.column),
+        scale=parse_scale(m.scale),
+        aggregation=m.aggregation,
+        unit=m.unit or "major",
+    )
+    tb = comp.time_basis
+    if tb.range is not None:
+        time_basis = TimeBasis(
+            (ColumnRef.parse(tb.range.start), ColumnRef.parse(tb.range.end)), "range", tb.range.end_inclusive
+        )
+    else:
+        assert tb.column is not None
+        time_basis = TimeBasis((ColumnRef.parse(tb.column),), "event")
+    filters: dict[ColumnRef, list[Any]] = {}
+    slices: dict[ColumnRef, list[Any]] = {}
+    for key, values in comp.filters.items():
+        ref = ColumnRef.parse(key)
+        (slices if ref in dimension_columns else filters)[ref] = values
+    return DecisionVector.build(measure, time_basis, filters, slices, comp.predicates)
+
+
+def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
+    comp = spec.composition
+    comp_data: dict[str, Any]
+    if isinstance(comp, DeclarativeComposition):
+        comp_data = {
+            "type": "declarative",
+            "measure": {
+                "column": comp.measure.column,
+                "aggregation": comp.measure.aggregation,
+                "scale": str(parse_scale(comp.measure.scale)),
+                "unit": comp.measure.unit,
+            },
+            "time_basis": comp.time_basis.model_dump(mode="json"),
+            "filters": {k: sorted(json.dumps(v) for v in vals) for k, vals in sorted(comp.filters.items())},
+            "predicates": sorted(" ".join(p.split()) for p in comp.predicates),
+            "joins": sorted(f"{j.from_}->{j.to}" for j in comp.joins),
+        }
+    elif isinstance(comp, SqlComposition):
+        comp_data = {
+            "type": "sql",
+            "sql": " ".join(comp.sql.split()),
+            "period_column": comp.period_column,
+            "value_column": comp.value_column,
+            "unit": comp.unit,
+        }
+    else:
+        comp_data = {"type": "derived", "expression": " ".join(comp.expression.split()), "unit": comp.unit}
+    return {
+        "composition": comp_data,
+        "grain": spec.grain.model_dump(mode="json"),
+        "dimensions": {
+            k: {"column": d.column, "path": [f"{j.from_}->{j.to}" for j in d.path]}
+            for k, d in sorted(spec.dimensions.items())
+        },
+        "policy": spec.policy,
+        "rollup": spec.rollup.model_dump(mode="json"),
+        "null_rules": [r.model_dump(mode="json") for r in spec.null_rules],
+        "tolerances": sorted((r.figure, r.tolerance_cents) for r in spec.reconciliation),
+    }
+
+
+def definition_hash(spec: ContractSpec) -> str:
+    """sha256 over what changes the number; prose, owner, status and sign-off are left out."""
+    payload = json.dumps(_hashable_parts(spec), sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()

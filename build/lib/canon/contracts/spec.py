@@ -1,0 +1,283 @@
+"""The contract schema as pydantic models: exactly what `metrics/*.yml` may say.
+
+These classes describe the YAML shape (and export as JSON Schema for editors); they hold
+strings, not parsed SQL. `canon.contracts.model` resolves a validated spec into the typed
+objects the compiler uses. `extra="forbid"` everywhere so a misspelled key is an error with
+a did-you-mean, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from canon.contracts.refs import is_column_ref
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Status(StrEnum):
+    draft = "draft"
+    proposed = "proposed"
+    approved = "approved"
+    authoritative = "authoritative"
+    deprecated = "deprecated"
+
+
+SIGNED_STATUSES = frozenset({Status.approved, Status.authoritative})
+
+ColumnRefText = Annotated[
+    str, Field(description="A raw column written `table.column`.", examples=["raw_invoices.amount"])
+]
+
+
+def _check_ref(value: str) -> str:
+    if not is_column_ref(value):
+        raise ValueError(f"`{value}` is not a column reference of the form `table.column`")
+    return value
+
+
+class SignOff(Spec):
+    """Who signed the definition, in which role, when, and the hash of what they signed."""
+
+    by: str
+    role: str
+    at: datetime
+    definition_hash: str = Field(description="sha256 of the number-changing parts of the contract.")
+    decisions: dict[str, str] = Field(default_factory=dict, description="Judgment calls taken at sign-off.")
+    note: str | None = None
+
+
+class Join(Spec):
+    """A many-to-one edge: each row of `from` finds at most one row of `to` (`to` is unique)."""
+
+    from_: ColumnRefText = Field(alias="from")
+    to: ColumnRefText
+    relationship: Literal["many_to_one", "one_to_one"] = "many_to_one"
+
+    _v_from = field_validator("from_")(_check_ref)
+    _v_to = field_validator("to")(_check_ref)
+
+
+class Dimension(Spec):
+    """A column the metric can be broken down or sliced by, and the joins that reach it."""
+
+    column: ColumnRefText
+    label: str | None = None
+    description: str | None = None
+    path: list[Join] = Field(default_factory=list, description="Explicit join path from the measure table.")
+
+    _v_col = field_validator("column")(_check_ref)
+
+
+class MeasureSpec(Spec):
+    column: ColumnRefText
+    aggregation: Literal["sum", "count", "count_distinct", "min", "max", "avg"] = "sum"
+    scale: str | int | float = Field(
+        default=1, description='Normalization factor, e.g. "1/12" for annual → monthly.'
+    )
+    unit: Literal["major", "minor", "count"] | None = Field(
+        default=None,
+        description="Money in major units (dollars), minor units (cents) or a plain count; "
+        "defaults from the column type (decimal → major, integer → minor).",
+    )
+
+    _v_col = field_validator("column")(_check_ref)
+
+
+class RangeSpec(Spec):
+    start: ColumnRefText
+    end: ColumnRefText
+    end_inclusive: bool = True
+
+    _v_s = field_validator("start")(_check_ref)
+    _v_e = field_validator("end")(_check_ref)
+
+
+class TimeBasisSpec(Spec):
+    """Either `column` (an event date) or `range` (validity start/end, for contract-style metrics)."""
+
+    column: ColumnRefText | None = None
+    range: RangeSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TimeBasisSpec:
+        if (self.column is None) == (self.range is None):
+            raise ValueError("time_basis takes exactly one of `column` or `range`")
+        if self.column is not None:
+            _check_ref(self.column)
+        return self
+
+
+FilterValue = str | bool | int | float | None
+
+
+class DeclarativeComposition(Spec):
+    """A metric stated as decisions: measure, time basis, admitted values, general predicates."""
+
+    type: Literal["declarative"] = "declarative"
+    measure: MeasureSpec
+    time_basis: TimeBasisSpec
+    filters: dict[str, list[FilterValue]] = Field(
+        default_factory=dict, description="Admitted value set per raw column `table.column`."
+    )
+    predicates: list[str] = Field(
+        default_factory=list, description="SQL conditions over `table.column` when a value set does not fit."
+    )
+    joins: list[Join] = Field(
+        default_factory=list, description="Joins that reach filtered/dimension columns."
+    )
+
+    @field_validator("filters")
+    @classmethod
+    def _filter_keys(cls, value: dict[str, list[FilterValue]]) -> dict[str, list[FilterValue]]:
+        for key in value:
+            _check_ref(key)
+        return value
+
+
+class SqlComposition(Spec):
+    """A metric stated as a query over named sources; canon wraps its metadata around it.
+
+    The query must return one row per grain with the period column, the dimension columns and
+    the value column(s) named here. `{{ source('table') }}` resolves through the project.
+    """
+
+    type: Literal["sql"] = "sql"
+    sql: str
+    period_column: str | None = Field(
+        default=None, description="Output column holding the period start date."
+    )
+    value_column: str | None = Field(default=None, description="Output column that is the metric's value.")
+    unit: Literal["major", "minor", "count", "ratio", "bps"] = "minor"
+    sources: list[str] = Field(default_factory=list, description="Source tables the query reads.")
+
+
+class DerivedComposition(Spec):
+    """A metric computed from other metrics: `expression` uses their names, e.g. `arr = mrr * 12`."""
+
+    type: Literal["derived"] = "derived"
+    expression: str
+    metrics: list[str]
+    unit: Literal["major", "minor", "count", "ratio", "bps"] = "minor"
+
+
+Composition = Annotated[
+    DeclarativeComposition | SqlComposition | DerivedComposition, Field(discriminator="type")
+]
+
+
+class Grain(Spec):
+    time: Literal["day", "week", "month", "quarter", "year"] = "month"
+    keys: list[str] = Field(
+        default_factory=list, description="Entity keys of one served row, beside the period."
+    )
+
+
+class ServedColumn(Spec):
+    name: str
+    type: Literal[
+        "string", "integer", "number", "boolean", "date", "timestamp", "string_enum", "json", "bigint_string"
+    ]
+    required: bool = True
+    nullable: bool = False
+    source: str | None = None
+    notes: str | None = None
+    enum: list[str] | None = None
+
+
+class Rollup(Spec):
+    """How the metric aggregates up a hierarchy (org_market → organization → portfolio)."""
+
+    rule: Literal["sum", "weighted_mean", "none"] = "sum"
+    weight: str | None = Field(
+        default=None, description="Column weighting the mean, e.g. recognized_revenue_cents."
+    )
+    hierarchy: list[str] = Field(default_factory=list, description="Levels, finest first.")
+
+    @model_validator(mode="after")
+    def _weight_needed(self) -> Rollup:
+        if self.rule == "weighted_mean" and not self.weight:
+            raise ValueError("a weighted_mean rollup names its `weight` column")
+        return self
+
+
+class NullRule(Spec):
+    """When a served value is null and the `null_reason` that says why."""
+
+    column: str
+    reason: Literal["null:insufficient_data", "null:upstream_unavailable"]
+    when: str = Field(description="SQL condition over served columns, e.g. `active_student_count < 5`.")
+    floor: int | None = Field(default=None, description="The cohort floor the condition encodes, if any.")
+
+
+class ReconciliationTarget(Spec):
+    figure: str
+    reported: str
+    source: str
+    tolerance_cents: int = 0
+    notes: str | None = None
+
+
+class Assertion(Spec):
+    """A business rule every admitted row must satisfy; `canon test` runs it (not in the hash)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str | None = None
+    condition: str = Field(
+        description="SQL over `table.column` references that must hold for every admitted row."
+    )
+
+
+class Precedent(Spec):
+    source: str
+    url: str | None = None
+    claim: str
+    stance: Literal["supports", "dissents", "context"] = "supports"
+
+
+class ContractSpec(Spec):
+    """One metric contract, as written in `metrics/<name>.yml`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str | None = None
+    description: str = ""
+    owner: str
+    status: Status = Status.draft
+    version: int = 1
+    signoff: SignOff | None = None
+    grain: Grain = Field(default_factory=Grain)
+    dimensions: dict[str, Dimension] = Field(default_factory=dict)
+    served_columns: list[ServedColumn] = Field(default_factory=list)
+    composition: Composition
+    policy: dict[str, Any] = Field(default_factory=dict, description="Policy parameters, `_name: value`.")
+    rollup: Rollup = Field(default_factory=Rollup)
+    null_rules: list[NullRule] = Field(default_factory=list)
+    reconciliation: list[ReconciliationTarget] = Field(default_factory=list)
+    assertions: list[Assertion] = Field(default_factory=list)
+    known_gaps: list[str] = Field(default_factory=list)
+    precedents: list[Precedent] = Field(default_factory=list)
+    replaces: list[str] = Field(default_factory=list, description="Models this contract makes obsolete.")
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not key.startswith("_"):
+                raise ValueError(f"policy parameter `{key}` must start with `_` (e.g. `_{key}`)")
+        return value
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema editors use to validate and autocomplete `metrics/*.yml`."""
+    schema = ContractSpec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://canon.dev/schema/contract.json"
+    schema["title"] = "canon metric contract"
+    return schema

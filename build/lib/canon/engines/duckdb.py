@@ -1,0 +1,74 @@
+"""DuckDB: the embedded default, one file in the project, no server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from canon.engines.base import Engine
+from canon.errors import EngineError
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = "duckdb"
+    default_schema = "main"
+
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        read_only: bool = False,
+        connection: Any = None,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        try:
+            self.conn = connection or duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise EngineError(f"cannot open DuckDB file {self.path}: {exc}") from None
+        if memory_limit:
+            self.conn.execute(f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self.conn.execute(f"SET threads = {int(threads)}")
+
+    def execute(self, query: exp.Expression | str) -> pa.Table:
+        sql = self.render(query)
+        try:
+            return self.conn.execute(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}\nSQL: {sql}") from None
+
+    def run(self, statements: Iterable[exp.Expression | str]) -> None:
+        cur = self.conn.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            for st in statements:
+                cur.execute(self.render(st))
+            cur.execute("COMMIT")
+        except duckdb.Error as exc:
+            cur.execute("ROLLBACK")
+            raise EngineError(f"DuckDB failed: {exc}") from None
+
+    def columns(self, table: str, schema: str | None = None) -> dict[str, str]:
+        rows = self.conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = ? ORDER BY ordinal_position",
+            [table, schema or self.default_schema],
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def tables(self, schema: str | None = None) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1",
+            [schema or self.default_schema],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,129 @@
+"""PostgreSQL through psycopg 3: a real server, rows fetched once and handed back as Arrow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from canon.engines.base import Engine
+from canon.errors import EngineError
+
+# PostgreSQL type OIDs → Arrow types for the results canon reads back.
+_OID_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    25: pa.string(),
+    1043: pa.string(),
+    1042: pa.string(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+    3802: pa.string(),
+    114: pa.string(),
+}
+
+
+class PostgresEngine(Engine):
+    name = "postgres"
+    dialect = "postgres"
+    default_schema = "public"
+
+    def __init__(self, dsn: str, schema: str | None = None) -> None:
+        import psycopg
+
+        self.dsn = dsn
+        if schema:
+            self.default_schema = schema
+        try:
+            self.conn = psycopg.connect(dsn, autocommit=True)
+        except psycopg.Error as exc:
+            raise EngineError(f"cannot connect to PostgreSQL ({_redact(dsn)}): {exc}") from None
+
+    def execute(self, query: exp.Expression | str) -> pa.Table:
+        import psycopg
+
+        sql = self.render(query)
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql.encode())
+                if cur.description is None:
+                    return pa.table({})
+                names = [d.name for d in cur.description]
+                rows = cur.fetchall()
+                types = [self._arrow_type(d, rows, i) for i, d in enumerate(cur.description)]
+        except psycopg.Error as exc:
+            raise EngineError(f"PostgreSQL failed: {exc}\nSQL: {sql}") from None
+        columns: list[Any] = list(zip(*rows, strict=False)) if rows else [() for _ in names]
+        arrays = [_to_array(list(col), t) for col, t in zip(columns, types, strict=False)]
+        return pa.Table.from_arrays(arrays, names=names)
+
+    @staticmethod
+    def _arrow_type(desc: Any, rows: list[tuple[Any, ...]], idx: int) -> pa.DataType:
+        if desc.type_code == 1700:  # numeric: scale from the values themselves
+            exponents = [v.as_tuple().exponent for r in rows if isinstance(v := r[idx], Decimal)]
+            scale = max((-e for e in exponents if isinstance(e, int)), default=0)
+            return pa.decimal128(38, max(0, scale))
+        return _OID_TYPES.get(desc.type_code, pa.string())
+
+    def run(self, statements: Iterable[exp.Expression | str]) -> None:
+        import psycopg
+
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                for st in statements:
+                    cur.execute(self.render(st).encode())
+        except psycopg.Error as exc:
+            raise EngineError(f"PostgreSQL failed: {exc}") from None
+
+    def columns(self, table: str, schema: str | None = None) -> dict[str, str]:
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = %s AND table_schema = %s ORDER BY ordinal_position",
+                (table, schema or self.default_schema),
+            )
+            return {r[0]: r[1] for r in cur.fetchall()}
+
+    def tables(self, schema: str | None = None) -> list[str]:
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+                (schema or self.default_schema,),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _to_array(values: list[Any], typ: pa.DataType) -> pa.Array:
+    if pa.types.is_string(typ):
+        values = [v if v is None or isinstance(v, str) else _jsonish(v) for v in values]
+    return pa.array(values, type=typ)
+
+
+def _jsonish(value: Any) -> str:
+    import orjson
+
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return str(value)
+
+
+def _redact(dsn: str) -> str:
+    """A DSN without its password, for error messages and logs."""
+    if "@" in dsn and "://" in dsn:
+        scheme, rest = dsn.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return dsn
