@@ -39,8 +39,8 @@ class TeamModel:
 
 TEAM_MODELS = (
     TeamModel("Finance", "fct_revenue_monthly", "revenue", "revenue_month", "invoiced, all types"),
-    TeamModel("Sales", "fct_arr_by_account", "mrr", "arr_month", "contracted, ÷ 12"),
-    TeamModel("Marketing", "fct_marketing_revenue", "revenue", "payment_month", "cash, net of refunds"),
+    TeamModel("Sales", "fct_arr_by_account", "mrr", "arr_month", "contracted ÷ 12"),
+    TeamModel("Marketing", "fct_marketing_revenue", "revenue", "payment_month", "cash, net refunds"),
 )
 
 
@@ -152,13 +152,13 @@ def render(result: Figures, console: Console) -> None:
     table.add_column("Team", no_wrap=True)
     table.add_column("Model", no_wrap=True)
     table.add_column(result.period, justify="right", no_wrap=True)
-    table.add_column("vs canonical", justify="right", no_wrap=True)
+    table.add_column("gap", justify="right", no_wrap=True)
     for model, amount in result.teams:
         delta = amount - result.canonical
         table.add_row(f"{model.team}\n[dim]{model.basis}[/]", model.model, f"${amount:,.2f}", f"{delta:+,.2f}")
     table.add_section()
     table.add_row(
-        "[bold]Canonical MRR[/]\n[dim]accrual, recurring only[/]",
+        "[bold]Canonical MRR[/]\n[dim]accrual, recurring[/]",
         "metrics/mrr.yml",
         f"[bold]${result.canonical:,.2f}[/]",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def money(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None 
 
 
 def test_dbt_build_passes_every_seed_model_and_test(acme_built: tuple[Path, DbtRun]) -> None:
-    _, run = acme_built
+    root, run = acme_built
     assert run.success and run.failed() == ()
     kinds = {r.resource_type for r in run.results}
     assert {"seed", "model", "test"} <= kinds
@@ -41,6 +42,11 @@ def test_dbt_build_passes_every_seed_model_and_test(acme_built: tuple[Path, DbtR
         "stg_accounts", "stg_contracts", "stg_invoices", "stg_payments",
         "fct_revenue_monthly", "fct_arr_by_account", "fct_marketing_revenue",
     }  # fmt: skip
+    # what dbt leaves behind (warehouse, target/, logs/dbt.log) is ignored by the project's git
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == "" and (root / "warehouse.duckdb").is_file()
 
 
 def test_canonical_mrr_is_exactly_1_26m(warehouse: duckdb.DuckDBPyConnection) -> None:

@@ -3,6 +3,7 @@
 from canon.cli import (
     audit_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
+    generate_cmd,  # noqa: F401
     info_cmd,  # noqa: F401
     init_cmd,  # noqa: F401
     query_cmd,  # noqa: F401

@@ -56,21 +56,6 @@ class Timeline:
     def month_end(self, offset: int) -> date:
         return self.day(offset, 31)
 
-    def month_label(self, offset: int) -> str:
-        year, month = self._index(offset)
-        return f"{year:04d}-{month:02d}"
-
     def days_in(self, offset: int) -> int:
         year, month = self._index(offset)
         return _cal.monthrange(year, month)[1]
-
-    def offset_of(self, value: date) -> int:
-        """Month offset of a date (inverse of `day` at month granularity)."""
-        first_year, first_month = self._index(0)
-        return (value.year - first_year) * 12 + value.month - first_month
-
-
-def term_end(timeline: Timeline, offset: int, day: int, months: int) -> date:
-    """Last day of a term of `months` months starting at (offset, day): the day before the anniversary."""
-    anniversary = timeline.day(offset + months, day)
-    return date.fromordinal(anniversary.toordinal() - 1)

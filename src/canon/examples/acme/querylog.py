@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from functools import cache
 from importlib import resources
 from string import Template
@@ -105,8 +105,3 @@ def _timestamp(rng: random.Random, timeline: Timeline, month: int) -> str:
     day = 1 + int(day_fraction * timeline.days_in(month))
     moment = datetime.combine(timeline.day(month, day), time(hour, minute, second))
     return moment.isoformat() + "Z"
-
-
-def end_of_current_month(timeline: Timeline) -> datetime:
-    """The instant the current month ends (UTC), from which 'the last 90 days' are counted."""
-    return datetime.combine(timeline.month_end(CURRENT), time()) + timedelta(days=1)

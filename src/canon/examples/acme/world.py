@@ -45,17 +45,7 @@ CURRENT_UPGRADES = 4
 PRE_WINDOW = 3  # core customers signed before the window opens
 CORE = 45  # core subscription customers (incl. the pre-window ones and two new in the current month)
 SERVICES_ONLY = 13  # accounts that bought professional services only
-PENDING_SEGMENTS = (
-    "enterprise",
-    "enterprise",
-    "mid-market",
-    "mid-market",
-    "mid-market",
-    "mid-market",
-    "smb",
-    "smb",
-    "smb",
-)
+PENDING_SEGMENTS = ("enterprise",) * 2 + ("mid-market",) * 4 + ("smb",) * 3
 CHURN_SPANS = ((2, 5), (0, 3), (4, 7), (6, 9), (3, 8), (9, 12), (11, 14), (8, 12), (12, 16))
 CHURN_AT_CURRENT_STARTS = (11, 13, 14)
 UNCONVERTED_PILOT_MONTHS = (3, 8, 12)
