@@ -62,12 +62,8 @@ def row_at_a_time_csv(rows: int, out: Path) -> None:
         open(out / "raw_payments.csv", "w", newline="") as fp,
     ):
         contracts, invoices, payments = csv.writer(fc), csv.writer(fi), csv.writer(fp)
-        contracts.writerow(
-            ["contract_id", "account_id", "start_date", "end_date", "annual_value", "type", "status"]
-        )
-        invoices.writerow(
-            ["invoice_id", "account_id", "contract_id", "invoice_date", "amount", "type", "status"]
-        )
+        contracts.writerow(["contract_id", "account_id", "start_date", "end_date", "annual_value", "type", "status"])
+        invoices.writerow(["invoice_id", "account_id", "contract_id", "invoice_date", "amount", "type", "status"])
         payments.writerow(["payment_id", "account_id", "invoice_id", "payment_date", "amount", "refunded"])
         n_contract = n_invoice = n_payment = 0
         while n_invoice < rows:
@@ -85,9 +81,7 @@ def row_at_a_time_csv(rows: int, out: Path) -> None:
                  f"{annual / 100:.2f}", ["recurring", "pilot", "one-time"][[0, 0, 1, 1, 2, 0][kind]],
                  ["active", "churned", "active", "churned", "active", "pending"][kind]]
             )  # fmt: skip
-            lines = [
-                (month, installment, "subscription") for month in range(max(start, 0), max(start, 0) + months)
-            ]
+            lines = [(month, installment, "subscription") for month in range(max(start, 0), max(start, 0) + months)]
             if kind == 4 or rng.random() < 0.2:
                 lines.append((min(start, 17), annual if kind == 4 else 500_000, "setup"))
             for month, amount, type_ in lines:
@@ -150,9 +144,7 @@ def measure(name: str, rows: int, run: Callable[[int, Path], None], keep: bool) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--with-100m", action="store_true", help="also generate 100M invoice rows")
     parser.add_argument("--keep", action="store_true", help="keep the generated files in bench/data/")
     args = parser.parse_args()
@@ -163,9 +155,7 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     python = platform.python_version()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}, load average {load}")
-    print(
-        "| scenario | invoice rows | wall s | rows/s | vs baseline | CPU s | rows/CPU-s | peak RSS | output |"
-    )
+    print("| scenario | invoice rows | wall s | rows/s | vs baseline | CPU s | rows/CPU-s | peak RSS | output |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(

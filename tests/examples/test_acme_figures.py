@@ -43,9 +43,7 @@ def test_dbt_build_passes_every_seed_model_and_test(acme_built: tuple[Path, DbtR
         "fct_revenue_monthly", "fct_arr_by_account", "fct_marketing_revenue",
     }  # fmt: skip
     # what dbt leaves behind (warehouse, target/, logs/dbt.log) is ignored by the project's git
-    status = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
-    )
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True)
     assert status.stdout == "" and (root / "warehouse.duckdb").is_file()
 
 

@@ -146,9 +146,7 @@ def test_expansions_start_mid_month_and_bill_from_the_next_month(
     for contract_id, start_day, start, first_invoice in rows:
         assert 2 <= start_day <= 27, contract_id
         if first_invoice is not None:
-            assert (first_invoice.year * 12 + first_invoice.month) - (start.year * 12 + start.month) == 1, (
-                contract_id
-            )
+            assert (first_invoice.year * 12 + first_invoice.month) - (start.year * 12 + start.month) == 1, contract_id
     in_current_month = [r for r in rows if r[1] and str(r[2]) >= MONTH_START and r[3] is None]
     assert len(in_current_month) >= 2
 
@@ -186,8 +184,7 @@ def test_credits_are_negative_and_paid_and_nothing_else_is_negative(
     acme_seeds: duckdb.DuckDBPyConnection,
 ) -> None:
     assert acme_seeds.execute(
-        "select bool_and(amount < 0), bool_and(status = 'paid'), count(*) from raw_invoices "
-        "where type = 'credit'"
+        "select bool_and(amount < 0), bool_and(status = 'paid'), count(*) from raw_invoices where type = 'credit'"
     ).fetchone() == (True, True, 8)
     assert one(acme_seeds, "select count(*) from raw_invoices where type <> 'credit' and amount <= 0") == 0
 
@@ -220,9 +217,7 @@ def test_payments_land_in_other_months_and_after_the_current_month(
         """select count(*) from raw_payments p join raw_invoices i using (invoice_id)
            where date_trunc('month', p.payment_date) > date_trunc('month', i.invoice_date)""",
     )
-    after_current = one(
-        acme_seeds, "select count(*) from raw_payments where payment_date > ?::date", [MONTH_END]
-    )
+    after_current = one(acme_seeds, "select count(*) from raw_payments where payment_date > ?::date", [MONTH_END])
     assert late >= 20  # type: ignore[operator]
     assert after_current >= 5  # type: ignore[operator]
     assert one(acme_seeds, "select count(*) from raw_payments where refunded") >= 5  # type: ignore[operator]
@@ -283,20 +278,14 @@ def test_invoices_span_exactly_18_months_ending_in_the_current_one(
 def test_exceptions_recur_across_the_window(acme_seeds: duckdb.DuckDBPyConnection) -> None:
     """Every decision point shows up in several months, not only in the current one."""
     checks = {
-        "credits": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices "
-        "where type = 'credit'",
+        "credits": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices where type = 'credit'",
         "pending": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices "
         "where status = 'pending'",
-        "void": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices "
-        "where status = 'void'",
-        "setup": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices "
-        "where type = 'setup'",
-        "pilots": "select count(distinct date_trunc('month', start_date)) from raw_contracts "
-        "where type = 'pilot'",
-        "refunds": "select count(distinct date_trunc('month', payment_date)) from raw_payments "
-        "where refunded",
-        "churn": "select count(distinct date_trunc('month', end_date)) from raw_contracts "
-        "where status = 'churned'",
+        "void": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices where status = 'void'",
+        "setup": "select count(distinct date_trunc('month', invoice_date)) from raw_invoices where type = 'setup'",
+        "pilots": "select count(distinct date_trunc('month', start_date)) from raw_contracts where type = 'pilot'",
+        "refunds": "select count(distinct date_trunc('month', payment_date)) from raw_payments where refunded",
+        "churn": "select count(distinct date_trunc('month', end_date)) from raw_contracts where status = 'churned'",
         "expansion": """select count(distinct date_trunc('month', c.start_date)) from raw_contracts c
                         where c.type = 'recurring' and c.status = 'active' and exists (
                             select 1 from raw_contracts e where e.account_id = c.account_id
@@ -316,15 +305,9 @@ def test_generation_is_byte_for_byte_deterministic(acme_dir: Path, tmp_path: Pat
     again = tmp_path / "again"
     init_example("acme", again, ExampleOptions())
     first = {
-        p.relative_to(acme_dir): p.read_bytes()
-        for p in acme_dir.rglob("*")
-        if p.is_file() and ".git" not in p.parts
+        p.relative_to(acme_dir): p.read_bytes() for p in acme_dir.rglob("*") if p.is_file() and ".git" not in p.parts
     }
-    second = {
-        p.relative_to(again): p.read_bytes()
-        for p in again.rglob("*")
-        if p.is_file() and ".git" not in p.parts
-    }
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert first == second
     heads = [(d / ".git" / "refs" / "heads" / "main").read_text() for d in (acme_dir, again)]
     assert heads[0] == heads[1]  # same commits, same hashes

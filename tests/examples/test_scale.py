@@ -85,10 +85,8 @@ def test_keys_are_unique_and_consistent(con: duckdb.DuckDBPyConnection) -> None:
         "select count(*) from raw_payments p anti join raw_invoices i using (invoice_id)",
         "select count(*) from raw_invoices i join raw_contracts c using (contract_id) "
         "where i.account_id <> c.account_id",
-        "select count(*) from raw_payments p join raw_invoices i using (invoice_id) "
-        "where p.account_id <> i.account_id",
-        "select count(*) from raw_payments p join raw_invoices i using (invoice_id) "
-        "where p.amount <> i.amount",
+        "select count(*) from raw_payments p join raw_invoices i using (invoice_id) where p.account_id <> i.account_id",
+        "select count(*) from raw_payments p join raw_invoices i using (invoice_id) where p.amount <> i.amount",
     ]
     assert [count(con, sql) for sql in checks] == [0] * len(checks)
 
@@ -113,9 +111,7 @@ def test_domains_and_world_rules(con: duckdb.DuckDBPyConnection) -> None:
            where i.type = 'subscription' and c.type = 'one-time'""",
     ]
     assert [count(con, sql) for sql in rules] == [0] * len(rules)
-    shares = dict(
-        con.execute("select type, count(*) / sum(count(*)) over () from raw_invoices group by 1").fetchall()
-    )
+    shares = dict(con.execute("select type, count(*) / sum(count(*)) over () from raw_invoices group by 1").fetchall())
     assert 0.8 < shares["subscription"] < 0.95 and 0.01 < shares["credit"] < 0.04
 
 

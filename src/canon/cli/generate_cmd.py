@@ -15,9 +15,7 @@ from canon.errors import Location, UserError
 @app.command("generate")
 def generate_cmd(
     example: str = typer.Argument(..., metavar="EXAMPLE", help="Which example's data to generate (`acme`)."),
-    rows: int = typer.Option(
-        ..., "--rows", help="Invoice rows to write (e.g. 1000000); other tables scale with it."
-    ),
+    rows: int = typer.Option(..., "--rows", help="Invoice rows to write (e.g. 1000000); other tables scale with it."),
     out: Path = typer.Option(..., "--out", help="Folder for the Parquet files (created if missing)."),
     current_period: str = typer.Option("2026-10", "--current-period", help="The current month, YYYY-MM."),
     seed: int = typer.Option(20_261_031, "--seed", help="Random seed; the same seed gives the same data."),

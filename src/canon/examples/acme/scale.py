@@ -316,9 +316,7 @@ class _Generator:
              self.calendar.day(start + 1 + (fee // 60_000) % 4, start_day) - 1],
             default=self.calendar.day(np.maximum(start, CURRENT - 11) + 24, start_day) - 1,
         )  # fmt: skip
-        contract_ids = IdMatrix.build(
-            b"CTR-", self.contracts_done + np.arange(keep, dtype=np.int64), self.width
-        )
+        contract_ids = IdMatrix.build(b"CTR-", self.contracts_done + np.arange(keep, dtype=np.int64), self.width)
         account_ids = IdMatrix.build(b"ACC-", account, self.width)
         contracts = pa.table(
             {
@@ -335,9 +333,7 @@ class _Generator:
             rng, per_contract, months, setup, credit, start, start_day, installment, setup_amount
         )
         rows = rows.head(min(remaining, rows.size))
-        invoice_ids = IdMatrix.build(
-            b"INV-", self.invoices_done + np.arange(rows.size, dtype=np.int64), self.width
-        )
+        invoice_ids = IdMatrix.build(b"INV-", self.invoices_done + np.arange(rows.size, dtype=np.int64), self.width)
         invoice_accounts = account_ids.take(rows.contract)
         invoices = pa.table(
             {
@@ -355,9 +351,7 @@ class _Generator:
         self.invoices_done += rows.size
         return _Chunk(contracts, invoices, payments)
 
-    def _pay(
-        self, rng: np.random.Generator, rows: _InvoiceRows, invoice_ids: IdMatrix, accounts: IdMatrix
-    ) -> pa.Table:
+    def _pay(self, rng: np.random.Generator, rows: _InvoiceRows, invoice_ids: IdMatrix, accounts: IdMatrix) -> pa.Table:
         """One payment per paid non-credit invoice (some late, a few refunded), plus refunded voids."""
         void_paid = (rows.status == 2) & (rng.random(rows.size) < 0.25)
         paid = np.flatnonzero(((rows.status == 0) & (rows.type != 2)) | void_paid)
@@ -401,9 +395,7 @@ class _Generator:
         return pa.table(
             {
                 "account_id": IdMatrix.sequence(b"ACC-", low, high - low, self.width).array(),
-                "name": pa.DictionaryArray.from_arrays(
-                    pa.array((key % len(names)).astype(np.int32)), pa.array(names)
-                ),
+                "name": pa.DictionaryArray.from_arrays(pa.array((key % len(names)).astype(np.int32)), pa.array(names)),
                 "segment": enum(segment, SEGMENTS),
                 "industry": enum(rng.integers(0, len(INDUSTRIES), len(key)), pa.array(list(INDUSTRIES))),
                 "sales_rep": enum(rep_base + rng.integers(0, 10**6, len(key)) % rep_span, pa.array(reps)),
@@ -412,9 +404,7 @@ class _Generator:
         )
 
 
-def generate_acme(
-    rows: int, out: Path, *, current_period: str = "2026-10", seed: int = DEFAULT_SEED
-) -> GenerateResult:
+def generate_acme(rows: int, out: Path, *, current_period: str = "2026-10", seed: int = DEFAULT_SEED) -> GenerateResult:
     """Write raw_{accounts,contracts,invoices,payments}.parquet with exactly `rows` invoices."""
     if rows < 1:
         raise UserError(f"--rows must be at least 1 (got {rows})", location=Location(parameter="--rows"))
