@@ -280,7 +280,15 @@ COMMITS: tuple[Commit, ...] = (
         SEED_FILES,
         as_of_month=14,
     ),
-    Commit("seeds-5", C, 31, "16:20", DATA_LEAD, "DATA-41: refresh the raw exports through October", SEED_FILES),
+    Commit(
+        "seeds-5",
+        C,
+        31,
+        "16:20",
+        FINANCE_ENGINEER,
+        "FIN-171: refresh the billing exports for the October close",
+        SEED_FILES,
+    ),
     Commit("querylog-2", C, 31, "16:45", DATA_LEAD, "DATA-42: refresh the BI query log export", (QUERY_LOG,)),
     Commit(
         "canon",
