@@ -1,13 +1,14 @@
 """`canon demo`: the ACME story end to end on the embedded DuckDB, one step per function.
 
-Today the story is: write the example, build it with real dbt, and put the three teams'
-numbers for the current month next to the canonical one. Later steps (audit, propose,
-approve, build, verify) plug in as further functions called from `run_demo`.
+Act one writes the example, builds it with real dbt, and puts the three teams' numbers for the
+current month next to the canonical one; `canon.workflow.story` tells the rest (audit,
+propose, approve, build, verify, drift, reports).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,7 @@ from canon.engines import connect
 from canon.errors import Location, UserError
 from canon.examples import ExampleOptions, check_destination, get_example, install
 from canon.examples.acme.calendar import CURRENT, Timeline
+from canon.workflow.story import StoryResult
 
 
 @dataclass(frozen=True)
@@ -167,13 +169,32 @@ def render(result: Figures, console: Console) -> None:
     console.print(headline(result))
 
 
-def run_demo(folder: Path, console: Console, current_period: str | None = None) -> Figures:
-    with console.status("Writing the ACME example project…"):
-        root = prepare(folder, current_period)
-    console.print(f"Wrote the ACME example to {root}")
-    with console.status("Building it with dbt (seeds, models, tests)…"):
-        run = build(root)
-    console.print(f"dbt build: {len(run.results)} nodes, all passed")
-    result = figures(root)
-    render(result, console)
-    return result
+def run_demo(
+    folder: Path, console: Console, current_period: str | None = None, interactive: bool = False
+) -> StoryResult:
+    """The whole ACME story: orient, diverge, align, build, verify, drift, report."""
+    from canon.workflow.story import run_story
+
+    root = Path(folder)
+
+    def orient() -> None:
+        with console.status("Writing the ACME example project…"):
+            prepare(root, current_period)
+        console.print(f"Wrote the ACME example to {root} (dbt project, 18 months of data, git history, BI query log)")
+
+    def build_and_show() -> None:
+        with console.status("Building it with dbt (seeds, models, tests)…"):
+            run = build(root)
+        console.print(f"dbt build: {len(run.results)} nodes, all passed")
+        render(figures(root), console)
+
+    confirm = _ask_to_ship(console) if interactive else None
+    return run_story(root, console, orient, build_and_show, confirm)
+
+
+def _ask_to_ship(console: Console) -> Callable[[object], bool]:
+    def ask(_: object) -> bool:
+        answer = console.input("\nType [bold]ship it[/] to sign as CFO and build the layer (anything else stops): ")
+        return answer.strip().lower().rstrip("!.") == "ship it"
+
+    return ask

@@ -45,16 +45,30 @@ def test_figures_are_the_team_models_and_the_canonical_number(
 @pytest.mark.slow
 @pytest.mark.dbt
 @pytest.mark.xdist_group("acme_demo")
-def test_demo_command_end_to_end_and_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_tells_the_whole_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "demo"
-    for _ in range(2):  # the second run replaces the first demo
-        with pytest.raises(SystemExit) as done:
-            main(["demo", "--dir", str(folder)])
-            raise SystemExit(0)
-        assert done.value.code == 0
-        out = capsys.readouterr().out
-        assert "$1,260,000.00" in out and "fct_revenue_monthly" in out and "all passed" in out
-    assert (folder / "warehouse.duckdb").is_file()
+    with pytest.raises(SystemExit) as done:
+        main(["demo", "--dir", str(folder)])
+        raise SystemExit(0)
+    assert done.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for act in ("1. Orient", "2. Diverge", "3. Align", "4. Build", "5. Verify", "6. Drift", "7. Report"):
+        assert act in out
+    assert "MRR is defined 3 ways across 3 models" in out
+    assert "per Mike's request" in out and "no ticket" in out
+    assert "Signed by Dana Whitfield (CFO)" in out
+    assert "Board MRR for 2026-10: $1,260,000.00" in out
+    assert "MRR is defined 2 ways across 3 models" in out and "fct_mrr_ops_dashboard" in out
+    html = folder / "reports" / "mrr_audit.html"
+    postmortem = folder / "analyses" / "05_postmortem.md"
+    assert html.is_file() and "plotly" in html.read_text()
+    assert "per Mike's request" in postmortem.read_text() and "Dana Whitfield" in postmortem.read_text()
+    assert not (folder / "models" / "marts" / "fct_mrr_ops_dashboard.sql").exists()
+    # a second demo replaces the first one's folder
+    from canon.demo import prepare
+
+    prepare(folder)
+    assert not (folder / "models" / "marts" / "fct_mrr_canonical.sql").exists()
 
 
 def test_demo_refuses_a_folder_it_did_not_create(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -163,6 +163,7 @@ def run_story(
     prepare()
     build_dbt()
     project = load_project(root)
+    result.timings["orient"] = round(time.perf_counter() - t0, 1)
 
     _act(console, "2. Diverge", "every definition, every decision, priced to the cent")
     session = audit_session(project, "mrr")
