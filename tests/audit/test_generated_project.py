@@ -5,6 +5,7 @@ ground-truth decision vector through a query written here, and the generator's P
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -23,7 +24,6 @@ from sqlglot import exp
 
 from tests.compiler.fixture import DDL
 
-pytestmark = pytest.mark.xdist_group("generated_dbt")
 MONTHS = ("2026-09", "2026-10")
 FK = {  # how a raw table reaches another many-to-one, as written by hand for this test
     ("raw_invoices", "raw_contracts"): "join raw_contracts on raw_contracts.contract_id = raw_invoices.contract_id",
@@ -46,13 +46,24 @@ def dbt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """The small variant (40 models, 12 definitions), compiled and built as views by real dbt."""
-    root = tmp_path_factory.mktemp("generated") / "project"
-    truth = generate_project(root, n_models=40, n_definitions=12, seed=1)
-    dbt(root, "run")
-    return root, truth
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, dict[str, Any]]:
+    """The small variant (40 models, 12 definitions), compiled and built as views by real dbt.
+
+    Built once per test run and shared by the xdist workers (a file lock; the first worker
+    builds, the others wait), since dbt takes most of this module's time.
+    """
+    base = tmp_path_factory.getbasetemp()
+    base = base if worker_id == "master" else base.parent
+    root = base / "generated_dbt" / "project"
+    with (base / "generated_dbt.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root.parent / "built.ok"
+        if not done.exists():
+            generate_project(root, n_models=40, n_definitions=12, seed=1)
+            dbt(root, "run")
+            done.write_text("dbt run passed\n")
+    return root, json.loads((root / TRUTH_FILE).read_text())
 
 
 def test_same_seed_same_project(tmp_path: Path) -> None:
