@@ -102,7 +102,7 @@ class Dataset:
 _ARROW = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}
 
 
-def make_dataset(seed: int = 1, n_accounts: int = 60) -> Dataset:
+def make_dataset(seed: int = 1, n_accounts: int = 120) -> Dataset:
     rng = random.Random(seed * 7919 + 11)
     accounts, contracts, invoices, payments = [], [], [], []
     for a in range(1, n_accounts + 1):
@@ -114,66 +114,73 @@ def make_dataset(seed: int = 1, n_accounts: int = 60) -> Dataset:
                 "industry": rng.choice(DOMAINS["raw_accounts.industry"]),
             }
         )
-    n_contract = n_invoice = n_payment = 0
+    # Deals: 1-3 contracts per account over three years, plus a burst of recent deals so the
+    # audit period holds every kind of row (setup fees, services, pilots, new contracts).
+    deals: list[tuple[dict[str, Any], date, list[int], float]] = []
     for acct in accounts:
         for _ in range(rng.randint(1, 3)):
-            n_contract += 1
-            start = FIRST_DAY + timedelta(days=rng.randint(0, 1000))
-            months = rng.randint(3, 24)
-            end = _add_months(start, months) - timedelta(days=1)
-            monthly = rng.randint(100_00, 20_000_00)
-            ctype = rng.choices(DOMAINS["raw_contracts.type"], weights=[15, 15, 70])[0]
-            contract = {
-                "contract_id": f"C{n_contract:05d}",
+            deals.append((acct, FIRST_DAY + timedelta(days=rng.randint(0, 1030)), [15, 15, 70], 0.3))
+    for _ in range(max(8, n_accounts // 5)):
+        recent = date(2026, 8, 15) + timedelta(days=rng.randint(0, 74))
+        deals.append((rng.choice(accounts), recent, [30, 20, 50], 0.6))
+    n_contract = n_invoice = n_payment = 0
+    for acct, start, type_weights, setup_rate in deals:
+        n_contract += 1
+        months = rng.randint(3, 24)
+        end = _add_months(start, months) - timedelta(days=1)
+        monthly = rng.randint(100_00, 20_000_00)
+        ctype = rng.choices(DOMAINS["raw_contracts.type"], weights=type_weights)[0]
+        contract = {
+            "contract_id": f"C{n_contract:05d}",
+            "account_id": acct["account_id"],
+            "start_date": start,
+            "end_date": end,
+            "annual_value": monthly * 12,
+            "type": ctype,
+            "status": rng.choices(["active", "cancelled", "churned"], weights=[70, 10, 20])[0],
+        }
+        contracts.append(contract)
+        bills: list[tuple[date, int, str]] = []
+        if ctype == "one-time":
+            bills.append((start, monthly * 12, "services"))
+        else:
+            day = start
+            while day <= min(end, LAST_DAY):
+                bills.append((day, monthly, "subscription"))
+                day = _add_months(day, 1)
+        if rng.random() < setup_rate:
+            bills.append((start, rng.randint(50_00, 2_000_00), "setup"))
+        if rng.random() < 0.2 and len(bills) > 1:
+            when = bills[rng.randrange(len(bills))][0] + timedelta(days=rng.randint(0, 10))
+            bills.append((when, -rng.randint(10_00, 500_00), "credit"))
+        for when, amount, itype in bills:
+            if when > LAST_DAY:
+                continue
+            n_invoice += 1
+            status = rng.choices(["paid", "pending", "void"], weights=[85, 10, 5])[0]
+            inv = {
+                "invoice_id": f"I{n_invoice:06d}",
                 "account_id": acct["account_id"],
-                "start_date": start,
-                "end_date": end,
-                "annual_value": monthly * 12,
-                "type": ctype,
-                "status": rng.choices(["active", "cancelled", "churned"], weights=[70, 10, 20])[0],
+                "contract_id": contract["contract_id"],
+                "invoice_date": when,
+                "amount": amount,
+                "type": itype,
+                "status": status,
             }
-            contracts.append(contract)
-            bills: list[tuple[date, int, str]] = []
-            if ctype == "one-time":
-                bills.append((start, monthly * 12, "services"))
-            else:
-                day = start
-                while day <= min(end, LAST_DAY):
-                    bills.append((day, monthly, "subscription"))
-                    day = _add_months(day, 1)
-            if rng.random() < 0.3:
-                bills.append((start, rng.randint(50_00, 2_000_00), "setup"))
-            if rng.random() < 0.2 and len(bills) > 1:
-                when = bills[rng.randrange(len(bills))][0] + timedelta(days=rng.randint(0, 10))
-                bills.append((when, -rng.randint(10_00, 500_00), "credit"))
-            for when, amount, itype in bills:
-                if when > LAST_DAY:
-                    continue
-                n_invoice += 1
-                status = rng.choices(["paid", "pending", "void"], weights=[85, 10, 5])[0]
-                inv = {
-                    "invoice_id": f"I{n_invoice:06d}",
-                    "account_id": acct["account_id"],
-                    "contract_id": contract["contract_id"],
-                    "invoice_date": when,
-                    "amount": amount,
-                    "type": itype,
-                    "status": status,
-                }
-                invoices.append(inv)
-                if status == "paid" and amount > 0:
-                    n_payment += 1
-                    paid_on = when + timedelta(days=rng.randint(0, 25))
-                    payments.append(
-                        {
-                            "payment_id": f"P{n_payment:06d}",
-                            "account_id": acct["account_id"],
-                            "invoice_id": inv["invoice_id"],
-                            "payment_date": paid_on,
-                            "amount": amount,
-                            "refunded": rng.random() < 0.06,
-                        }
-                    )
+            invoices.append(inv)
+            if status == "paid" and amount > 0:
+                n_payment += 1
+                paid_on = when + timedelta(days=rng.randint(0, 25))
+                payments.append(
+                    {
+                        "payment_id": f"P{n_payment:06d}",
+                        "account_id": acct["account_id"],
+                        "invoice_id": inv["invoice_id"],
+                        "payment_date": paid_on,
+                        "amount": amount,
+                        "refunded": rng.random() < 0.06,
+                    }
+                )
     ds = Dataset(
         {"raw_accounts": accounts, "raw_contracts": contracts, "raw_invoices": invoices, "raw_payments": payments}
     )
