@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
@@ -231,3 +232,40 @@ def vector_figure(con: duckdb.DuckDBPyConnection, d: dict[str, Any], month: str)
     scaled = Fraction(cents or 0) * Fraction(d["measure"]["scale_exact"])
     whole, rest = divmod(abs(scaled), 1)
     return (1 if scaled >= 0 else -1) * int(whole + (1 if rest >= Fraction(1, 2) else 0))
+
+
+@pytest.mark.slow
+@pytest.mark.dbt
+def test_history_through_real_dbt_jinja(built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    """Lines of dbt's compiled SQL (a Jinja loop with whitespace control) blame the right raw lines."""
+    from canon.audit.history import dig
+    from canon.audit.sources import from_manifest
+    from tests.audit.factories import definition
+    from tests.audit.test_history import ALICE, commit, git
+
+    root, _ = built
+    repo = tmp_path / "repo"
+    shutil.copytree(root / "models", repo / "models")
+    git(repo, "init", "-q", "-b", "main")
+    files = {str(p.relative_to(repo)): p.read_text() for p in (repo / "models").rglob("*.sql")}
+    sha = commit(repo, files, "Import the project (DATA-7)", ALICE, "2026-05-01T10:00:00+00:00")
+
+    models = from_manifest(root / "target" / "manifest.json", repo)
+    compiled = models.models["fct_billings"].sql.split("\n")
+    raw = (repo / models.models["fct_billings"].path).read_text().split("\n")
+    wanted = {
+        "filter:raw_invoices.type": [
+            i + 1 for i, line in enumerate(compiled) if line.strip() in ("'setup',", "'subscription'")
+        ],
+        "filter:raw_invoices.status": [i + 1 for i, line in enumerate(compiled) if "i.status != 'void'" in line],
+    }
+    assert all(wanted.values())
+    d = definition("fct_billings", {k: [("fct_billings", n) for n in v] for k, v in wanted.items()})
+    commits = {c.decision: c for c in dig(repo, models, d)}
+    assert {c.sha for c in commits.values()} == {sha}
+    assert commits["filter:raw_invoices.type"].tickets == ["DATA-7"]
+    (type_line,) = commits["filter:raw_invoices.type"].lines  # both loop outputs come from one raw line
+    assert "{{ t }}" in raw[type_line - 1]
+    (status_line,) = commits["filter:raw_invoices.status"].lines
+    assert "i.status != 'void'" in raw[status_line - 1]
+    assert status_line != wanted["filter:raw_invoices.status"][0]  # dbt's whitespace control moved it
