@@ -5,13 +5,9 @@ ground-truth decision vector through a query written here, and the generator's P
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -35,38 +31,6 @@ FK = {  # how a raw table reaches another many-to-one, as written by hand for th
 }
 
 
-def dbt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "dbt"
-    if not exe.exists():
-        pytest.fail("dbt is not installed in this environment: run `make venv` (dbt-core and dbt-duckdb are pinned)")
-    env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [str(exe), *args, "--profiles-dir", "."], cwd=project, env=env, capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
-    return proc
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, dict[str, Any]]:
-    """The small variant (40 models, 12 definitions), compiled and built as views by real dbt.
-
-    Built once per test run and shared by the xdist workers (a file lock; the first worker
-    builds, the others wait), since dbt takes most of this module's time.
-    """
-    base = tmp_path_factory.getbasetemp()
-    base = base if worker_id == "master" else base.parent
-    root = base / "generated_dbt" / "project"
-    with (base / "generated_dbt.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = root.parent / "built.ok"
-        if not done.exists():
-            generate_project(root, n_models=40, n_definitions=12, seed=1)
-            dbt(root, "run")
-            done.write_text("dbt run passed\n")
-    return root, json.loads((root / TRUTH_FILE).read_text())
-
-
 def test_same_seed_same_project(tmp_path: Path) -> None:
     a = generate_project(tmp_path / "a", n_models=40, n_definitions=12, seed=1)
     b = generate_project(tmp_path / "b", n_models=40, n_definitions=12, seed=1)
@@ -88,8 +52,8 @@ def test_same_seed_same_project(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.dbt
-def test_ground_truth_shape(built: tuple[Path, dict[str, Any]]) -> None:
-    root, truth = built
+def test_ground_truth_shape(generated_dbt: tuple[Path, dict[str, Any]]) -> None:
+    root, truth = generated_dbt
     assert json.loads((root / TRUTH_FILE).read_text()) == truth
     models = sorted(p.stem for p in (root / "models").rglob("*.sql"))
     assert len(models) == 40 and len(truth["definitions"]) == 12
@@ -130,8 +94,8 @@ def test_ground_truth_shape(built: tuple[Path, dict[str, Any]]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.dbt
-def test_raw_tables_are_acme_shaped(built: tuple[Path, dict[str, Any]]) -> None:
-    root, _ = built
+def test_raw_tables_are_acme_shaped(generated_dbt: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = generated_dbt
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
         for table, ddl in DDL.items():
@@ -150,8 +114,8 @@ def test_raw_tables_are_acme_shaped(built: tuple[Path, dict[str, Any]]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.dbt
-def test_dbt_compiled_every_model(built: tuple[Path, dict[str, Any]]) -> None:
-    root, truth = built
+def test_dbt_compiled_every_model(generated_dbt: tuple[Path, dict[str, Any]]) -> None:
+    root, truth = generated_dbt
     manifest = json.loads((root / "target" / "manifest.json").read_text())
     nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert len(nodes) == 40 and all(n.get("compiled_code") for n in nodes.values())
@@ -168,9 +132,9 @@ def test_dbt_compiled_every_model(built: tuple[Path, dict[str, Any]]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.dbt
-def test_figures_agree_three_ways(built: tuple[Path, dict[str, Any]]) -> None:
+def test_figures_agree_three_ways(generated_dbt: tuple[Path, dict[str, Any]]) -> None:
     """Model output == hand-written query from the decision vector == the generator's Python."""
-    root, truth = built
+    root, truth = generated_dbt
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
         for name, d in truth["definitions"].items():
@@ -236,14 +200,14 @@ def vector_figure(con: duckdb.DuckDBPyConnection, d: dict[str, Any], month: str)
 
 @pytest.mark.slow
 @pytest.mark.dbt
-def test_history_through_real_dbt_jinja(built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+def test_history_through_real_dbt_jinja(generated_dbt: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     """Lines of dbt's compiled SQL (a Jinja loop with whitespace control) blame the right raw lines."""
     from canon.audit.history import dig
     from canon.audit.sources import from_manifest
     from tests.audit.factories import definition
-    from tests.audit.test_history import ALICE, commit, git
+    from tests.audit.gitrepo import ALICE, commit, git
 
-    root, _ = built
+    root, _ = generated_dbt
     repo = tmp_path / "repo"
     shutil.copytree(root / "models", repo / "models")
     git(repo, "init", "-q", "-b", "main")
