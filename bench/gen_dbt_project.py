@@ -29,7 +29,8 @@ if __package__ in (None, ""):
 
 from bench.gen_dbt_data import COLUMNS, DOMAINS, RELATIONSHIPS, figure_cents, make_dataset
 from bench.gen_dbt_decoys import decoy
-from bench.gen_dbt_models import RECIPES, Ctx, GenModel, shared_models, truth
+from bench.gen_dbt_models import Ctx, GenModel, shared_models, truth
+from bench.gen_dbt_recipes import RECIPES
 
 PERIOD = "2026-10"
 PREVIOUS = "2026-09"
