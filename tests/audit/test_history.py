@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +11,7 @@ import pytest
 from canon.audit.history import dig, map_lines, parse_tickets
 from canon.audit.sources import ModelSet, ModelSource
 from tests.audit.factories import definition
-
-ALICE = ("Alice Analyst", "alice@acme.test")
-BOB = ("Bob Contractor", "bob@acme.test")
+from tests.audit.gitrepo import ALICE, BOB, commit, git
 
 # Raw dbt model; the Jinja loop expands to one line per status, so compiled lines after it
 # sit two lines lower than their raw counterparts.
@@ -57,31 +53,6 @@ where status in (
   and type <> 'pilot'
 group by 1
 """
-
-
-def git(repo: Path, *args: str, who: tuple[str, str] = ALICE, when: str = "2026-01-01T10:00:00+00:00") -> str:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(repo.parent),  # no global git config
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": who[0],
-        "GIT_AUTHOR_EMAIL": who[1],
-        "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_NAME": who[0],
-        "GIT_COMMITTER_EMAIL": who[1],
-        "GIT_COMMITTER_DATE": when,
-    }
-    proc = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True)
-    return proc.stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, str], message: str, who: tuple[str, str], when: str) -> str:
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-        git(repo, "add", rel, who=who, when=when)
-    git(repo, "commit", "-q", "-m", message, who=who, when=when)
-    return git(repo, "rev-parse", "HEAD")
 
 
 @pytest.fixture()

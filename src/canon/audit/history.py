@@ -21,6 +21,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from canon.audit.result import Commit, Definition
@@ -180,6 +181,12 @@ class RepoHistory:
         return last > 0 and reference - last > INACTIVE_AFTER.total_seconds()
 
 
+@lru_cache(maxsize=8)
+def _repo_history(repo: Path, head: str) -> RepoHistory:
+    """One `git log` per repository state, however many definitions an audit digs into."""
+    return RepoHistory.read(repo)
+
+
 def _author_keys(email: str, name: str) -> list[str]:
     keys = []
     if email.strip():
@@ -252,6 +259,7 @@ def dig(project_root: Path, models: ModelSet, definition: Definition, now: datet
     blamed: dict[tuple[Path, int], str] = {}  # (file, raw line) → sha
     wanted: dict[Path, set[int]] = {}
     plan: list[tuple[str, Path, str, int]] = []  # (decision, file, shown path, raw line)
+    raw_text: dict[Path, str] = {}
 
     for decision, origin in definition.provenance.items():
         if decision == "no_effect":  # conditions true for every row decide nothing
@@ -268,8 +276,9 @@ def dig(project_root: Path, models: ModelSet, definition: Definition, now: datet
             if not file.is_relative_to(repo):
                 log.info("%s is outside the git repository %s; skipping its history", file, repo)
                 continue
-            raw = file.read_text(encoding="utf-8", errors="replace")
-            raw_line = map_lines(source.sql, raw, [line])[line]
+            if file not in raw_text:
+                raw_text[file] = file.read_text(encoding="utf-8", errors="replace")
+            raw_line = map_lines(source.sql, raw_text[file], [line])[line]
             plan.append((decision, file, source.path, raw_line))
             wanted.setdefault(file, set()).add(raw_line)
 
@@ -284,7 +293,7 @@ def dig(project_root: Path, models: ModelSet, definition: Definition, now: datet
 
     infos = commit_infos(repo, blamed.values())
     if any(s != ZERO_SHA for s in blamed.values()):
-        history = RepoHistory.read(repo)
+        history = _repo_history(repo, _git(repo, "rev-parse", "HEAD").strip())
     reference = int(now.timestamp()) if now is not None else (history.latest if history else None)
 
     grouped: dict[tuple[str, str, str], Commit] = {}

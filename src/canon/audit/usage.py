@@ -115,41 +115,79 @@ def usage_from_log(
             fix="pass a CSV or JSONL file with timestamp, user, team and query columns",
         )
     stats = LogStats()
-    reader = _Parser(models, dialect)
-    rows = _read_log(path)
+    tally = _tally(_read_log(path), stats, path.name)
+    window = months_window(period, window_months)
+    stats.window = window
+    per_model = _per_model(tally, _Parser(models, dialect), set(window), stats)
+
+    exposures = usage_from_exposures(models)
+    all_months = sorted(tally.months)
+    result: dict[str, Usage] = {}
+    for name in models.models:
+        by_month = per_model.months.get(name, Counter())
+        teams = per_model.teams.get(name, Counter())
+        seen = per_model.last.get(name)
+        result[name] = Usage(
+            queries_per_month=round(sum(by_month.get(m, 0) for m in window) / window_months, 2),
+            last_queried=seen[1].isoformat() if seen else None,
+            by_team={t: round(c / window_months, 2) for t, c in sorted(teams.items())},
+            by_month={m: by_month.get(m, 0) for m in all_months},
+            exposures=exposures.get(name, []),
+        )
+    return result, stats
+
+
+Instant = tuple[datetime, datetime]  # (comparable key, timestamp as written)
+
+
+@dataclass
+class _Tally:
+    counts: Counter[tuple[str, str, str]]  # (query text, month, team) → records
+    latest: dict[str, Instant]  # query text → its latest record
+    months: set[str]
+
+
+@dataclass
+class _PerModel:
+    months: dict[str, Counter[str]] = field(default_factory=dict)  # model → month → queries
+    teams: dict[str, Counter[str]] = field(default_factory=dict)  # model → team → queries in the window
+    last: dict[str, Instant] = field(default_factory=dict)
+
+
+def _tally(rows: _Rows, stats: LogStats, file_name: str) -> _Tally:
+    """Count records per (query text, month, team): one pass, no parsing yet."""
+    tally = _Tally(Counter(), {}, set())
+    earliest: Instant | None = None
     stats.records = len(rows.queries)
-    # (query text, month, team) → count; query text → latest (sort key, timestamp)
-    counts: Counter[tuple[str, str, str]] = Counter()
-    latest: dict[str, tuple[datetime, datetime]] = {}
-    months: set[str] = set()
-    earliest: tuple[datetime, datetime] | None = None
     for i, (ts_value, query, team) in enumerate(zip(rows.timestamps, rows.queries, rows.teams, strict=True)):
         ts = _parse_ts(ts_value)
         if ts is None or not isinstance(query, str) or not query.strip():
             stats.bad_records += 1
             if len(stats.bad_examples) < 5:
-                stats.bad_examples.append(f"{path.name}:{rows.lines[i]}")
+                stats.bad_examples.append(f"{file_name}:{rows.lines[i]}")
             continue
         month = f"{ts.year:04d}-{ts.month:02d}"
-        months.add(month)
+        tally.months.add(month)
         team_name = str(team).strip() if team not in (None, "") else UNKNOWN_TEAM
-        counts[(query, month, team_name)] += 1
+        tally.counts[(query, month, team_name)] += 1
         key = ts if ts.tzinfo is None else _sort_key(ts)
         if earliest is None or key < earliest[0]:
             earliest = (key, ts)
-        prev = latest.get(query)
+        prev = tally.latest.get(query)
         if prev is None or key > prev[0]:
-            latest[query] = (key, ts)
+            tally.latest[query] = (key, ts)
+    if earliest is not None:
+        stats.first = earliest[1].isoformat()
+        stats.last = max(tally.latest.values(), key=lambda kv: kv[0])[1].isoformat()
+    return tally
 
-    window = months_window(period, window_months)
-    stats.window = window
-    in_window = set(window)
-    per_model_month: dict[str, Counter[str]] = {}
-    per_model_team: dict[str, Counter[str]] = {}
-    per_model_last: dict[str, tuple[datetime, datetime]] = {}
-    model_sets = {query: reader.models_in(query) for query in latest}
+
+def _per_model(tally: _Tally, parser: _Parser, window: set[str], stats: LogStats) -> _PerModel:
+    """Parse each distinct query (cached per shape) and credit the models it reads."""
+    out = _PerModel()
+    model_sets = {query: parser.models_in(query) for query in tally.latest}
     by_set: Counter[tuple[tuple[str, ...], str, str]] = Counter()  # (models read, month, team) → count
-    for (query, month, team), n in counts.items():
+    for (query, month, team), n in tally.counts.items():
         names = model_sets[query]
         if names is None:
             stats.unparseable += n
@@ -162,36 +200,17 @@ def usage_from_log(
             by_set[(names, month, team)] += n
     for (names, month, team), n in by_set.items():
         for name in names:
-            per_model_month.setdefault(name, Counter())[month] += n
-            if month in in_window:
-                per_model_team.setdefault(name, Counter())[team] += n
+            out.months.setdefault(name, Counter())[month] += n
+            if month in window:
+                out.teams.setdefault(name, Counter())[team] += n
     for query, names in model_sets.items():
         for name in names or ():
-            last = latest[query]
-            if name not in per_model_last or last[0] > per_model_last[name][0]:
-                per_model_last[name] = last
+            last = tally.latest[query]
+            if name not in out.last or last[0] > out.last[name][0]:
+                out.last[name] = last
     stats.distinct_queries = len(model_sets)
-    stats.parsed_shapes = reader.parses
-    if earliest is not None:
-        stats.first = earliest[1].isoformat()
-        stats.last = max(latest.values(), key=lambda kv: kv[0])[1].isoformat()
-
-    exposures = usage_from_exposures(models)
-    all_months = sorted(months)
-    result: dict[str, Usage] = {}
-    for name in models.models:
-        by_month = per_model_month.get(name, Counter())
-        in_win = sum(by_month.get(m, 0) for m in window)
-        teams = per_model_team.get(name, Counter())
-        seen = per_model_last.get(name)
-        result[name] = Usage(
-            queries_per_month=round(in_win / window_months, 2),
-            last_queried=seen[1].isoformat() if seen else None,
-            by_team={t: round(c / window_months, 2) for t, c in sorted(teams.items())},
-            by_month={m: by_month.get(m, 0) for m in all_months},
-            exposures=exposures.get(name, []),
-        )
-    return result, stats
+    stats.parsed_shapes = parser.parses
+    return out
 
 
 class _Parser:

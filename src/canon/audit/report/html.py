@@ -157,6 +157,12 @@ def waterfall_figure(bridge: Bridge) -> dict[str, Any]:
     cents = [bridge.start_cents, *[s.impact_cents for s in bridge.steps], bridge.end_cents]
     text = [format_cents(bridge.start_cents), *[format_signed_cents(s.impact_cents) for s in bridge.steps]]
     text.append(format_cents(bridge.end_cents))
+    running = [bridge.start_cents, *[s.value_after_cents for s in bridge.steps], bridge.end_cents]
+    lo, hi = min(running), max(running)
+    yaxis: dict[str, Any] = {"tickprefix": "$", "separatethousands": True}
+    if hi > lo and lo > 0:  # zoom on the steps: a bridge is about the differences, not the totals
+        pad = (hi - lo) / 100
+        yaxis["range"] = [max(0.0, float(lo / 100 - 1.5 * pad)), float(hi / 100 + 0.6 * pad)]
     return {
         "data": [
             {
@@ -177,7 +183,7 @@ def waterfall_figure(bridge: Bridge) -> dict[str, Any]:
         "layout": {
             "title": {"text": f"{bridge.start_label} → {bridge.end_label}"},
             "showlegend": False,
-            "yaxis": {"tickprefix": "$", "separatethousands": True},
+            "yaxis": yaxis,
             "margin": {"t": 60, "b": 120},
             "height": 460,
             "template": "simple_white",
