@@ -405,7 +405,15 @@ def _range_columns(
     start: ColumnRef | None = None
     end: ColumnRef | None = None
     inclusive = True
+    expanded: list[exp.Expr] = []
     for part, _ in parts:
+        node = part.unnest()
+        if isinstance(node, exp.Between):  # x BETWEEN lo AND hi ⟺ lo <= x AND x <= hi
+            expanded.append(exp.LTE(this=node.args["low"], expression=node.this))
+            expanded.append(exp.LTE(this=node.this, expression=node.args["high"]))
+        else:
+            expanded.append(node)
+    for part in expanded:
         options = [part.unnest()] if not isinstance(part.unnest(), exp.Or) else list(_disjuncts(part.unnest()))
         for opt in options:
             if not isinstance(opt, exp.LT | exp.LTE | exp.GT | exp.GTE):
@@ -437,8 +445,12 @@ def _calendar(node: exp.Expr) -> bool:
 
 
 def _raw_date(node: exp.Expr) -> exp.Column | None:
-    """The raw column an expression is a plain (possibly cast) reference to."""
-    while isinstance(node, exp.Cast | exp.TryCast | exp.Paren):
+    """The raw date an expression is a plain, cast or truncated reference to.
+
+    `date_trunc('month', start) <= month_start` says the same as `start <= month_end`: the
+    contract starts before the period ends.
+    """
+    while isinstance(node, exp.Cast | exp.TryCast | exp.Paren | exp.DateTrunc | exp.TimestampTrunc | exp.Date):
         node = node.this
     return node if isinstance(node, exp.Column) and is_raw(node) else None
 

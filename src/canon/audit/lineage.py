@@ -194,7 +194,8 @@ class Lineage:
             except Unresolvable as exc:
                 out.append(Condition(exp.Anonymous(this="UNRESOLVED"), kind, f"{part.sql()} ({exc})", origin_of(part)))
                 continue
-            is_agg = aggregate or bool(resolved.find(exp.AggFunc))
+            # HAVING on a grouping key (no aggregate inside) filters rows exactly like WHERE
+            is_agg = bool(resolved.find(exp.AggFunc))
             out.append(Condition(resolved, kind, part.sql(), origin_of(part), is_agg))
         return out
 

@@ -27,7 +27,7 @@ class MeasureShape:
     column: exp.Column
     scale: Fraction
     aggregation: str
-    conditions: list[exp.Expression] = field(default_factory=list)  # must be TRUE for a row to count
+    conditions: list[exp.Expr] = field(default_factory=list)  # must be TRUE for a row to count
 
 
 _AGGS = {exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max", exp.Avg: "avg"}
@@ -67,6 +67,12 @@ def _is_zero_or_null(node: exp.Expr) -> bool:
 def parse_measure(expr: exp.Expr) -> MeasureShape:
     """The measure of an output column, or NotAMeasure."""
     scale, node = _outer_scale(expr)
+    filter_conditions: list[exp.Expr] = []
+    if isinstance(node, exp.Filter):  # SUM(x) FILTER (WHERE p): p decides which rows count
+        where = node.args.get("expression")
+        if where is not None:
+            filter_conditions.append(where.this if isinstance(where, exp.Where) else where)
+        node = node.this
     if not isinstance(node, exp.AggFunc):
         raise NotAMeasure("not an aggregate")
     agg = _AGGS.get(type(node))
@@ -80,6 +86,7 @@ def parse_measure(expr: exp.Expr) -> MeasureShape:
         raise NotAMeasure("COUNT(*) counts rows, not money")
     shape = _inside(inner, agg)
     shape.scale *= scale
+    shape.conditions.extend(filter_conditions)
     return shape
 
 
@@ -160,9 +167,24 @@ def _conditional(node: exp.Case | exp.If, agg: str) -> MeasureShape:
     for other in counted[1:]:
         if other.column.sql() != first.column.sql() or other.scale != first.scale:
             raise NotAMeasure(f"CASE branches count different amounts: `{node.sql()}`")
-    indicator = exp.Case(
-        ifs=[exp.If(this=c.copy(), true=exp.Literal.number(1 if s else 0)) for c, s in shapes],
-        default=exp.Literal.number(1 if default_shape else 0),
-    )
-    condition = exp.EQ(this=indicator, expression=exp.Literal.number(1))
+    condition: exp.Expr
+    if len(shapes) == 1 and shapes[0][1] is not None and default_shape is None:
+        condition = shapes[0][0].copy()  # CASE WHEN p THEN x ELSE 0: p must be TRUE
+    elif len(shapes) == 1 and shapes[0][1] is None and default_shape is not None:
+        # CASE WHEN p THEN 0 ELSE x: p must not be TRUE (false or unknown)
+        condition = _not_true(shapes[0][0])
+    else:
+        indicator = exp.Case(
+            ifs=[exp.If(this=c.copy(), true=exp.Literal.number(1 if s else 0)) for c, s in shapes],
+            default=exp.Literal.number(1 if default_shape else 0),
+        )
+        condition = exp.EQ(this=indicator, expression=exp.Literal.number(1))
     return MeasureShape(first.column, first.scale, agg, [*first.conditions, condition])
+
+
+def _not_true(cond: exp.Expr) -> exp.Expr:
+    """`p IS NOT TRUE`, spread over OR so each part can stand alone: NOT(a OR b) → NOT a AND NOT b."""
+    node = cond.unnest() if isinstance(cond, exp.Paren) else cond
+    if isinstance(node, exp.Or):
+        return exp.and_(_not_true(node.left), _not_true(node.right))
+    return exp.Not(this=exp.Coalesce(this=exp.Paren(this=node.copy()), expressions=[exp.false()]))
