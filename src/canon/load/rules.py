@@ -1,0 +1,257 @@
+"""Value rules as SQL: is this text a valid value of its declared column, and what is it?
+
+Every check is a sqlglot expression over the raw text of one column, evaluated by the
+engine over the whole staging table at once. The checks are written portably (anchored
+regular expressions, integer arithmetic, CASE branches that guard every cast) so DuckDB
+and PostgreSQL quarantine exactly the same rows: PostgreSQL 15 has no TRY_CAST, and the two
+engines' own casts disagree on what they accept (PostgreSQL reads `Jan 5 2026` as a date,
+DuckDB does not). A cast is only ever evaluated inside a CASE branch whose condition has
+already proven the text valid; on DuckDB it is a TRY_CAST besides, as a second guard.
+
+Each column yields at most one reason (the first failing check, in a fixed order), so a
+row's quarantine records say which columns are wrong and why, one record per column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from canon.load.schema import DeclaredColumn
+from canon.load.types import ColumnType
+
+# Reason codes stored in the quarantine table (stable: users filter on them).
+MISSING = "missing_value"
+INVALID = {
+    "integer": "invalid_integer",
+    "decimal": "invalid_number",
+    "float": "invalid_number",
+    "boolean": "invalid_boolean",
+    "date": "invalid_date",
+    "timestamp": "invalid_timestamp",
+    "timestamptz": "invalid_timestamp",
+    "uuid": "invalid_uuid",
+}
+TOO_MANY_DECIMALS = "too_many_decimals"
+OUT_OF_RANGE = "out_of_range"
+TOO_LONG = "too_long"
+UNKNOWN_VALUE = "unknown_value"
+DUPLICATE_KEY = "duplicate_key"
+MISSING_PARENT = "missing_parent"
+MALFORMED_ROW = "malformed_row"
+
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+
+# Calendar and clock fields are range-checked by the pattern itself; only "day within the
+# month" (and leap years) needs arithmetic.
+_DATE = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?"
+_TZ = "(Z|z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)"
+_NUMBER = "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)"
+PATTERNS = {
+    "integer": "^[+-]?[0-9]+$",
+    "decimal": f"^{_NUMBER}$",
+    "float": f"^{_NUMBER}([eE][+-]?[0-9]{{1,3}})?$",
+    "date": f"^{_DATE}$",
+    "timestamp": f"^{_DATE}([ T]{_TIME})?$",
+    "timestamptz": f"^{_DATE}([ T]{_TIME}{_TZ}?)?$",
+    "uuid": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
+# Smallest/largest magnitudes a float column accepts, identical on both engines.
+_FLOAT_LIMITS = {"DOUBLE": ("1e-307", "1.7976931348623157e308"), "REAL": ("1e-37", "3.4e38")}
+_ZERO = "^[+-]?(0+([.]0*)?|[.]0+)([eE][+-]?[0-9]{1,3})?$"
+
+
+def lit(value: str | int) -> exp.Expr:
+    return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
+
+
+def matches(value: exp.Expr, pattern: str) -> exp.Expr:
+    """Anchored regular-expression match (DuckDB `regexp_matches`, PostgreSQL `~`)."""
+    return exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern))
+
+
+def cast(value: exp.Expr, to: str | exp.DataType, dialect: str) -> exp.Expr:
+    """A cast that is only evaluated on proven-valid text; TRY_CAST on DuckDB as a second guard."""
+    dtype = to if isinstance(to, exp.DataType) else exp.DataType.build(to)
+    if dialect == "duckdb":
+        return exp.TryCast(this=value.copy(), to=dtype)
+    return exp.Cast(this=value.copy(), to=dtype)
+
+
+def trimmed(raw: exp.Expr) -> exp.Expr:
+    """The text with surrounding blanks removed; blank text counts as missing."""
+    return exp.Nullif(this=exp.Trim(this=raw.copy()), expression=exp.Literal.string(""))
+
+
+def _case(branches: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Case:
+    case = exp.Case()
+    for cond, then in branches:
+        case = case.when(cond, then)
+    if default is not None:
+        case = case.else_(default)
+    return case
+
+
+def _days_in_month(y: exp.Expr, m: exp.Expr) -> exp.Expr:
+    leap = exp.or_(
+        exp.and_(
+            exp.EQ(this=exp.Mod(this=y.copy(), expression=lit(4)), expression=lit(0)),
+            exp.NEQ(this=exp.Mod(this=y.copy(), expression=lit(100)), expression=lit(0)),
+        ),
+        exp.EQ(this=exp.Mod(this=y.copy(), expression=lit(400)), expression=lit(0)),
+    )
+    return _case(
+        [
+            (exp.In(this=m.copy(), expressions=[lit(4), lit(6), lit(9), lit(11)]), lit(30)),
+            (exp.EQ(this=m.copy(), expression=lit(2)), _case([(leap, lit(29))], lit(28))),
+        ],
+        lit(31),
+    )
+
+
+def _calendar_ok(t: exp.Expr, dialect: str) -> exp.Expr:
+    """Day within its month, year ≥ 1 — for text already matching YYYY-MM-DD at the start."""
+
+    def part(start: int, length: int) -> exp.Expr:
+        return cast(exp.Substring(this=t.copy(), start=lit(start), length=lit(length)), "INT", dialect)
+
+    y, m, d = part(1, 4), part(6, 2), part(9, 2)
+    return exp.and_(
+        exp.GTE(this=y, expression=lit(1)),
+        exp.LTE(this=d, expression=_days_in_month(y, m)),
+    )
+
+
+@dataclass
+class ColumnCheck:
+    """One column's rules: the reason code (NULL when valid), its typed value, and details."""
+
+    column: DeclaredColumn
+    reason: exp.Expr
+    value: exp.Expr  # valid only where reason IS NULL
+    normalized: exp.Expr | None  # 1 where an accepted value was re-spelled, else 0
+    details: dict[str, str] = field(default_factory=dict)
+    has_rules: bool = True
+
+
+def _accepted_list(values: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" … ({len(values)} values)" if len(values) > limit else "")
+
+
+def check_column(col: DeclaredColumn, raw: exp.Expr, dialect: str) -> ColumnCheck:
+    """Build the reason/value expressions for one column over its raw text `raw`."""
+    ct: ColumnType = col.type
+    t = trimmed(raw)
+    branches: list[tuple[exp.Expr, exp.Expr]] = []
+    details: dict[str, str] = {}
+    missing = exp.Is(this=t.copy(), expression=exp.Null())
+    branches.append((missing, lit(MISSING) if col.not_null else exp.Null()))
+    if col.not_null:
+        details[MISSING] = f"`{col.name}` is required (not_null) but empty"
+    fam = ct.family
+    value: exp.Expr
+    normalized: exp.Expr | None = None
+
+    if fam in PATTERNS:
+        code = INVALID[fam]
+        branches.append((exp.not_(matches(t, PATTERNS[fam])), lit(code)))
+        details[code] = f"expected {ct.describe()}"
+    if fam == "integer":
+        lo, hi = ct.int_range
+        digits_ok = matches(t, "^[+-]?0*[0-9]{1,19}$")
+        in_range = exp.Between(this=cast(t, "DECIMAL(38, 0)", dialect), low=lit(lo), high=lit(hi))
+        branches += [(exp.not_(digits_ok), lit(OUT_OF_RANGE)), (exp.not_(in_range), lit(OUT_OF_RANGE))]
+        details[OUT_OF_RANGE] = f"outside the range of {(ct.width or 'BIGINT').lower()} [{lo}, {hi}]"
+        value = cast(t, ct.target(dialect), dialect)
+    elif fam == "decimal":
+        p, s = ct.precision or 38, ct.scale or 0
+        frac = f"([.][0-9]{{0,{s}}}0*)?" if s else "([.]0*)?"
+        scale_ok = matches(t, f"^[+-]?[0-9]*{frac}$")
+        range_ok = matches(t, f"^[+-]?0*[0-9]{{0,{p - s}}}([.][0-9]*)?$")
+        branches += [(exp.not_(scale_ok), lit(TOO_MANY_DECIMALS)), (exp.not_(range_ok), lit(OUT_OF_RANGE))]
+        details[TOO_MANY_DECIMALS] = f"more than {s} decimal places (would be rounded)"
+        details[OUT_OF_RANGE] = f"more than {p - s} digits before the decimal point (decimal({p},{s}))"
+        value = cast(t, ct.target(dialect), dialect)
+    elif fam == "float":
+        small, big = _FLOAT_LIMITS.get(ct.width or "DOUBLE", _FLOAT_LIMITS["DOUBLE"])
+        num_type = "DOUBLE" if dialect == "duckdb" else "NUMERIC"
+        mag = exp.Abs(this=cast(t, num_type, dialect))
+
+        def bound(v: str) -> exp.Expr:
+            return exp.Cast(this=lit(v), to=exp.DataType.build(num_type))
+
+        # Zero is recognised from the text: DuckDB turns 1e-400 into 0.0, PostgreSQL refuses it.
+        ok = exp.and_(
+            exp.GTE(this=mag.copy(), expression=bound(small)),
+            exp.LTE(this=mag.copy(), expression=bound(big)),
+        )
+        # Both sides are safe here: an earlier branch has proven the text numeric.
+        out = exp.and_(
+            exp.not_(matches(t, _ZERO)), exp.not_(exp.Coalesce(this=ok, expressions=[exp.false()]))
+        )
+        branches.append((out, lit(OUT_OF_RANGE)))
+        details[OUT_OF_RANGE] = f"magnitude outside [{small}, {big}]"
+        value = cast(t, ct.target(dialect), dialect)
+    elif fam in ("date", "timestamp", "timestamptz"):
+        branches.append((exp.not_(_calendar_ok(t, dialect)), lit(INVALID[fam])))
+        value = cast(t, ct.target(dialect), dialect)
+    elif fam == "boolean":
+        low = exp.Lower(this=t.copy())
+        words = [lit(w) for w in (*TRUE_WORDS, *FALSE_WORDS)]
+        branches.append((exp.not_(exp.In(this=low.copy(), expressions=words)), lit(INVALID[fam])))
+        value = _case(
+            [
+                (exp.In(this=low.copy(), expressions=[lit(w) for w in TRUE_WORDS]), exp.true()),
+                (exp.In(this=low.copy(), expressions=[lit(w) for w in FALSE_WORDS]), exp.false()),
+            ]
+        )
+    elif fam == "uuid":
+        value = cast(t, "UUID", dialect)
+    else:  # string: kept exactly as written (only blank-means-missing is judged on trimmed text)
+        value = raw.copy()
+        if ct.length:
+            branches.append(
+                (exp.GT(this=exp.Length(this=raw.copy()), expression=lit(ct.length)), lit(TOO_LONG))
+            )
+            details[TOO_LONG] = f"longer than {ct.length} characters"
+
+    if col.accepted_values is not None:
+        values = list(col.accepted_values)
+        details[UNKNOWN_VALUE] = f"not one of the accepted values: {_accepted_list(values)}"
+        if fam == "string":
+            # Trim and case-fold, then spell the value exactly as the YAML declares it.
+            folded = exp.Lower(this=t.copy())
+            canon = _case([(exp.EQ(this=folded.copy(), expression=lit(v.lower())), lit(v)) for v in values])
+            branches.append((exp.Is(this=canon.copy(), expression=exp.Null()), lit(UNKNOWN_VALUE)))
+            value = canon
+            normalized = _case(
+                [
+                    (
+                        exp.and_(
+                            exp.not_(exp.Is(this=raw.copy(), expression=exp.Null())),
+                            exp.NEQ(this=raw.copy(), expression=canon.copy()),
+                        ),
+                        lit(1),
+                    )
+                ],
+                lit(0),
+            )
+        else:
+            allowed = [cast(lit(v), ct.target(dialect), dialect) for v in values]
+            branches.append((exp.not_(exp.In(this=value.copy(), expressions=allowed)), lit(UNKNOWN_VALUE)))
+
+    has_rules = len(branches) > 1 or col.not_null
+    reason = _case(branches) if has_rules else exp.Null()
+    return ColumnCheck(
+        column=col,
+        reason=reason,
+        value=value,
+        normalized=normalized,
+        details=details,
+        has_rules=has_rules,
+    )
