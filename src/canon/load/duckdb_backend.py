@@ -69,8 +69,8 @@ class DuckDBBackend(Backend):
         found = self.conn.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
             [schema, name],
-        ).fetchone()
-        return str(found[0]) if found else None
+        ).fetchall()
+        return str(found[0][0]) if found else None
 
     def replace(self, rel: exp.Table, query: exp.Select) -> None:
         schema, name = rel.db, rel.name

@@ -127,7 +127,7 @@ class PostgresBackend(Backend):
         try:
             cols = [(LINE, "BIGINT")] + [(raw_name(i), "TEXT") for i in range(len(target.columns))]
             query = exp.select(*[exp.column(c, quoted=True) for c, _ in cols]).from_(local.relation.copy())
-            reader = self.scratch.execute(query.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS)
+            reader = self.scratch.sql(query.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS)
             self._copy(name, cols, reader)
             rejects = None
             if local.rejects is not None:
@@ -138,7 +138,7 @@ class PostgresBackend(Backend):
                 self._copy(
                     rejects_name,
                     rcols,
-                    self.scratch.execute(rquery.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS),
+                    self.scratch.sql(rquery.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS),
                 )
                 rejects = table(rejects_name)
         finally:

@@ -85,8 +85,8 @@ def _csv_scan(target: LoadTarget, rejects: str, scan: str) -> exp.Expr:
 
 
 def _count(conn: duckdb.DuckDBPyConnection, name: str) -> int:
-    row = conn.execute(_render(exp.select(exp.Count(this=exp.Star())).from_(_q(name)))).fetchone()
-    return int(row[0]) if row else 0
+    rows = conn.execute(_render(exp.select(exp.Count(this=exp.Star())).from_(_q(name)))).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str) -> Staged:
@@ -137,10 +137,10 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
     )
     conn.execute(_render(_ctas_temp(pos, by_line)))
     rejected = _count(conn, pos)
-    base_row = conn.execute(
+    base_rows = conn.execute(
         _render(exp.select(exp.Min(this=exp.column("rowid"))).from_(_q(stage)))
-    ).fetchone()
-    base = int(base_row[0]) if base_row and base_row[0] is not None else 0
+    ).fetchall()
+    base = int(base_rows[0][0]) if base_rows and base_rows[0][0] is not None else 0
     idx = exp.Sub(this=exp.column("rowid", table="s"), expression=exp.Literal.number(base))
     raws = [exp.column(raw_name(i), table="s", quoted=True) for i in range(len(target.file_columns))]
     if rejected == 0:
