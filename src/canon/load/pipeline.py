@@ -22,7 +22,7 @@ from sqlglot import exp
 from canon.config import CONFIG_FILE, ProjectConfig, load_config
 from canon.errors import ConfigError, LoadError, Location, UserError
 from canon.load import quarantine
-from canon.load.backend import Backend, drop, table, temp_ctas
+from canon.load.backend import Backend, drop, table
 from canon.load.files import LoadTarget, bind, default_file, display_path, parse_file_args, read_header
 from canon.load.report import Example, LoadReport, ReasonCount, TableReport
 from canon.load.schema import DeclaredSchema, DeclaredTable, dbt_paths, declared_schema
@@ -270,9 +270,14 @@ def load_sources(
             load_id, kind, backend.label, f"{qschema}.{quarantine.QUARANTINE_TABLE}", skipped=skipped
         )
         _check_quarantine_shape(backend, qschema)
-        for job in jobs:
+        for i, job in enumerate(jobs):
             parents, notes = _parents(job, jobs, schema, backend, fallback)
-            job.plan = CheckPlan.build(job.target, backend.dialect, parents)
+            job.plan = CheckPlan.build(
+                job.target,
+                backend.dialect,
+                parents,
+                checked=f"__canon_checked{i}",
+            )
             job.target.table.unenforced.extend(notes)
         staged: list[Staged] = []
         try:
@@ -318,10 +323,14 @@ def _load_one(backend: Backend, job: _Job, index: int, load_id: str, qschema: st
     """Check, quarantine and replace one table (inside the open transaction)."""
     assert job.plan is not None and job.staged is not None
     plan, staged = job.plan, job.staged
-    checked = table(f"__canon_checked{index}")
+    checked, bad = table(plan.checked), table(f"__canon_bad{index}")
     backend.run(drop(checked))
-    backend.run(temp_ctas(checked.name, plan.checked_query(staged.relation)))
+    backend.run(plan.create_checked(staged.relation))
     backend.analyze(checked)
+    for update in [*plan.key_updates(), *plan.fk_updates()]:
+        backend.run(update)
+    backend.run(drop(bad))
+    backend.run(plan.create_bad(staged.relation, bad.name))
     qname = _qname(job, qschema)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     common: list[exp.Expr] = [
@@ -330,13 +339,14 @@ def _load_one(backend: Backend, job: _Job, index: int, load_id: str, qschema: st
         exp.Literal.string(qname),
         exp.Literal.string(job.target.file.display),
     ]
-    q = plan.quarantine_query(checked, common, staged.rejects)
+    q = plan.quarantine_query(bad.name, common, staged.rejects)
     if q is not None:
         backend.run(quarantine.insert(qschema, q))
-    backend.replace(job.relation, plan.target_query(checked))
+    backend.replace(job.relation, plan.target_query())
     backend.analyze(job.relation)
-    stats = backend.rows(plan.stats_query(checked))[0]
+    stats = backend.rows(plan.stats_query())[0]
     backend.run(drop(checked))
+    backend.run(drop(bad))
     checked_rows, ok = int(stats[0] or 0), int(stats[1] or 0)
     normalized_cols = [c.column.name for c in plan.checks if c.normalized is not None]
     rep = TableReport(
