@@ -400,3 +400,88 @@ def test_files_on_the_command_line_by_name_or_table_equals_path(shop: Project, t
     assert shop.query("SELECT order_id FROM main.orders") == [("X1",)]
     with pytest.raises(UserError, match="did you mean `orders`"):
         load_sources(shop.root, files=[f"ordrs={elsewhere}"])
+
+
+def test_relationship_to_a_dbt_model_not_built_yet_is_listed_as_not_enforced(shop: Project) -> None:
+    doc = shop_schema("new")
+    cols = doc["sources"][0]["tables"][0]["columns"]
+    cols[1]["data_tests"].append(
+        {"relationships": {"arguments": {"to": "ref('dim_tiers')", "field": "tier"}}}
+    )
+    shop.write_yaml(doc)
+    report = load_sources(shop.root, only=["customers"])
+    assert report.quarantined == 0
+    assert report.table("customers").unenforced == [
+        "relationships on `tier` to ref('dim_tiers') (not in the warehouse yet)"
+    ]
+
+
+@pytest.mark.slow
+def test_line_numbers_stay_exact_in_a_large_file_read_in_parallel(tmp_path: Path) -> None:
+    """~60 MB, so DuckDB splits the scan across threads; bad lines are placed by the test."""
+    import numpy as np
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    n = 1_500_000
+    p = Project(tmp_path)
+    p.write_yaml(
+        {
+            "version": 2,
+            "sources": [
+                {
+                    "name": "s",
+                    "schema": "main",
+                    "tables": [
+                        {
+                            "name": "big",
+                            "columns": [
+                                {"name": "id", "data_type": "bigint", "data_tests": ["unique"]},
+                                {"name": "day", "data_type": "date"},
+                                {"name": "note"},
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    ids = np.arange(n)
+    table = pa.table(
+        {
+            "id": pc.cast(pa.array(ids), pa.string()),
+            "day": pa.array(["2026-01-01"] * n),
+            "note": pc.binary_join_element_wise("note number ", pc.cast(pa.array(ids), pa.string()), ""),
+        }
+    )
+    bad_day = [7, 400_000, 1_499_999]  # row indexes → line = index + 2 (until the malformed rows)
+    table = table.set_column(
+        1,
+        "day",
+        pc.replace_with_mask(table["day"], pa.array(np.isin(ids, bad_day)), pa.array(["2026-02-30"] * 3)),
+    )
+    body = tmp_path / "body.csv"
+    pacsv.write_csv(table, body, pacsv.WriteOptions(quoting_style="none"))
+    lines = body.read_text(encoding="utf-8").splitlines()
+    # Two malformed records, inserted as lines 300,002 and 1,000,003 of the final file.
+    lines.insert(300_001, "oops,too,many,fields")
+    lines.insert(1_000_002, "short")
+    (p.root / "seeds").mkdir()
+    (p.root / "seeds" / "big.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def line_of(index: int) -> int:  # file line of data row `index` (header = line 1)
+        return index + 2 + (index >= 300_000) + (index >= 1_000_000)
+
+    report = load_sources(p.root)
+    want = sorted(
+        [("big", line_of(i), "day", "invalid_date") for i in bad_day]
+        + [("big", 300_002, None, "malformed_row"), ("big", 1_000_003, None, "malformed_row")],
+        key=lambda r: r[1],
+    )
+    got = sorted(p.quarantine(), key=lambda r: r[1])
+    assert got == want
+    assert lines[line_of(400_000) - 1].startswith("400000,") and lines[line_of(1_499_999) - 1].startswith(
+        "1499999,"
+    )
+    t = report.table("big")
+    assert (t.rows_read, t.rows_loaded) == (n + 2, n - 3)

@@ -42,6 +42,8 @@ DUPLICATE_KEY = "duplicate_key"
 MISSING_PARENT = "missing_parent"
 MALFORMED_ROW = "malformed_row"
 
+PASS = "__canon_pass"  # a type check's verdict "valid for the type" (see check_column)
+
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
@@ -178,33 +180,43 @@ def check_column(
     values computed once upstream).
     """
     ct: ColumnType = col.type
-    branches: list[tuple[exp.Expr, exp.Expr]] = []
     details: dict[str, str] = {}
-    missing = exp.Is(this=t.copy(), expression=exp.Null())
-    branches.append((missing, lit(MISSING) if col.not_null else exp.Null()))
-    if col.not_null:
-        details[MISSING] = f"`{col.name}` is required (not_null) but empty"
+    # Type checks in order; a `PASS` result means "valid for its type: go on to the
+    # accepted-values check". Cheap sufficient conditions come first, so the usual valid
+    # value costs one pattern match and the diagnostic checks run only for bad values.
+    typed: list[tuple[exp.Expr, str]] = []
     fam = ct.family
     value: exp.Expr
     normalized: exp.Expr | None = None
+    invalid = INVALID.get(fam, "")
+    if invalid:
+        details[invalid] = f"expected {ct.describe()}"
 
-    if fam in PATTERNS:
-        code = INVALID[fam]
-        branches.append((exp.not_(matches(t, PATTERNS[fam])), lit(code)))
-        details[code] = f"expected {ct.describe()}"
     if fam == "integer":
         lo, hi = ct.int_range
-        digits_ok = matches(t, "^[+-]?0*[0-9]{1,19}$")
-        in_range = exp.Between(this=cast(t, "DECIMAL(38, 0)", dialect), low=lit(lo), high=lit(hi))
-        branches += [(exp.not_(digits_ok), lit(OUT_OF_RANGE)), (exp.not_(in_range), lit(OUT_OF_RANGE))]
+        safe_digits = len(str(hi)) - 1  # this many digits always fit
+        typed += [
+            (matches(t, f"^[+-]?[0-9]{{1,{safe_digits}}}$"), PASS),
+            (exp.not_(matches(t, PATTERNS[fam])), invalid),
+            (exp.not_(matches(t, "^[+-]?0*[0-9]{1,19}$")), OUT_OF_RANGE),
+            (
+                exp.not_(exp.Between(this=cast(t, "DECIMAL(38, 0)", dialect), low=lit(lo), high=lit(hi))),
+                OUT_OF_RANGE,
+            ),
+        ]
         details[OUT_OF_RANGE] = f"outside the range of {(ct.width or 'BIGINT').lower()} [{lo}, {hi}]"
         value = cast(t, ct.target(dialect), dialect)
     elif fam == "decimal":
         p, s = ct.precision or 38, ct.scale or 0
         frac = f"([.][0-9]{{0,{s}}}0*)?" if s else "([.]0*)?"
-        scale_ok = matches(t, f"^[+-]?[0-9]*{frac}$")
-        range_ok = matches(t, f"^[+-]?0*[0-9]{{0,{p - s}}}([.][0-9]*)?$")
-        branches += [(exp.not_(scale_ok), lit(TOO_MANY_DECIMALS)), (exp.not_(range_ok), lit(OUT_OF_RANGE))]
+        if p - s > 0:
+            strict = f"^[+-]?[0-9]{{1,{p - s}}}([.][0-9]{{0,{s}}})?$" if s else f"^[+-]?[0-9]{{1,{p}}}$"
+            typed.append((matches(t, strict), PASS))
+        typed += [
+            (exp.not_(matches(t, PATTERNS[fam])), invalid),
+            (exp.not_(matches(t, f"^[+-]?[0-9]*{frac}$")), TOO_MANY_DECIMALS),
+            (exp.not_(matches(t, f"^[+-]?0*[0-9]{{0,{p - s}}}([.][0-9]*)?$")), OUT_OF_RANGE),
+        ]
         details[TOO_MANY_DECIMALS] = f"more than {s} decimal places (would be rounded)"
         details[OUT_OF_RANGE] = f"more than {p - s} digits before the decimal point (decimal({p},{s}))"
         value = cast(t, ct.target(dialect), dialect)
@@ -225,16 +237,25 @@ def check_column(
         out = exp.and_(
             exp.not_(matches(t, _ZERO)), exp.not_(exp.Coalesce(this=ok, expressions=[exp.false()]))
         )
-        branches.append((out, lit(OUT_OF_RANGE)))
+        typed += [(exp.not_(matches(t, PATTERNS[fam])), invalid), (out, OUT_OF_RANGE)]
         details[OUT_OF_RANGE] = f"magnitude outside [{small}, {big}]"
         value = cast(t, ct.target(dialect), dialect)
     elif fam in ("date", "timestamp", "timestamptz"):
-        branches.append((exp.not_(_calendar_ok(t, dialect)), lit(INVALID[fam])))
+        # Days 01-28 exist in every month of every year but 0000: no arithmetic needed.
+        common_day = exp.and_(
+            exp.LTE(this=exp.Substring(this=t.copy(), start=lit(9), length=lit(2)), expression=lit("28")),
+            exp.NEQ(this=exp.Substring(this=t.copy(), start=lit(1), length=lit(4)), expression=lit("0000")),
+        )
+        typed += [
+            (exp.not_(matches(t, PATTERNS[fam])), invalid),
+            (common_day, PASS),
+            (exp.not_(_calendar_ok(t, dialect)), invalid),
+        ]
         value = cast(t, ct.target(dialect), dialect)
     elif fam == "boolean":
         low = exp.Lower(this=t.copy())
         words = [lit(w) for w in (*TRUE_WORDS, *FALSE_WORDS)]
-        branches.append((exp.not_(exp.In(this=low.copy(), expressions=words)), lit(INVALID[fam])))
+        typed.append((exp.not_(exp.In(this=low.copy(), expressions=words)), invalid))
         value = _case(
             [
                 (exp.In(this=low.copy(), expressions=[lit(w) for w in TRUE_WORDS]), exp.true()),
@@ -242,21 +263,21 @@ def check_column(
             ]
         )
     elif fam == "uuid":
+        typed.append((exp.not_(matches(t, PATTERNS[fam])), invalid))
         value = cast(t, "UUID", dialect)
     else:  # string: kept exactly as written (only blank-means-missing is judged on trimmed text)
         value = raw.copy()
         if ct.length:
-            branches.append(
-                (exp.GT(this=exp.Length(this=raw.copy()), expression=lit(ct.length)), lit(TOO_LONG))
-            )
+            typed.append((exp.GT(this=exp.Length(this=raw.copy()), expression=lit(ct.length)), TOO_LONG))
             details[TOO_LONG] = f"longer than {ct.length} characters"
 
+    tail: list[tuple[exp.Expr, exp.Expr]] = []
     if col.accepted_values is not None:
         values = list(col.accepted_values)
         details[UNKNOWN_VALUE] = f"not one of the accepted values: {_accepted_list(values)}"
         if fam == "string" and canonical is not None:
             # Trimmed and case-folded, then spelled exactly as the YAML declares it.
-            branches.append((exp.Is(this=canonical.copy(), expression=exp.Null()), lit(UNKNOWN_VALUE)))
+            tail.append((exp.Is(this=canonical.copy(), expression=exp.Null()), lit(UNKNOWN_VALUE)))
             value = canonical.copy()
             respelled = exp.and_(
                 exp.not_(exp.Is(this=canonical.copy(), expression=exp.Null())),
@@ -265,7 +286,15 @@ def check_column(
             normalized = _case([(respelled, lit(1))], lit(0))
         else:
             allowed = [cast(lit(v), ct.target(dialect), dialect) for v in values]
-            branches.append((exp.not_(exp.In(this=value.copy(), expressions=allowed)), lit(UNKNOWN_VALUE)))
+            tail.append((exp.not_(exp.In(this=value.copy(), expressions=allowed)), lit(UNKNOWN_VALUE)))
+
+    missing = exp.Is(this=t.copy(), expression=exp.Null())
+    branches: list[tuple[exp.Expr, exp.Expr]] = [(missing, lit(MISSING) if col.not_null else exp.Null())]
+    if col.not_null:
+        details[MISSING] = f"`{col.name}` is required (not_null) but empty"
+    passed = _case(tail) if tail else exp.Null()
+    branches += [(cond, passed.copy() if code == PASS else lit(code)) for cond, code in typed]
+    branches += tail
 
     has_rules = len(branches) > 1 or col.not_null
     reason = _case(branches) if has_rules else exp.Null()

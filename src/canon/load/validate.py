@@ -165,12 +165,17 @@ class CheckPlan:
         out += [exp.false().as_(f"__canon_fk{j}", quoted=True) for j in range(len(self.parents))]
         out += [valid.as_(VALID, quoted=True), valid.copy().as_(OK, quoted=True)]
 
-        query = (
-            exp.select(*out)
-            .from_("__canon_j")
-            .with_(exp.to_identifier("__canon_p", quoted=True), as_=exp.select(*prep).from_(stage.copy()))
-            .with_(exp.to_identifier("__canon_j", quoted=True), as_=exp.select(*judged).from_("__canon_p"))
-        )
+        # PostgreSQL flattens subqueries (and single-use CTEs) into their parent, so each use
+        # of a computed column would re-evaluate its whole expression; OFFSET 0 is the
+        # classic fence that makes every column be computed once per row, in a pipeline.
+        def fenced(q: exp.Select, alias: str) -> exp.Expr:
+            if self.dialect == "postgres":
+                q = q.offset(0)
+            return q.subquery(alias)
+
+        prepared = fenced(exp.select(*prep).from_(stage.copy()), "__canon_p")
+        judged_q = fenced(exp.select(*judged).from_(prepared), "__canon_j")
+        query = exp.select(*out).from_(judged_q)
         return _temp_ctas(self.checked, query)
 
     def key_updates(self) -> list[exp.Update]:
