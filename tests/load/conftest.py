@@ -77,6 +77,7 @@ def shop_schema(form: str = "new", source_schema: str | None = "main") -> dict[s
 @dataclass
 class Project:
     root: Path
+    schema: str = "main"  # where the quarantine is expected
 
     @property
     def warehouse(self) -> Path:
@@ -105,7 +106,7 @@ class Project:
 
     def quarantine(self, table: str | None = None) -> list[tuple[Any, ...]]:
         """(table, line, column, reason) of every quarantine record, sorted."""
-        sql = "SELECT table_name, line, column_name, reason FROM main.canon_quarantine"
+        sql = f"SELECT table_name, line, column_name, reason FROM {self.schema}.canon_quarantine"
         rows = self.query(sql + (" WHERE table_name = ?" if table else ""), [table] if table else [])
         return sorted(rows, key=lambda r: (r[0], r[1], r[2] or "", r[3]))
 

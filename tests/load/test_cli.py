@@ -26,7 +26,7 @@ def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_clean_load_exits_0_and_prints_the_summary(shop: Project, capsys: pytest.CaptureFixture[str]) -> None:
     shop.write_csv("orders", ORDERS_HEADER, GOOD)
-    code, out, _ = run(["load", "--project", str(shop.root)], capsys)
+    code, out, _ = run(["load", "--project", str(shop.root), "--memory-limit", "256MB"], capsys)
     assert code == 0
     assert "main.orders" in out and "seeds/orders.csv" in out
     assert "status: 1 value(s) normalized" in out

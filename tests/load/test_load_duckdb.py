@@ -485,3 +485,44 @@ def test_line_numbers_stay_exact_in_a_large_file_read_in_parallel(tmp_path: Path
     )
     t = report.table("big")
     assert (t.rows_read, t.rows_loaded) == (n + 2, n - 3)
+
+
+def test_file_variants_bom_crlf_header_case_gzip_tabs_and_header_only(tmp_path: Path) -> None:
+    import gzip
+
+    p = Project(tmp_path, schema="raw")
+    cols = [{"name": "a", "data_type": "int"}, {"name": "b", "data_type": "date"}]
+    p.write_yaml(
+        {
+            "version": 2,
+            "sources": [
+                {
+                    "name": "s",
+                    "schema": "raw",
+                    "tables": [
+                        {"name": "bom_crlf", "columns": cols},
+                        {"name": "gz_tabs", "identifier": "gz_table", "columns": cols},
+                        {"name": "semi", "columns": cols},
+                        {"name": "header_only", "columns": cols},
+                    ],
+                }
+            ],
+        }
+    )
+    (p.root / "seeds").mkdir()
+    (p.root / "data").mkdir()
+    (p.root / "seeds" / "bom_crlf.csv").write_bytes(b"\xef\xbb\xbfA,B\r\n1,2026-01-01\r\n2,bad\r\n")
+    (p.root / "data" / "gz_tabs.csv.gz").write_bytes(gzip.compress(b"a\tb\n3\t2026-01-03\n"))
+    (p.root / "seeds" / "semi.csv").write_text("a;b\n4;2026-01-04\n", encoding="utf-8")
+    (p.root / "seeds" / "header_only.csv").write_text("a,b\n", encoding="utf-8")
+    report = load_sources(p.root)
+    assert p.quarantine() == [("bom_crlf", 3, "b", "invalid_date")]
+    assert p.query("SELECT * FROM raw.bom_crlf") == [(1, dt.date(2026, 1, 1))]
+    assert p.query("SELECT * FROM raw.gz_table") == [(3, dt.date(2026, 1, 3))]
+    assert p.query("SELECT * FROM raw.semi") == [(4, dt.date(2026, 1, 4))]
+    assert p.query("SELECT count(*) FROM raw.header_only") == [(0,)]
+    assert p.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'header_only'") == [
+        ("INTEGER",),
+        ("DATE",),
+    ]
+    assert report.table("header_only").rows_read == 0

@@ -35,6 +35,9 @@ def load_cmd(
         False, "--allow-quarantine", help="Exit 0 even when rows were quarantined."
     ),
     only: list[str] = typer.Option(None, "--only", help="Load only this table (repeatable)."),
+    memory_limit: str = typer.Option(
+        None, "--memory-limit", help="DuckDB memory cap, e.g. 2GB (beyond it, work spills to disk)."
+    ),
 ) -> None:
     """Load CSV/Parquet sources; rows that break the declared schema go to canon_quarantine."""
     from canon.load import load_sources
@@ -47,6 +50,7 @@ def load_cmd(
             dsn=dsn,
             only=only or (),
             files=files or (),
+            memory_limit=memory_limit,
             progress=lambda msg: status.update(msg),
         )
     report.render(console)

@@ -30,8 +30,10 @@ class DuckDBBackend(Backend):
     default_schema = "main"
 
     def __init__(self, path: str | Path, memory_limit: str | None = None) -> None:
-        self.engine = DuckDBEngine(path, memory_limit=memory_limit)
+        self.engine = DuckDBEngine(path)
         self.conn: duckdb.DuckDBPyConnection = self.engine.conn
+        if memory_limit:  # beyond it DuckDB spills temporary tables to <file>.tmp/
+            self.conn.execute("SET memory_limit = ?", [memory_limit])
         self.label = str(path)
         # Line numbers rely on insertion order; timestamps without an offset mean UTC.
         self.conn.execute("SET enable_progress_bar = false")

@@ -142,6 +142,11 @@ def read_header(path: Path, display: str) -> SourceFile:
     delimiter = "\t" if ".tsv" in path.name.lower() else ","
     try:
         with _open_text(path) as fh:
+            first = fh.readline()
+        # A header that is one field holding tabs, semicolons or pipes names its delimiter.
+        if delimiter == "," and "," not in first:
+            delimiter = next((d for d in ("\t", ";", "|") if d in first), ",")
+        with _open_text(path) as fh:
             row = next(csv.reader(fh, delimiter=delimiter), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise LoadError(

@@ -198,7 +198,12 @@ def _family(declared: DeclaredTable | None, column: str, engine_type: str) -> Fa
 
 
 def _open(
-    kind: str, root: Path, config: ProjectConfig | None, dsn: str | None, database: str | Path | None
+    kind: str,
+    root: Path,
+    config: ProjectConfig | None,
+    dsn: str | None,
+    database: str | Path | None,
+    memory_limit: str | None,
 ) -> Backend:
     if kind == "duckdb":
         from canon.load.duckdb_backend import DuckDBBackend
@@ -208,7 +213,7 @@ def _open(
             if database
             else root / ((config.warehouse.path if config else None) or "warehouse.duckdb")
         )
-        return DuckDBBackend(path)
+        return DuckDBBackend(path, memory_limit=memory_limit)
     if kind == "postgres":
         from canon.load.postgres_backend import PostgresBackend
 
@@ -219,7 +224,7 @@ def _open(
                 location=Location(parameter="--dsn"),
                 fix="pass --dsn postgresql://user@host:5432/db or set warehouse.dsn in canon.yml",
             )
-        return PostgresBackend(resolved)
+        return PostgresBackend(resolved, memory_limit=memory_limit or "1GB")
     raise ConfigError(
         f"canon load cannot load into `{kind}`",
         location=Location(parameter="--engine"),
@@ -235,9 +240,16 @@ def load_sources(
     database: str | Path | None = None,
     only: Sequence[str] = (),
     files: Sequence[str | Path] = (),
+    memory_limit: str | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load the project's declared source tables; bad rows go to the quarantine table.
+
+    `project`: folder with dbt model YAML (`sources:`) and/or canon.yml; `engine`: duckdb
+    (default, `database` or canon.yml `warehouse.path`, default warehouse.duckdb) or
+    postgres (`dsn`, or canon.yml `warehouse.dsn`); `only`: table names to load; `files`:
+    paths named after their table or `table=path`; `memory_limit`: DuckDB's cap (it spills
+    beyond it); `progress`: called with a short message as each step starts.
 
     Returns the report whatever was quarantined (the caller decides whether that fails);
     raises UserError for bad input (nothing changed) and EngineError for engine failures
@@ -259,7 +271,7 @@ def load_sources(
     targets = [bind(t, read_header(p, display_path(p, root))) for t, p in chosen]
 
     kind = engine or ("postgres" if dsn else None) or (config.warehouse.engine if config else "duckdb")
-    backend = _open(kind, root, config, dsn, database)
+    backend = _open(kind, root, config, dsn, database, memory_limit)
     with backend:
         fallback = (config.warehouse.schema_ if config else None) or backend.default_schema
         jobs = _order([_Job(t, t.table.schema or fallback) for t in targets])
