@@ -20,7 +20,7 @@ from canon.errors import CheckFailed
 def load_cmd(
     files: list[str] = typer.Argument(
         None,
-        metavar="[FILES]...",
+        metavar="FILES",
         help="Files to load: FILE named after its table (raw_invoices.csv) or TABLE=PATH. "
         "Default: seeds/<table>.csv or data/<table>.csv|.parquet for every declared source table.",
     ),
