@@ -65,6 +65,10 @@ class PostgresBackend(Backend):
         self.conn: psycopg.Connection[Any] = self.engine.conn
         self.label = _redact(dsn)
         self.conn.execute("SET TIME ZONE 'UTC'")
+        # A bulk-load session: room for the staging/checked temp tables and the key
+        # aggregation in memory (the defaults, 8MB and 4MB, send both to disk at 1M rows).
+        self.conn.execute("SET temp_buffers = '512MB'")
+        self.conn.execute("SET work_mem = '256MB'")
         self._scratch_dir = Path(tempfile.mkdtemp(prefix="canon-load-"))
         self.scratch = duckdb.connect(str(self._scratch_dir / "stage.duckdb"))
         self.scratch.execute("SET enable_progress_bar = false")
