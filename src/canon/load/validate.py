@@ -5,7 +5,7 @@ declared column). One CREATE TABLE AS turns it into the *checked* table — type
 one reason code per column, and the flags `__canon_valid` / `__canon_ok` — and a few
 UPDATEs, which touch only the offending rows, add the key and relationship verdicts. The
 target table and the quarantine are then filters over it. No statement pulls rows into
-Python, and none sorts or windows the whole table.
+Python, and no rule needs a window over the whole table.
 
 Order of judgement, and why:
 1. value rules per column (type, required, accepted values): a row failing any of them is
