@@ -354,6 +354,7 @@ def _load_one(backend: Backend, job: _Job, index: int, load_id: str, qschema: st
     q = plan.quarantine_query(bad.name, common, staged.rejects)
     if q is not None:
         backend.run(quarantine.insert(qschema, q))
+    backend.cleanup([staged])  # the raw text is no longer needed: free it before the big write
     backend.replace(job.relation, plan.target_query())
     backend.analyze(job.relation)
     stats = backend.rows(plan.stats_query())[0]
