@@ -17,6 +17,7 @@ import resource
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from raw_invoices i
 join raw_contracts c on c.contract_id = i.contract_id
 join raw_accounts a on a.account_id = i.account_id
 where i.type = 'subscription' and i.status = 'paid' and c.type = 'recurring' and c.status = 'active'
+  and i.invoice_date >= date '2025-05-01' and i.invoice_date < date '2026-11-01'
 group by all order by 1, 2
 """
 
@@ -115,7 +117,13 @@ def run_pandas(folder: Path) -> Any:
     def run() -> Any:
         cols = ["contract_id", "account_id", "invoice_date", "amount", "type", "status"]
         inv = pd.read_parquet(parquet(folder, "raw_invoices"), columns=cols)
-        inv = inv[(inv["type"] == "subscription") & (inv["status"] == "paid")]
+        dates = pd.to_datetime(inv["invoice_date"])
+        inv = inv[
+            (inv["type"] == "subscription")
+            & (inv["status"] == "paid")
+            & (dates >= "2025-05-01")
+            & (dates < "2026-11-01")
+        ]
         con = pd.read_parquet(parquet(folder, "raw_contracts"), columns=["contract_id", "type", "status"])
         con = con[(con["type"] == "recurring") & (con["status"] == "active")][["contract_id"]]
         acc = pd.read_parquet(parquet(folder, "raw_accounts"), columns=["account_id", "segment"])
@@ -132,7 +140,9 @@ def run_polars(folder: Path) -> Any:
 
     def run() -> Any:
         inv = pl.scan_parquet(parquet(folder, "raw_invoices")).filter(
-            (pl.col("type") == "subscription") & (pl.col("status") == "paid")
+            (pl.col("type") == "subscription")
+            & (pl.col("status") == "paid")
+            & pl.col("invoice_date").is_between(date(2025, 5, 1), date(2026, 11, 1), closed="left")
         )
         con = (
             pl.scan_parquet(parquet(folder, "raw_contracts"))
@@ -157,12 +167,14 @@ METHODS = {"canon (DuckDB)": run_canon, "hand-written DuckDB SQL": run_hand, "pa
 
 def _child(name: str, folder: str, queue: Any) -> None:
     try:
-        t0 = time.perf_counter()
-        result = METHODS[name](Path(folder))
-        elapsed = time.perf_counter() - t0
-        queue.put(
-            {"seconds": elapsed, "result": result, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-        )
+        run = METHODS[name](Path(folder))  # setup, not timed
+        best, result = float("inf"), None
+        for _ in range(REPEAT):
+            t0 = time.perf_counter()
+            result = run()
+            best = min(best, time.perf_counter() - t0)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put({"seconds": best, "result": result, "rss": rss})
     except MemoryError:
         queue.put({"error": "out of memory"})
     except Exception as exc:  # report, don't crash the table
@@ -174,17 +186,21 @@ def measure(name: str, folder: Path, mem_limit_gib: int = 20) -> dict[str, Any]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_limited, args=(name, str(folder), queue, mem_limit_gib))
     proc.start()
-    try:
-        result: dict[str, Any] = queue.get(timeout=3600)
-    except Exception:
-        result = {"error": f"process died (exit {proc.exitcode})"}
+    result: dict[str, Any] = {}
+    while not result:
+        try:
+            result = queue.get(timeout=2)
+        except Exception:
+            if not proc.is_alive():
+                result = {"error": f"process died (exit {proc.exitcode})"}
     proc.join()
     return result
 
 
 def _limited(name: str, folder: str, queue: Any, gib: int) -> None:
-    limit = gib * 2**30
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if name == "pandas":  # address-space cap: pandas holds everything in memory; the engines reserve freely
+        limit = gib * 2**30
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     _child(name, folder, queue)
 
 
