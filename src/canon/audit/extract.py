@@ -90,10 +90,18 @@ class Catalog:
 
     def __init__(self, schema: Mapping[str, Mapping[str, str]], keys: Iterable[ColumnRef]) -> None:
         self.schema = {t.lower(): {c.lower(): typ.upper() for c, typ in cols.items()} for t, cols in schema.items()}
+        self.names = {t.lower(): (t, {c.lower(): c for c in cols}) for t, cols in schema.items()}
         self.keys = {ColumnRef(k.table.lower(), k.column.lower()) for k in keys}
 
     def type_of(self, ref: ColumnRef) -> str:
         return self.schema.get(ref.table.lower(), {}).get(ref.column.lower(), "")
+
+    def spell(self, table: str, column: str) -> tuple[str, str]:
+        """Case-insensitive lookup of the warehouse's own names (`RAW_INVOICES.AMOUNT` → `raw_invoices.amount`)."""
+        found = self.names.get(table.lower())
+        if found is None:
+            return table, column
+        return found[0], found[1].get(column.lower(), column)
 
     def is_key(self, ref: ColumnRef) -> bool:
         return ColumnRef(ref.table.lower(), ref.column.lower()) in self.keys
@@ -138,9 +146,13 @@ def _is_series(node: exp.Expr) -> bool:
 class _Lineage(Lineage):
     """Lineage that turns generated calendars (table functions, VALUES, UNNEST of series) into spine markers."""
 
-    def __init__(self, tree: exp.Query, raw_tables: set[str]) -> None:
+    def __init__(self, tree: exp.Query, catalog: Catalog) -> None:
         super().__init__(tree)
-        self.raw_tables = raw_tables
+        self.catalog = catalog
+        self.raw_tables = set(catalog.schema)
+
+    def spell(self, table: str, column: str) -> tuple[str, str]:
+        return self.catalog.spell(table, column)
 
     def output(self, scope: Scope, name: str) -> exp.Expr:
         for sel in _selects(scope):
@@ -185,7 +197,7 @@ class Extractor:
     def prepare(self, model: ModelSource) -> tuple[exp.Query, _Lineage]:
         tree = self.inliner.inline(model.name)
         q = qualified(tree.copy(), self.catalog.schema, model.dialect)
-        return tree, _Lineage(q, set(self.catalog.schema))
+        return tree, _Lineage(q, self.catalog)
 
     def candidates(self, lineage: _Lineage) -> tuple[list[Candidate], list[Unmapped]]:
         """Aggregated output columns over money columns (counts and ids are not definitions)."""

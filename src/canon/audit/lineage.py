@@ -85,6 +85,10 @@ class Lineage:
             raise Unresolvable("query has no scope")
         self.root = root
 
+    def spell(self, table: str, column: str) -> tuple[str, str]:
+        """The warehouse's own spelling of a raw column (dialects fold unquoted names differently)."""
+        return table, column
+
     # -- expressions ---------------------------------------------------------------------
     def output(self, scope: Scope, name: str) -> exp.Expr:
         """The raw-column expression of output column `name` of `scope`."""
@@ -134,7 +138,7 @@ class Lineage:
             if source is None and not col.table and len(current.sources) == 1:
                 source = next(iter(current.sources.values()))
             if isinstance(source, exp.Table):
-                resolved = raw_column(source.name, col.name)
+                resolved = raw_column(*self.spell(source.name, col.name))
                 resolved.meta.update({k: v for k, v in col.this.meta.items() if k in ("line", MODEL_KEY)})
                 return resolved
             if isinstance(source, Scope):
