@@ -16,7 +16,14 @@ from sqlglot import exp
 
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import GRAINS, Grain, Period, parse_period
-from canon.compiler.question import Question, compile_question, referenced_columns, value_kind
+from canon.compiler.question import (
+    Question,
+    compile_question,
+    empty_period,
+    lookup_metric,
+    referenced_columns,
+    value_kind,
+)
 from canon.compiler.relations import Relations
 from canon.config import ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
@@ -70,15 +77,7 @@ class Project:
         return found
 
     def metric(self, name: str) -> Metric:
-        metrics = self.metrics
-        if name not in metrics:
-            hint = did_you_mean(name, metrics)
-            raise QueryError(
-                f"unknown metric `{name}`",
-                location=Location(parameter="METRIC"),
-                fix=hint or f"known metrics: {', '.join(sorted(metrics)) or '(none)'}",
-            )
-        return metrics[name]
+        return lookup_metric(name, self.metrics)
 
     def reload(self) -> None:
         self.__dict__.pop("metrics", None)
@@ -137,11 +136,7 @@ class Project:
         first = _period_arg(period_from, g, "--from")
         last = _period_arg(period_to, g, "--to")
         if first and last and first > last:
-            raise QueryError(
-                f"empty period: --from {first} is after --to {last}",
-                location=Location(parameter="--from"),
-                fix="swap the two, or widen the range",
-            )
+            raise empty_period(first, last)
         needs_range = any(
             self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in metrics
         )

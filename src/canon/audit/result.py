@@ -197,7 +197,7 @@ class AuditResult:
 
         ways = len(self.distinct_definitions())
         models = len(self.definitions)
-        text = f"{self.label} is defined {_plural(ways, 'way')} across {_plural(models, 'model')}"
+        text = definition_headline(self.label, ways, models)
         if self.canonical_cents is not None and self.definitions:
             worst = max(self.definitions, key=lambda d: abs(d.value_cents - (self.canonical_cents or 0)))
             gap = abs(worst.value_cents - self.canonical_cents)
@@ -236,6 +236,11 @@ def _decision_words(decision: str) -> str:
     if decision.startswith("filter:"):
         return decision.removeprefix("filter:")
     return decision
+
+
+def definition_headline(label: str, ways: int, models: int) -> str:
+    """ "MRR is defined 3 ways across 3 models": the sentence the audit and the drift guard share."""
+    return f"{label} is defined {_plural(ways, 'way')} across {_plural(models, 'model')}"
 
 
 def _plural(n: int, word: str) -> str:

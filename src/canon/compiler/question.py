@@ -89,6 +89,26 @@ def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expres
     return tree.transform(resolve)
 
 
+def lookup_metric(name: str, metrics: Mapping[str, Metric]) -> Metric:
+    """The metric called `name`, or the error that names the closest one."""
+    if name not in metrics:
+        hint = did_you_mean(name, metrics)
+        raise QueryError(
+            f"unknown metric `{name}`",
+            location=Location(parameter="METRIC"),
+            fix=hint or f"known metrics: {', '.join(sorted(metrics)) or '(none)'}",
+        )
+    return metrics[name]
+
+
+def empty_period(first: Period, last: Period) -> QueryError:
+    return QueryError(
+        f"empty period: --from {first} is after --to {last}",
+        location=Location(parameter="--from"),
+        fix="swap the two, or widen the range",
+    )
+
+
 def _dimensions_for(metric: Metric, by: Sequence[str]) -> tuple[DimensionRef, ...]:
     dims = metric.dimensions()
     out = []
@@ -260,22 +280,9 @@ def compile_question(
 ) -> exp.Select:
     if not question.metrics:
         raise QueryError("name at least one metric", location=Location(parameter="METRIC"))
-    chosen = []
-    for name in question.metrics:
-        if name not in metrics:
-            hint = did_you_mean(name, metrics)
-            raise QueryError(
-                f"unknown metric `{name}`",
-                location=Location(parameter="METRIC"),
-                fix=hint or f"known metrics: {', '.join(sorted(metrics)) or '(none)'}",
-            )
-        chosen.append(metrics[name])
+    chosen = [lookup_metric(name, metrics) for name in question.metrics]
     if question.first and question.last and question.first > question.last:
-        raise QueryError(
-            f"empty period: --from {question.first} is after --to {question.last}",
-            location=Location(parameter="--from"),
-            fix="swap the two, or widen the range",
-        )
+        raise empty_period(question.first, question.last)
     subqueries = [compile_metric(m, question, metrics, graph, relations) for m in chosen]
     joined = join_on_keys(subqueries, question.by)
     if len(subqueries) == 1:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from canon.audit.result import definition_headline
 from canon.checks import contract_tests
 from canon.compiler.question import value_column
 from canon.contracts.spec import SIGNED_STATUSES
@@ -128,10 +129,6 @@ def check_drift(project: Project, metric: str, run_audit: Callable[[], Any]) -> 
     live_ways = [g for g in live_ways if g]
     offending = [d for d in live if canonical is None or not d.vector.same_definition(canonical)]
     label = result.label
-    headline = f"{label} is defined {_plural(len(live_ways), 'way')} across {_plural(len(live), 'model')}"
+    headline = definition_headline(label, len(live_ways), len(live))
     items = [f"{d.model} ({d.path}): {format_cents(d.value_cents)} for {result.period.label}" for d in offending]
     return Check("drift", not offending, headline if offending else f"{headline}: the canonical one", items)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
