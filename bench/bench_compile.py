@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlglot  # noqa: E402
+import sqlglot
+from tests.compiler.fixture import write_project
 
-from bench.common import machine, median_ms, print_table  # noqa: E402
-from canon.project import load_project  # noqa: E402
-from tests.compiler.fixture import write_project  # noqa: E402
+from bench.common import machine, median_ms, print_table
+from canon.project import load_project
 
 N = 1000
 
