@@ -58,21 +58,21 @@ def cash_balance_entries(oms: list[OrgMarket], scale: int, rng: np.random.Genera
             return int(rng.integers(first, end)) * cal.MINUTES_PER_DAY + 12 * 60
 
         for om in rent_oms:
-            amount = int(max(om.size, 0.1) * scale * 120_000 * rng.uniform(0.95, 1.05))
+            amount = int(max(om.size, 0.1) * scale * 40_000 * rng.uniform(0.95, 1.05))
             rows.append(("OPEX", "facility_rent", "org_market", om.org_market_id, False, amount, when(), "rent"))
         for org_id, slug, _, _ in ORGANIZATIONS:
-            amount = int(scale * 380_000 * rng.uniform(0.8, 1.2))
+            amount = int(scale * 150_000 * rng.uniform(0.8, 1.2))
             rows.append(("OPEX", "discipline_staff", "organization", org_id, False, amount, when(), f"{slug} staff"))
         pf = PORTFOLIO[0]
-        for category, base in (("platform_software", 260_000), ("hq_salaries", 1_400_000)):
+        for category, base in (("platform_software", 120_000), ("hq_salaries", 500_000)):
             amount = int(scale * base * rng.uniform(0.9, 1.1))
             rows.append(("OPEX", category, "portfolio", pf, False, amount, when(), category.replace("_", " ")))
-        rows.append(("OPEX", "founder_draw", "portfolio", pf, True, scale * 600_000, when(), "founder draw"))
+        rows.append(("OPEX", "founder_draw", "portfolio", pf, True, scale * 250_000, when(), "founder draw"))
         if m % 3 == 0:
-            amount = int(scale * 2_000_000 * rng.uniform(0.5, 1.5))
+            amount = int(scale * 700_000 * rng.uniform(0.5, 1.5))
             rows.append(("OPEX", "capital", "portfolio", pf, True, amount, when(), "equipment capital"))
         if m in legal_months:
-            amount = int(scale * 900_000 * rng.uniform(0.5, 1.5))
+            amount = int(scale * 400_000 * rng.uniform(0.5, 1.5))
             rows.append(("OPEX", "one_time_legal", "portfolio", pf, True, amount, when(), "one-time legal"))
         deposit = int(scale * 5_000_000 * rng.uniform(0.8, 1.2))
         rows.append(("CASH_DEPOSIT", "stripe_payout", "portfolio", pf, False, deposit, when(), "payout"))

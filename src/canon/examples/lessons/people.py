@@ -18,8 +18,8 @@ from canon.examples.lessons.world import OrgMarket
 DURATIONS = np.array([30, 45, 60, 60, 60, 90], dtype=np.int64)  # minutes, multiples of 15
 GAPS = np.array([0, 0, 5, 5, 10, 15, 30, 60], dtype=np.int64)  # minutes before a lesson in a run
 PRICES = np.arange(4000, 9001, 500, dtype=np.int64)  # cents per credit
-RATES = np.arange(3000, 7001, 500, dtype=np.int64)  # coach lesson_rate, cents per hour
-TRAVEL = np.array([0, 500, 1000, 1500], dtype=np.int64)  # travel_comp, cents per hour
+RATES = np.arange(2000, 4501, 250, dtype=np.int64)  # coach lesson_rate, cents per hour
+TRAVEL = np.array([0, 400, 800, 1200], dtype=np.int64)  # travel_comp, cents per hour
 
 
 @dataclass
