@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlglot import exp
@@ -62,19 +63,43 @@ def availability(engine: Engine, grouping: Grouping, staged: Iterable[str], sche
     return out
 
 
-def grouping_query(engine: Engine, grouping: Grouping, resolver: Resolver, staging: str, as_of: datetime) -> Layer:
-    """Stage the composition's rows, then layer rollup levels, derived columns and null rules on them."""
+@dataclass(frozen=True)
+class Plan:
+    """One grouping's statements, fully resolved before anything is written."""
+
+    grouping: Grouping
+    composition: exp.Expr  # staged first, as `<name>__composition`
+    contributions: exp.Table
+    served: Layer
+    target: exp.Table
+    reads: frozenset[str]
+    unavailable: tuple[str, ...]
+
+
+def plan_grouping(
+    engine: Engine, grouping: Grouping, staged: dict[str, exp.Table], schema: str, staging: str, as_of: datetime
+) -> Plan:
+    """Resolve the composition, then layer rollup levels, derived columns and null rules on its rows."""
+    available = availability(engine, grouping, staged, schema)
+    resolver = Resolver(grouping, available=available, staged=staged, mart_schema=schema)
     path = ("composition", "sql")
     tree = resolver.fragment(grouping.composition.sql, path)
     columns = output_columns(grouping, tree, path)
     contributions = exp.table_(f"{grouping.name}__composition", db=staging)
-    engine.run([create_table_as(contributions, portable(tree, engine.dialect))])  # type: ignore[arg-type]
     layer = Layer(exp.select(*[col(c) for c in columns]).from_(contributions), columns)
     if grouping.spec.rollup.level_column:
         layer = materialize_levels(grouping, layer)
     layer = derive(grouping, layer, resolver)
     layer = null_rules(grouping, layer, resolver)
-    return served(grouping, layer, as_of)
+    return Plan(
+        grouping,
+        tree,
+        contributions,
+        served(grouping, layer, as_of),
+        exp.table_(grouping.name, db=staging),
+        frozenset(mart_references(grouping, tree, staging)),
+        tuple(s for s, ok in available.items() if not ok),
+    )
 
 
 def build_mart(
@@ -97,28 +122,24 @@ def build_mart(
     report = MartReport(uuid.uuid4().hex[:12], engine.name, schema, section, stamp)
     staging = staging_schema(schema)
     started = time.perf_counter()
+    # every contract is resolved before the warehouse is touched: a contract mistake writes nothing
+    staged = {g.name: exp.table_(g.name, db=staging) for g in groupings}
+    plans = [plan_grouping(engine, g, staged, schema, staging, stamp) for g in groupings]
     reset_staging(engine, staging)
     try:
-        staged: dict[str, exp.Table] = {}
         items: list[Published] = []
         violations: list[Violation] = []
-        for g in groupings:
+        for p in plans:
             t0 = time.perf_counter()
-            say(f"building {g.name}")
-            available = availability(engine, g, staged, schema)
-            resolver = Resolver(g, available=available, staged=staged, mart_schema=schema)
-            layer = grouping_query(engine, g, resolver, staging, stamp)
-            target = exp.table_(g.name, db=staging)
-            engine.run([create_table_as(target, portable(layer.query, engine.dialect))])  # type: ignore[arg-type]
-            staged[g.name] = target
-            rows = int(engine.scalar(exp.select(exp.Count(this=exp.Star())).from_(target.copy())) or 0)  # type: ignore[call-overload]
-            violations += validate(engine, g, target)
-            items.append(Published(g, target, rows))
-            reads = tuple(
-                sorted(mart_references(g, resolver.fragment(g.composition.sql, ("composition", "sql")), staging))
+            say(f"building {p.grouping.name}")
+            engine.run([create_table_as(p.contributions, portable(p.composition, engine.dialect))])  # type: ignore[arg-type]
+            engine.run([create_table_as(p.target, portable(p.served.query, engine.dialect))])  # type: ignore[arg-type]
+            rows = int(engine.scalar(exp.select(exp.Count(this=exp.Star())).from_(p.target.copy())) or 0)  # type: ignore[call-overload]
+            violations += validate(engine, p.grouping, p.target)
+            items.append(Published(p.grouping, p.target, rows))
+            report.groupings.append(
+                GroupingReport(p.grouping.name, rows, time.perf_counter() - t0, tuple(sorted(p.reads)), p.unavailable)
             )
-            absent = tuple(s for s, ok in available.items() if not ok)
-            report.groupings.append(GroupingReport(g.name, rows, time.perf_counter() - t0, reads, absent))
         if violations:
             raise MartValidationError(violations, schema)
         say("publishing")

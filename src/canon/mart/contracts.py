@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import sqlglot
@@ -96,9 +97,15 @@ def mart_references(grouping: Grouping, tree: exp.Expr, mart_schema: str) -> set
     return {t.name for t in tree.find_all(exp.Table) if t.db == mart_schema}
 
 
+@lru_cache(maxsize=256)
+def _parse(text: str) -> exp.Expr:
+    return sqlglot.parse_one(text, read="duckdb")
+
+
 def parse_sql(grouping: Grouping, text: str, path: Sequence[str | int]) -> exp.Expr:
+    """A fresh tree of the DuckDB-dialect SQL (parsed once per text; callers may mutate the copy)."""
     try:
-        tree = sqlglot.parse_one(text, read="duckdb")
+        tree = _parse(text).copy()
     except sqlglot.errors.ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         raise ContractError(

@@ -22,21 +22,20 @@ def _int(value: int) -> exp.Expr:
 
 
 def round_div(num: exp.Expr, den: exp.Expr) -> exp.Expr:
-    """round(num / den) half away from zero, for den > 0; NULL when den is not positive."""
+    """round(num / den) half away from zero, for den > 0; NULL when den is not positive.
+
+    Built with explicit parentheses: sqlglot renders hand-built trees without adding them.
+    """
     n = wide(num)
     d = wide(den)
-    two_d = exp.Mul(this=_int(2), expression=d.copy())
-    pos = exp.IntDiv(
-        this=exp.Add(this=exp.Mul(this=_int(2), expression=n.copy()), expression=d.copy()), expression=two_d
-    )
-    neg = exp.Neg(
-        this=exp.Paren(
-            this=exp.IntDiv(
-                this=exp.Add(this=exp.Mul(this=_int(2), expression=exp.Neg(this=n.copy())), expression=d.copy()),
-                expression=two_d.copy(),
-            )
-        )
-    )
+
+    def half_up(numerator: exp.Expr) -> exp.Expr:
+        top = exp.Paren(this=exp.Add(this=exp.Mul(this=_int(2), expression=numerator), expression=d.copy()))
+        bottom = exp.Nullif(this=exp.Mul(this=_int(2), expression=d.copy()), expression=_int(0))
+        return exp.IntDiv(this=top, expression=bottom)
+
+    pos = half_up(n.copy())
+    neg = exp.Neg(this=exp.Paren(this=half_up(exp.Paren(this=exp.Neg(this=n.copy())))))
     signed = exp.Case(ifs=[exp.If(this=exp.GTE(this=n.copy(), expression=_int(0)), true=pos)], default=neg)
     return exp.Case(ifs=[exp.If(this=exp.GT(this=d.copy(), expression=_int(0)), true=signed)])
 

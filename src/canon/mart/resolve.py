@@ -109,7 +109,7 @@ class Resolver:
                 return _literal(self.available[table])
             return node
 
-        return tree.transform(swap, copy=True)
+        return tree.transform(swap, copy=False)
 
     # -- tables ----------------------------------------------------------------------------
     def tables(self, tree: exp.Expr, path: tuple[str | int, ...]) -> exp.Expr:
@@ -143,7 +143,7 @@ class Resolver:
                 return self._empty(qualified, alias)
             return node
 
-        out = tree.transform(swap, copy=True)
+        out = tree.transform(swap, copy=False)
         if problems:
             raise ContractError(
                 f"the SQL of `{self.grouping.name}` reads undeclared tables: {'; '.join(dict.fromkeys(problems))}",
@@ -182,7 +182,7 @@ class Resolver:
     def fragment(self, text_or_tree: str | exp.Expr, path: tuple[str | int, ...]) -> exp.Expr:
         from canon.mart.contracts import parse_sql
 
-        tree = parse_sql(self.grouping, text_or_tree, path) if isinstance(text_or_tree, str) else text_or_tree
+        tree = parse_sql(self.grouping, text_or_tree, path) if isinstance(text_or_tree, str) else text_or_tree.copy()
         return self.tables(self.placeholders(tree, path), path)
 
 
