@@ -99,7 +99,7 @@ worlds = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(w=worlds)
 def test_allocation_conserves_cents_on_random_worlds(finance_contracts: list[Metric], w: dict) -> None:  # type: ignore[type-arg]
     contracts = [c for c in finance_contracts if c.name in ("revenue_recognition", "margin", "pnl_summary")]

@@ -18,7 +18,7 @@ from canon.examples.lessons import finance, growth
 from canon.examples.lessons.counters import Counters
 from canon.examples.lessons.ids import uuid7_ids
 from canon.examples.lessons.inject import PLAN, Injected
-from canon.examples.lessons.load import append, create_tables, decimals
+from canon.examples.lessons.load import Sink, create_tables, decimals
 from canon.examples.lessons.money import MoneyInjections, build_money
 from canon.examples.lessons.people import lesson_days, make_people, schedule, snapshots
 from canon.examples.lessons.schema import TABLES
@@ -31,12 +31,11 @@ def _rng(seed: int, *stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, *stream])
 
 
-def _spine(conn: Any, oms: list[OrgMarket]) -> None:
+def _spine(append: Sink, oms: list[OrgMarket]) -> None:
     pf_id, pf_slug, pf_name = PORTFOLIO
-    append(conn, "spine.portfolio", pa.table({"portfolio_id": [pf_id], "portfolio_slug": [pf_slug], "name": [pf_name]}))
+    append("spine.portfolio", pa.table({"portfolio_id": [pf_id], "portfolio_slug": [pf_slug], "name": [pf_name]}))
     orgs = list(zip(*ORGANIZATIONS, strict=True))
     append(
-        conn,
         "spine.organization",
         pa.table(
             {
@@ -49,9 +48,8 @@ def _spine(conn: Any, oms: list[OrgMarket]) -> None:
         ),
     )
     mk = list(zip(*MARKETS, strict=True))
-    append(conn, "spine.market", pa.table({"market_id": list(mk[0]), "market_slug": list(mk[1]), "name": list(mk[2])}))
+    append("spine.market", pa.table({"market_id": list(mk[0]), "market_slug": list(mk[1]), "name": list(mk[2])}))
     append(
-        conn,
         "spine.org_market",
         pa.table(
             {
@@ -63,7 +61,6 @@ def _spine(conn: Any, oms: list[OrgMarket]) -> None:
         ),
     )
     append(
-        conn,
         "spine.geography",
         pa.table(
             {
@@ -84,7 +81,7 @@ def _persons_for(om: OrgMarket, scale: int) -> int:
 
 
 def _org_market(
-    conn: Any, om: OrgMarket, scale: int, seed: int, ids: Counters, injected: Injected
+    append: Sink, om: OrgMarket, scale: int, seed: int, ids: Counters, injected: Injected
 ) -> tuple[pa.Array, np.ndarray]:
     rng = _rng(seed, 1, om.index)
     people, coaches = make_people(om, _persons_for(om, scale), rng)
@@ -93,7 +90,6 @@ def _org_market(
     person_ids_sorted = uuid7_ids("per_", cal.START_MS + created[order] * 60_000, rng)
     person_ids = person_ids_sorted.take(pa.array(np.argsort(order, kind="stable")))
     append(
-        conn,
         "spine.person",
         pa.table(
             {
@@ -114,7 +110,6 @@ def _org_market(
     lessons = schedule(people, coaches, person, day, rng, unregistered)
     coach_ids = ids.ids("coach_", coaches.n)
     append(
-        conn,
         "coaching.coach",
         pa.table(
             {
@@ -132,7 +127,6 @@ def _org_market(
     lesson_ids = ids.ids("les_", lessons.n)
     gap = lessons.gap
     append(
-        conn,
         "delivery.lesson_event",
         pa.table(
             {
@@ -156,7 +150,6 @@ def _org_market(
         )
     s_person, s_week, s_status = snapshots(people, rng)
     append(
-        conn,
         "delivery.customer",
         pa.table(
             {
@@ -179,7 +172,7 @@ def _org_market(
         "revenue.recognition",
         "revenue.refund_item",
     ):
-        append(conn, name, money.tables[name])
+        append(name, money.tables[name])
     if money.orphan is not None:
         injected.orphan(om, money.orphan)
     if money.null_reservation is not None:
@@ -194,26 +187,28 @@ def generate(conn: Any, *, scale: int = 1, seed: int = 7, progress: Progress | N
     say = progress or (lambda _msg: None)
     oms = org_markets()
     create_tables(conn, list(TABLES))
-    _spine(conn, oms)
+    append = Sink(conn)
+    _spine(append, oms)
     ids = Counters()
     injected = Injected(seed=seed, scale=scale)
     archived: list[pa.Table] = []
     for om in oms:
         say(f"org_market {om.org_market_id}")
-        person_ids, end_days = _org_market(conn, om, scale, seed, ids, injected)
+        person_ids, end_days = _org_market(append, om, scale, seed, ids, injected)
         archived.append(growth.suppression(person_ids, end_days, _rng(seed, 3, om.index)))
     say("finance")
-    append(conn, "revenue.ad_spend_reconciled", finance.ad_spend(oms, scale, _rng(seed, 2, 1)))
-    append(conn, "finance.cash_balance_entries", finance.cash_balance_entries(oms, scale, _rng(seed, 2, 2), ids))
+    append("revenue.ad_spend_reconciled", finance.ad_spend(oms, scale, _rng(seed, 2, 1)))
+    append("finance.cash_balance_entries", finance.cash_balance_entries(oms, scale, _rng(seed, 2, 2), ids))
     say("growth")
     rng = _rng(seed, 4)
     for chunk in growth.lead_chunks(scale, oms, rng):
-        append(conn, "growth.lead_intake", chunk)
+        append("growth.lead_intake", chunk)
     camp, spend = growth.campaigns(oms, rng)
-    append(conn, "growth.campaign", camp)
-    append(conn, "growth.campaign_spend_daily", spend)
-    append(conn, "growth.subscriber", growth.subscribers(scale, rng))
+    append("growth.campaign", camp)
+    append("growth.campaign_spend_daily", spend)
+    append("growth.subscriber", growth.subscribers(scale, rng))
     supp = pa.concat_tables(archived)
     supp = supp.take(pa.array(np.argsort(supp.column("archived_at").to_numpy(), kind="stable")))
-    append(conn, "growth.acquisition_suppression", supp)
+    append("growth.acquisition_suppression", supp)
+    append.flush()
     return injected

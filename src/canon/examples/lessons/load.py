@@ -43,6 +43,33 @@ def append(conn: Any, name: str, table: pa.Table) -> None:
         conn.unregister("_canon_chunk")
 
 
+class Sink:
+    """Buffers appended tables and writes each in large batches: one INSERT costs ~10 ms however
+    small, so thousands of per-org_market pieces are grouped, up to `limit` rows per batch."""
+
+    def __init__(self, conn: Any, limit: int = 2_000_000) -> None:
+        self.conn = conn
+        self.limit = limit
+        self.pending: dict[str, list[pa.Table]] = {}
+        self.rows: dict[str, int] = {}
+
+    def __call__(self, name: str, table: pa.Table) -> None:
+        self.pending.setdefault(name, []).append(table)
+        self.rows[name] = self.rows.get(name, 0) + table.num_rows
+        if self.rows[name] >= self.limit:
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        parts = self.pending.pop(name, [])
+        self.rows.pop(name, None)
+        if parts:
+            append(self.conn, name, pa.concat_tables(parts, promote_options="default"))
+
+    def flush(self) -> None:
+        for name in list(self.pending):
+            self._flush(name)
+
+
 def decimals(units: np.ndarray, precision: int, scale: int) -> pa.Array:
     """A decimal array from integer units of 10^-scale (exact, no float on the way)."""
     n = len(units)
