@@ -27,7 +27,7 @@ from canon.mart.validate import Violation, validate
 Progress = Callable[[str], None]
 
 
-def _exists(engine: Engine, qualified: str) -> bool:
+def table_exists(engine: Engine, qualified: str) -> bool:
     schema, _, table = qualified.rpartition(".")
     return bool(engine.columns(table, schema or None))
 
@@ -37,26 +37,21 @@ def availability(engine: Engine, grouping: Grouping, staged: Iterable[str], sche
     comp = grouping.composition
     staged_set = set(staged)
     out: dict[str, bool] = {}
-    missing: list[str] = []
+    missing: list[tuple[str, tuple[str | int, ...]]] = []
     for i, source in enumerate(comp.sources):
         db, _, name = source.rpartition(".")
-        if db == schema and name in staged_set:
-            out[source] = True
-            continue
-        out[source] = _exists(engine, source)
+        out[source] = (db == schema and name in staged_set) or table_exists(engine, source)
         if not out[source]:
-            missing.append(source)
-            where = grouping.locate(("composition", "sources", i))
+            missing.append((source, ("composition", "sources", i)))
     for source in comp.optional_sources:
-        out[source] = _exists(engine, source)
+        out[source] = table_exists(engine, source)
     mapping = grouping.spec.rollup.mapping
-    if mapping and grouping.spec.rollup.level_column and not _exists(engine, mapping):
-        missing.append(mapping)
-        where = grouping.locate(("rollup", "mapping"))
+    if mapping and grouping.spec.rollup.level_column and not table_exists(engine, mapping):
+        missing.append((mapping, ("rollup", "mapping")))
     if missing:
         raise UserError(
-            f"grouping `{grouping.name}` reads {', '.join(missing)}, which the warehouse does not have",
-            location=where,
+            f"grouping `{grouping.name}` reads {', '.join(m for m, _ in missing)}, which the warehouse does not have",
+            location=grouping.locate(missing[0][1]),
             fix="load the silver layer first (e.g. `canon lessons-init DIR`), or list a feed that may be "
             "absent under composition.optional_sources with its columns",
         )

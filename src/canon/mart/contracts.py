@@ -57,9 +57,10 @@ class Grouping:
         return self.locate(("served_columns",))
 
     @property
-    def section(self) -> str | None:
-        value = self.spec.meta.get("section")
-        return str(value) if value is not None else None
+    def path(self) -> tuple[str, ...]:
+        """Where the grouping sits in its section (`meta.grouping`, e.g. `pnl.pnl_summary`), for serving."""
+        value = self.spec.meta.get("grouping")
+        return tuple(str(value).split(".")) if value else (self.name,)
 
 
 def as_groupings(contracts: Iterable[Metric | ContractSpec]) -> list[Grouping]:

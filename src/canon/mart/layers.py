@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from canon.errors import ContractError
 from canon.mart.contracts import Grouping
-from canon.mart.resolve import Resolver, _literal
+from canon.mart.resolve import Resolver, literal
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def served(grouping: Grouping, layer: Layer, as_of: datetime) -> Layer:
         if name in layer.columns:
             projection.append(col(name))
         elif name in policy:
-            projection.append(_literal(policy[name]).as_(name, quoted=True))
+            projection.append(literal(policy[name]).as_(name, quoted=True))
         elif name == AS_OF:
             stamp = as_of.isoformat(sep=" ")
             projection.append(exp.cast(exp.Literal.string(stamp), "TIMESTAMPTZ").as_(name, quoted=True))

@@ -16,11 +16,11 @@ from canon.contracts.model import Metric
 from canon.contracts.spec import ContractSpec
 from canon.engines import Engine
 from canon.errors import QueryError, did_you_mean
-from canon.mart.build import _exists
+from canon.mart.build import table_exists
 from canon.mart.contracts import Grouping, as_groupings
 from canon.mart.intmath import portable
 from canon.mart.layers import Layer, col, derive, null_rules
-from canon.mart.resolve import Resolver, _literal
+from canon.mart.resolve import Resolver, literal
 from canon.mart.rollup import rollup_served
 
 Filters = Mapping[str, Any]
@@ -38,22 +38,22 @@ def _find(contracts: Iterable[Metric | ContractSpec] | None, name: str) -> Group
 def _condition(column: str, value: Any) -> exp.Expr:
     c = col(column)
     if isinstance(value, (list, tuple, set)):
-        return exp.In(this=c, expressions=[_literal(v) for v in value])
+        return exp.In(this=c, expressions=[literal(v) for v in value])
     if value is None:
         return exp.Is(this=c, expression=exp.null())
-    return exp.EQ(this=c, expression=_literal(value))
+    return exp.EQ(this=c, expression=literal(value))
 
 
 def _rolled(engine: Engine, grouping: Grouping, table: exp.Table, level: str, schema: str) -> Layer:
     layer = rollup_served(grouping, table, level)
     comp = grouping.composition
-    available = {s: _exists(engine, s) for s in [*comp.sources, *comp.optional_sources]}
+    available = {s: table_exists(engine, s) for s in [*comp.sources, *comp.optional_sources]}
     resolver = Resolver(grouping, available=available, staged={}, mart_schema=schema)
     layer = null_rules(grouping, derive(grouping, layer, resolver), resolver)
     extra: list[exp.Expr] = []
     for name, value in grouping.spec.policy.items():
         if any(c.name == name for c in grouping.spec.served_columns):
-            extra.append(_literal(value).as_(name, quoted=True))
+            extra.append(literal(value).as_(name, quoted=True))
     if any(c.name == "as_of" for c in grouping.spec.served_columns):
         extra.append(
             exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table.copy())).as_("as_of", quoted=True)

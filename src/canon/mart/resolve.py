@@ -12,7 +12,7 @@ placeholders with literals:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -29,7 +29,7 @@ def _anon_name(node: exp.Expr) -> str | None:
     return node.name.upper() if isinstance(node, exp.Anonymous) else None
 
 
-def _literal(value: Any) -> exp.Expr:
+def literal(value: Any) -> exp.Expr:
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
     if value is None:
@@ -84,7 +84,7 @@ class Resolver:
                 for item in node.expressions:
                     if _anon_name(item) == POLICY_FN:
                         value = self._policy(item, path)
-                        items.extend(_literal(v) for v in (value if isinstance(value, list) else [value]))
+                        items.extend(literal(v) for v in (value if isinstance(value, list) else [value]))
                     else:
                         items.append(item)
                 node.set("expressions", items)
@@ -97,7 +97,7 @@ class Resolver:
                         f"policy `{self._arg(node, path)}` is a list; use it inside `IN (...)`",  # type: ignore[arg-type]
                         location=self.grouping.locate(path),
                     )
-                return _literal(value)
+                return literal(value)
             if name == AVAILABLE_FN:
                 table = self._arg(node, path)  # type: ignore[arg-type]
                 if table not in self.available:
@@ -106,7 +106,7 @@ class Resolver:
                         location=self.grouping.locate(path),
                         fix="list it under composition.sources or composition.optional_sources",
                     )
-                return _literal(self.available[table])
+                return literal(self.available[table])
             return node
 
         return tree.transform(swap, copy=False)
@@ -154,6 +154,12 @@ class Resolver:
 
     def _empty(self, qualified: str, alias: str) -> exp.Expr:
         columns = self.grouping.composition.optional_sources[qualified]
+        if not columns:
+            raise ContractError(
+                f"optional source `{qualified}` is absent and read by the SQL, but declares no columns",
+                location=self.grouping.locate(("composition", "optional_sources", qualified)),
+                fix=f"list its columns and types: `{qualified}: {{column: TYPE, ...}}`",
+            )
         select = exp.select(
             *[exp.cast(exp.null(), exp.DataType.build(t, dialect="duckdb")).as_(c) for c, t in columns.items()]
         ).where(exp.false())
@@ -208,6 +214,3 @@ def output_columns(grouping: Grouping, query: exp.Expr, path: tuple[str | int, .
             fix="give each computed column an alias (`... AS name`)",
         )
     return list(names)
-
-
-Transform = Callable[[exp.Expr], exp.Expr]
