@@ -60,6 +60,11 @@ def test_build_show_and_refuse_a_broken_contract(project: Path, capsys: pytest.C
     )
     assert rolled.code == 0 and len(json.loads(rolled.out)) == 3 and "portfolio_id" in json.loads(rolled.out)[0]
 
+    # the contracts' own generated tests (required columns, enums, grain, null rules) pass on the served tables
+    tested = run_cli(capsys, "test", "--project", str(project))
+    assert tested.code == 0, tested.out + tested.err
+    assert "0 failed" in tested.out
+
     # a contract edit that breaks a served-column rule: exit 1, the rule named, the old mart still serving
     path = project / "metrics" / "finance" / "pnl_summary.yml"
     text = path.read_text()

@@ -193,3 +193,19 @@ def test_lead_intake_is_generated_in_bounded_chunks(monkeypatch: pytest.MonkeyPa
     ids = [i for c in chunks for i in c.column("id").to_pylist()]
     stamps = [t for c in chunks for t in c.column("createdAt").to_pylist()]
     assert stamps == sorted(stamps) and ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_growth_alone_matches_the_full_generation(world: World) -> None:
+    import duckdb
+
+    from canon.examples.lessons.generate import generate_growth
+
+    alone = duckdb.connect()
+    generate_growth(alone, scale=1, seed=SEED)
+    full = connect("duckdb", path=world.warehouse, read_only=True)
+    for table in ("lead_intake", "campaign", "campaign_spend_daily", "subscriber"):
+        assert (
+            alone.sql(f"SELECT * FROM growth.{table}")
+            .to_arrow_table()
+            .equals(full.execute(f"SELECT * FROM growth.{table}"))
+        ), table

@@ -180,6 +180,27 @@ def _org_market(
     return person_ids, people.end_day
 
 
+def _growth(append: Sink, oms: list[OrgMarket], scale: int, seed: int) -> None:
+    rng = _rng(seed, 4)
+    for chunk in growth.lead_chunks(scale, oms, rng):
+        append("growth.lead_intake", chunk)
+    camp, spend = growth.campaigns(oms, rng)
+    append("growth.campaign", camp)
+    append("growth.campaign_spend_daily", spend)
+    append("growth.subscriber", growth.subscribers(scale, rng))
+
+
+def generate_growth(conn: Any, *, scale: int = 1, seed: int = 7) -> None:
+    """Only the growth schema (lead_intake = 40,000 × scale rows, written in 1M-row chunks), for
+    paging benchmarks that do not need the silver layer; the same rows as a full generation, except
+    `acquisition_suppression`, which needs the generated persons and is left empty here."""
+    names = [n for n in TABLES if n.startswith("growth.")]
+    create_tables(conn, names)
+    append = Sink(conn)
+    _growth(append, org_markets(), scale, seed)
+    append.flush()
+
+
 def generate(conn: Any, *, scale: int = 1, seed: int = 7, progress: Progress | None = None) -> Injected:
     """Write every silver table and the growth domain; return the record of injected faults."""
     if scale < 1:
@@ -200,13 +221,7 @@ def generate(conn: Any, *, scale: int = 1, seed: int = 7, progress: Progress | N
     append("revenue.ad_spend_reconciled", finance.ad_spend(oms, scale, _rng(seed, 2, 1)))
     append("finance.cash_balance_entries", finance.cash_balance_entries(oms, scale, _rng(seed, 2, 2), ids))
     say("growth")
-    rng = _rng(seed, 4)
-    for chunk in growth.lead_chunks(scale, oms, rng):
-        append("growth.lead_intake", chunk)
-    camp, spend = growth.campaigns(oms, rng)
-    append("growth.campaign", camp)
-    append("growth.campaign_spend_daily", spend)
-    append("growth.subscriber", growth.subscribers(scale, rng))
+    _growth(append, oms, scale, seed)
     supp = pa.concat_tables(archived)
     supp = supp.take(pa.array(np.argsort(supp.column("archived_at").to_numpy(), kind="stable")))
     append("growth.acquisition_suppression", supp)
