@@ -3,14 +3,21 @@ and the source side agrees with sums written here by hand (a third, independent 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.mart.conftest import BuiltMart
+from canon.contracts.model import Metric
+from canon.engines import connect
+from canon.engines.duckdb import DuckDBEngine
+from canon.examples.lessons.generate import generate
+from canon.mart import build_mart
+from tests.mart.conftest import AS_OF, BuiltMart
 from tests.mart.helpers import round_half_away, rows
 
 FIGURES = {
@@ -190,3 +197,25 @@ def test_sampled_cells_match_hand_written_sql(mart: BuiltMart, data: st.DataObje
     assert got["net_cash"]["source_amount_cents"] == cash["received"] - cash["refunded"]
     if got["net_cash"]["reconciliation_status"] == "reconciled":
         assert got["net_cash"]["reported_amount_cents"] == cash["received"] - cash["refunded"]
+
+
+@pytest.mark.xdist_group("lessons_seeds")
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=1_000_000))
+def test_other_seeds_flag_exactly_their_injected_faults(finance_contracts: list[Metric], seed: int) -> None:
+    """Not a property of seed 7 only: any world flags its own injected cells and nothing else."""
+    engine = connect("duckdb")
+    assert isinstance(engine, DuckDBEngine)
+    injected = generate(engine.conn, scale=1, seed=seed)
+    build_mart(engine, finance_contracts, as_of=AS_OF)
+    flagged = {
+        (r["reporting_period"], r["org_market_id"], r["figure_name"]): r["reconciliation_status"]
+        for r in rows(engine, "SELECT * FROM mart.reconciliation")
+        if r["reconciliation_status"] in FLAGGED
+    }
+    expected = {
+        (e["reporting_period"], e["org_market_id"], e["figure_name"]): e["reconciliation_status"]
+        for e in json.loads(injected.to_json())["expected_reconciliation"]
+    }
+    assert flagged == expected
+    engine.close()

@@ -143,8 +143,8 @@ def _org_market(
             }
         ),
     )
-    if unregistered is not None:
-        unreg_rows = lessons.coach == coaches.n
+    unreg_rows = lessons.coach == coaches.n
+    if unregistered is not None and unreg_rows.any():  # a pair with no lesson that month gets no fault
         injected.missing_cost(
             om, plan["missing_cost_period"], lesson_ids.filter(pa.array(unreg_rows)).to_pylist(), unreg_id
         )

@@ -127,7 +127,7 @@ def build_money(
     if inj.null_reservation is not None:
         r_day, c_day = inj.null_reservation
         candidates = np.flatnonzero((people.start_day <= r_day - 7) & (people.end_day >= c_day + 7))
-        chosen = int(candidates[0])
+        chosen = int(candidates[0]) if len(candidates) else 0  # the reservation row is what matters
         k = np.searchsorted(res_person, chosen)
         if k >= len(res_person) or res_person[k] != chosen:
             res_person = np.insert(res_person, k, chosen)
@@ -218,7 +218,10 @@ def build_money(
     orphan_info: dict[str, object] | None = None
     if inj.orphan_period is not None:
         target = cal.PERIODS.index(inj.orphan_period)
-        cand = np.flatnonzero((rec_month == target) & (via == "LESSON_COMPLETION_JOB") & ~exc)
+        ordinary = (via == "LESSON_COMPLETION_JOB") & ~exc
+        cand = np.flatnonzero((rec_month == target) & ordinary)
+        if len(cand) == 0:  # no lesson that month: plant it on the earliest ordinary lesson
+            cand = np.flatnonzero(ordinary)
         chosen = int(cand[np.argmin(completed[cand])])
         skip_lesson_debit[chosen] = True
         orphan_info = {"lesson": chosen}
