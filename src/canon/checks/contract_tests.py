@@ -18,6 +18,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from canon.compiler.relations import Relations
 from canon.compiler.vector import BaseRows, VectorQuery, admitted, base_rows
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import Metric
@@ -35,6 +36,7 @@ class ContractTest:
     description: str
     count_query: exp.Select
     sample_query: exp.Select
+    offending: exp.Select | None = None
 
 
 @dataclass
@@ -60,15 +62,16 @@ def _sample(query: exp.Select) -> exp.Select:
 
 
 def _test(metric: str, name: str, description: str, offending: exp.Select) -> ContractTest:
-    return ContractTest(metric, name, description, _count(offending), _sample(offending))
+    return ContractTest(metric, name, description, _count(offending), _sample(offending), offending)
 
 
-def declarative_tests(project: Project, metric: Metric) -> list[ContractTest]:
+def declarative_tests(project: Project, metric: Metric, relations: Relations | None = None) -> list[ContractTest]:
+    """Offending-row queries; `relations` may map sources elsewhere (dbt `source()` placeholders)."""
     comp = metric.composition
     assert isinstance(comp, DeclarativeComposition)
     vector = metric.decisions
     graph = project.join_graph().merged(metric.joins())
-    relations = project.relations(project.engine)
+    relations = relations or project.relations(project.engine)
     rows = base_rows(VectorQuery(vector, metric.name, extra_edges=metric.joins()), graph, relations)
     tests: list[ContractTest] = []
     name = metric.name

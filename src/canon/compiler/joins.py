@@ -66,6 +66,18 @@ class JoinGraph:
     def merged(self, extra: Iterable[JoinEdge]) -> JoinGraph:
         return JoinGraph([*self.edges, *extra])
 
+    def ancestors(self, root: str) -> set[str]:
+        """Tables reachable from `root` through many-to-one steps only (joins that never fan out)."""
+        seen = {root}
+        frontier = [root]
+        while frontier:
+            table = frontier.pop()
+            for step in self._adjacent.get(table, []):
+                if step.forward and step.target not in seen:
+                    seen.add(step.target)
+                    frontier.append(step.target)
+        return seen
+
     def shortest_path(self, root: str, target: str) -> tuple[Step, ...] | None:
         """Fewest one-to-many steps first, then fewest steps; ties broken by edge text (stable)."""
         if root == target:

@@ -125,14 +125,21 @@ def measure_value(measure: Measure, column: exp.Expression, as_cents: bool) -> e
 
 
 def scaled(value: exp.Expression, numerator: int, denominator: int, round_to_integer: bool) -> exp.Expression:
-    """value × numerator / denominator; when rounding, exact decimals rounded half away from zero."""
-    expr: exp.Expression = exp.cast(value, DECIMAL.copy(), copy=False)
-    if numerator != 1:
-        expr = exp.Mul(this=expr, expression=exp.Literal.number(numerator))
+    """value × numerator / denominator; when rounding, rounded once, half away from zero.
+
+    A division goes through DECIMAL(38, 6) so every engine rounds the same exact value; a
+    whole-number factor needs no cast (a sum of decimals times 100 is already exact).
+    """
+    expr: exp.Expression = value
     if denominator != 1:
+        expr = exp.cast(value, DECIMAL.copy(), copy=False)
+        if numerator != 1:
+            expr = exp.Mul(this=expr, expression=exp.Literal.number(numerator))
         expr = exp.cast(exp.Div(this=expr, expression=exp.Literal.number(denominator)), DECIMAL.copy(), copy=False)
+    elif numerator != 1:
+        expr = exp.Mul(this=expr, expression=exp.Literal.number(numerator))
     if not round_to_integer:
-        return expr
+        return expr if denominator != 1 or numerator != 1 else exp.cast(value, DECIMAL.copy(), copy=False)
     rounded = exp.Round(this=expr, decimals=exp.Literal.number(0))
     return exp.cast(exp.Coalesce(this=rounded, expressions=[exp.Literal.number(0)]), BIGINT.copy(), copy=False)
 
@@ -185,13 +192,17 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
     aliases = _Aliases()
     alias_of: dict[str, str] = {root: aliases.new(root)}
     query = exp.select().from_(relations.get(root).as_(alias_of[root], copy=False), copy=False)
+    # A filter that admits no NULL on a joined table drops the rows a LEFT JOIN would keep, so
+    # that table (and every table on its path) can be joined INNER: same rows, better plans.
+    rejecting = {c.table for c, vals in [*vector.filter_items, *vector.slice_items] if None not in vals}
+    inner = {s.target for t, p in plan.outer.items() if t in rejecting for s in p}
     for table, path in sorted(plan.outer.items(), key=lambda kv: (len(kv[1]), kv[0])):
         step = path[-1]
         alias_of[table] = aliases.new(table)
         query = query.join(
             relations.get(table).as_(alias_of[table], copy=False),
             on=_join_condition(step, alias_of[step.source], alias_of[table]),
-            join_type="left",
+            join_type="inner" if table in inner else "left",
             copy=False,
         )
 

@@ -62,7 +62,7 @@ class TimeBasis:
         return f"dated by {self.columns[0]}"
 
 
-def _freeze_filters(
+def freeze_filters(
     filters: Mapping[ColumnRef, Iterable[Scalar]],
 ) -> tuple[tuple[ColumnRef, frozenset[Scalar]], ...]:
     return tuple(sorted(((c, frozenset(v)) for c, v in filters.items()), key=lambda kv: (kv[0].table, kv[0].column)))
@@ -95,8 +95,8 @@ class DecisionVector:
         return cls(
             measure=measure,
             time_basis=time_basis,
-            filter_items=_freeze_filters(filters or {}),
-            slice_items=_freeze_filters(slices or {}),
+            filter_items=freeze_filters(filters or {}),
+            slice_items=freeze_filters(slices or {}),
             predicates=tuple(sorted(set(predicates))),
         )
 
@@ -115,7 +115,7 @@ class DecisionVector:
             filters.pop(column, None)
         else:
             filters[column] = frozenset(values)
-        return replace(self, filter_items=_freeze_filters(filters))
+        return replace(self, filter_items=freeze_filters(filters))
 
     def with_measure(self, measure: Measure) -> DecisionVector:
         return replace(self, measure=measure)

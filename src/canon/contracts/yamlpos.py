@@ -102,5 +102,6 @@ def round_trip_dump(data: Any, path: Path) -> None:
     buf = StringIO()
     y = _yaml()
     y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
     y.dump(data, buf)
     atomic_write_text(path, buf.getvalue())

@@ -28,8 +28,10 @@ def short_money(cents: int) -> str:
     d = abs(dollars)
     if d >= 1_000_000:
         return f"{sign}${(d / 1_000_000).quantize(Decimal('0.01'))}M"
-    if d >= 1_000:
+    if d >= 100_000:
         return f"{sign}${(d / 1_000).quantize(Decimal('1'))}k"
+    if d >= 1_000:
+        return f"{sign}${(d / 1_000).quantize(Decimal('0.1'))}k"
     return f"{sign}${d.quantize(Decimal('1'))}"
 
 

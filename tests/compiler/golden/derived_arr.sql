@@ -7,9 +7,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "main"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "main"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -31,9 +31,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "public"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "public"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "public"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -55,9 +55,9 @@ SELECT
 FROM (
   SELECT
     CAST(TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), 'MONTH') AS DATE) AS `period_start`,
-    CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
+    CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
   FROM `raw_invoices` AS `raw_invoices`
-  LEFT JOIN `raw_contracts` AS `raw_contracts`
+  INNER JOIN `raw_contracts` AS `raw_contracts`
     ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
   WHERE
     `raw_contracts`.`status` = 'active'
@@ -79,9 +79,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "main"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "main"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -103,9 +103,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), MONTH) AS DATE) AS `period_start`,
-    CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS BIGNUMERIC) * 100, 0), 0) AS INT64) AS `mrr_cents`
+    CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS INT64) AS `mrr_cents`
   FROM `main`.`raw_invoices` AS `raw_invoices`
-  LEFT JOIN `main`.`raw_contracts` AS `raw_contracts`
+  INNER JOIN `main`.`raw_contracts` AS `raw_contracts`
     ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
   WHERE
     `raw_contracts`.`status` = 'active'
@@ -127,9 +127,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "main"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "main"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'

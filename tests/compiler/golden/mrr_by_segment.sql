@@ -4,11 +4,11 @@
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
   "raw_accounts"."segment" AS "segment",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "main"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+INNER JOIN "main"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'
@@ -28,11 +28,11 @@ ORDER BY
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
   "raw_accounts"."segment" AS "segment",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "public"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "public"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "public"."raw_contracts" AS "raw_contracts"
+INNER JOIN "public"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'
@@ -52,11 +52,11 @@ ORDER BY
 SELECT
   CAST(TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), 'MONTH') AS DATE) AS `period_start`,
   `raw_accounts`.`segment` AS `segment`,
-  CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
+  CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
 FROM `raw_invoices` AS `raw_invoices`
 LEFT JOIN `raw_accounts` AS `raw_accounts`
   ON `raw_invoices`.`account_id` = `raw_accounts`.`account_id`
-LEFT JOIN `raw_contracts` AS `raw_contracts`
+INNER JOIN `raw_contracts` AS `raw_contracts`
   ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
 WHERE
   `raw_contracts`.`status` = 'active'
@@ -76,11 +76,11 @@ ORDER BY
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
   "raw_accounts"."segment" AS "segment",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "main"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+INNER JOIN "main"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'
@@ -100,11 +100,11 @@ ORDER BY
 SELECT
   CAST(DATE_TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), MONTH) AS DATE) AS `period_start`,
   `raw_accounts`.`segment` AS `segment`,
-  CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS BIGNUMERIC) * 100, 0), 0) AS INT64) AS `mrr_cents`
+  CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS INT64) AS `mrr_cents`
 FROM `main`.`raw_invoices` AS `raw_invoices`
 LEFT JOIN `main`.`raw_accounts` AS `raw_accounts`
   ON `raw_invoices`.`account_id` = `raw_accounts`.`account_id`
-LEFT JOIN `main`.`raw_contracts` AS `raw_contracts`
+INNER JOIN `main`.`raw_contracts` AS `raw_contracts`
   ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
 WHERE
   `raw_contracts`.`status` = 'active'
@@ -124,11 +124,11 @@ ORDER BY
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
   "raw_accounts"."segment" AS "segment",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "main"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+INNER JOIN "main"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'

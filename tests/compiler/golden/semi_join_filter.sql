@@ -3,7 +3,7 @@
 -- dialect: duckdb
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 WHERE
   "raw_invoices"."type" = 'subscription'
@@ -25,7 +25,7 @@ ORDER BY
 -- dialect: postgres
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
 FROM "public"."raw_invoices" AS "raw_invoices"
 WHERE
   "raw_invoices"."type" = 'subscription'
@@ -47,7 +47,7 @@ ORDER BY
 -- dialect: spark
 SELECT
   CAST(TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), 'MONTH') AS DATE) AS `period_start`,
-  CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS `collected_subscriptions_cents`
+  CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS BIGINT) AS `collected_subscriptions_cents`
 FROM `raw_invoices` AS `raw_invoices`
 WHERE
   `raw_invoices`.`type` = 'subscription'
@@ -69,7 +69,7 @@ ORDER BY
 -- dialect: snowflake
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 WHERE
   "raw_invoices"."type" = 'subscription'
@@ -91,7 +91,7 @@ ORDER BY
 -- dialect: bigquery
 SELECT
   CAST(DATE_TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), MONTH) AS DATE) AS `period_start`,
-  CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS BIGNUMERIC) * 100, 0), 0) AS INT64) AS `collected_subscriptions_cents`
+  CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS INT64) AS `collected_subscriptions_cents`
 FROM `main`.`raw_invoices` AS `raw_invoices`
 WHERE
   `raw_invoices`.`type` = 'subscription'
@@ -113,7 +113,7 @@ ORDER BY
 -- dialect: trino
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "collected_subscriptions_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 WHERE
   "raw_invoices"."type" = 'subscription'

@@ -8,9 +8,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "main"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "main"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -27,7 +27,7 @@ FROM (
 FULL JOIN (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_payments"."payment_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_payments"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "cash_cents"
+    CAST(COALESCE(ROUND(SUM("raw_payments"."amount") * 100, 0), 0) AS BIGINT) AS "cash_cents"
   FROM "main"."raw_payments" AS "raw_payments"
   WHERE
     "raw_payments"."refunded" = FALSE
@@ -50,9 +50,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "public"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "public"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "public"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -69,7 +69,7 @@ FROM (
 FULL JOIN (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_payments"."payment_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_payments"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "cash_cents"
+    CAST(COALESCE(ROUND(SUM("raw_payments"."amount") * 100, 0), 0) AS BIGINT) AS "cash_cents"
   FROM "public"."raw_payments" AS "raw_payments"
   WHERE
     "raw_payments"."refunded" = FALSE
@@ -92,9 +92,9 @@ SELECT
 FROM (
   SELECT
     CAST(TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), 'WEEK') AS DATE) AS `period_start`,
-    CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
+    CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
   FROM `raw_invoices` AS `raw_invoices`
-  LEFT JOIN `raw_contracts` AS `raw_contracts`
+  INNER JOIN `raw_contracts` AS `raw_contracts`
     ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
   WHERE
     `raw_contracts`.`status` = 'active'
@@ -111,7 +111,7 @@ FROM (
 FULL JOIN (
   SELECT
     CAST(TRUNC(CAST(`raw_payments`.`payment_date` AS DATE), 'WEEK') AS DATE) AS `period_start`,
-    CAST(COALESCE(ROUND(CAST(SUM(`raw_payments`.`amount`) AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS `cash_cents`
+    CAST(COALESCE(ROUND(SUM(`raw_payments`.`amount`) * 100, 0), 0) AS BIGINT) AS `cash_cents`
   FROM `raw_payments` AS `raw_payments`
   WHERE
     `raw_payments`.`refunded` = FALSE
@@ -134,9 +134,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "main"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "main"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -153,7 +153,7 @@ FROM (
 FULL JOIN (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_payments"."payment_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_payments"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "cash_cents"
+    CAST(COALESCE(ROUND(SUM("raw_payments"."amount") * 100, 0), 0) AS BIGINT) AS "cash_cents"
   FROM "main"."raw_payments" AS "raw_payments"
   WHERE
     "raw_payments"."refunded" = FALSE
@@ -176,9 +176,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), WEEK) AS DATE) AS `period_start`,
-    CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS BIGNUMERIC) * 100, 0), 0) AS INT64) AS `mrr_cents`
+    CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS INT64) AS `mrr_cents`
   FROM `main`.`raw_invoices` AS `raw_invoices`
-  LEFT JOIN `main`.`raw_contracts` AS `raw_contracts`
+  INNER JOIN `main`.`raw_contracts` AS `raw_contracts`
     ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
   WHERE
     `raw_contracts`.`status` = 'active'
@@ -195,7 +195,7 @@ FROM (
 FULL JOIN (
   SELECT
     CAST(DATE_TRUNC(CAST(`raw_payments`.`payment_date` AS DATE), WEEK) AS DATE) AS `period_start`,
-    CAST(COALESCE(ROUND(CAST(SUM(`raw_payments`.`amount`) AS BIGNUMERIC) * 100, 0), 0) AS INT64) AS `cash_cents`
+    CAST(COALESCE(ROUND(SUM(`raw_payments`.`amount`) * 100, 0), 0) AS INT64) AS `cash_cents`
   FROM `main`.`raw_payments` AS `raw_payments`
   WHERE
     `raw_payments`.`refunded` = FALSE
@@ -218,9 +218,9 @@ SELECT
 FROM (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+    CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
   FROM "main"."raw_invoices" AS "raw_invoices"
-  LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+  INNER JOIN "main"."raw_contracts" AS "raw_contracts"
     ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
   WHERE
     "raw_contracts"."status" = 'active'
@@ -237,7 +237,7 @@ FROM (
 FULL JOIN (
   SELECT
     CAST(DATE_TRUNC('WEEK', CAST("raw_payments"."payment_date" AS DATE)) AS DATE) AS "period_start",
-    CAST(COALESCE(ROUND(CAST(SUM("raw_payments"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "cash_cents"
+    CAST(COALESCE(ROUND(SUM("raw_payments"."amount") * 100, 0), 0) AS BIGINT) AS "cash_cents"
   FROM "main"."raw_payments" AS "raw_payments"
   WHERE
     "raw_payments"."refunded" = FALSE

@@ -3,11 +3,11 @@
 -- dialect: duckdb
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "main"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+INNER JOIN "main"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'
@@ -26,11 +26,11 @@ ORDER BY
 -- dialect: postgres
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "public"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "public"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "public"."raw_contracts" AS "raw_contracts"
+INNER JOIN "public"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'
@@ -49,11 +49,11 @@ ORDER BY
 -- dialect: spark
 SELECT
   CAST(TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), 'MONTH') AS DATE) AS `period_start`,
-  CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
+  CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS BIGINT) AS `mrr_cents`
 FROM `raw_invoices` AS `raw_invoices`
 LEFT JOIN `raw_accounts` AS `raw_accounts`
   ON `raw_invoices`.`account_id` = `raw_accounts`.`account_id`
-LEFT JOIN `raw_contracts` AS `raw_contracts`
+INNER JOIN `raw_contracts` AS `raw_contracts`
   ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
 WHERE
   `raw_contracts`.`status` = 'active'
@@ -72,11 +72,11 @@ ORDER BY
 -- dialect: snowflake
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "main"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+INNER JOIN "main"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'
@@ -95,11 +95,11 @@ ORDER BY
 -- dialect: bigquery
 SELECT
   CAST(DATE_TRUNC(CAST(`raw_invoices`.`invoice_date` AS DATE), MONTH) AS DATE) AS `period_start`,
-  CAST(COALESCE(ROUND(CAST(SUM(`raw_invoices`.`amount`) AS BIGNUMERIC) * 100, 0), 0) AS INT64) AS `mrr_cents`
+  CAST(COALESCE(ROUND(SUM(`raw_invoices`.`amount`) * 100, 0), 0) AS INT64) AS `mrr_cents`
 FROM `main`.`raw_invoices` AS `raw_invoices`
 LEFT JOIN `main`.`raw_accounts` AS `raw_accounts`
   ON `raw_invoices`.`account_id` = `raw_accounts`.`account_id`
-LEFT JOIN `main`.`raw_contracts` AS `raw_contracts`
+INNER JOIN `main`.`raw_contracts` AS `raw_contracts`
   ON `raw_invoices`.`contract_id` = `raw_contracts`.`contract_id`
 WHERE
   `raw_contracts`.`status` = 'active'
@@ -118,11 +118,11 @@ ORDER BY
 -- dialect: trino
 SELECT
   CAST(DATE_TRUNC('MONTH', CAST("raw_invoices"."invoice_date" AS DATE)) AS DATE) AS "period_start",
-  CAST(COALESCE(ROUND(CAST(SUM("raw_invoices"."amount") AS DECIMAL(38, 6)) * 100, 0), 0) AS BIGINT) AS "mrr_cents"
+  CAST(COALESCE(ROUND(SUM("raw_invoices"."amount") * 100, 0), 0) AS BIGINT) AS "mrr_cents"
 FROM "main"."raw_invoices" AS "raw_invoices"
 LEFT JOIN "main"."raw_accounts" AS "raw_accounts"
   ON "raw_invoices"."account_id" = "raw_accounts"."account_id"
-LEFT JOIN "main"."raw_contracts" AS "raw_contracts"
+INNER JOIN "main"."raw_contracts" AS "raw_contracts"
   ON "raw_invoices"."contract_id" = "raw_contracts"."contract_id"
 WHERE
   "raw_contracts"."status" = 'active'

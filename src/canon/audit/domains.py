@@ -1,0 +1,103 @@
+"""Admitted value sets, decided by the warehouse itself.
+
+A condition on one raw column is evaluated against that column's actual distinct values
+(plus NULL when the column holds NULLs), so `type <> 'pilot'`, `type IN ('recurring',
+'one-time')` and `NOT lower(trim(type)) = 'pilot'` all yield the same set. Columns with
+too many distinct values (amounts, dates) are kept as general predicates instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from canon.compiler.relations import Relations
+from canon.compiler.vector import literal
+from canon.contracts.refs import ColumnRef
+from canon.contracts.values import Scalar
+from canon.engines.base import Engine
+
+DOMAIN_CAP = 500
+
+
+@dataclass
+class Domain:
+    values: list[Scalar]
+    has_null: bool
+    capped: bool = False
+
+    @property
+    def all(self) -> frozenset[Scalar]:
+        return frozenset([*self.values, *([None] if self.has_null else [])])
+
+
+@dataclass
+class Domains:
+    engine: Engine
+    relations: Relations
+    cache: dict[ColumnRef, Domain] = field(default_factory=dict)
+
+    def domain(self, ref: ColumnRef) -> Domain:
+        if ref not in self.cache:
+            table = self.relations.get(ref.table)
+            col = exp.column(ref.column)
+            query = (
+                exp.select(col.copy().as_("v"))
+                .from_(table)
+                .where(exp.Not(this=exp.Is(this=col.copy(), expression=exp.null())))
+                .distinct()
+                .limit(DOMAIN_CAP + 1)
+            )
+            values = self.engine.execute(query).column("v").to_pylist()
+            nulls = (
+                exp.select(exp.Literal.number(1))
+                .from_(table.copy())
+                .where(exp.Is(this=col.copy(), expression=exp.null()))
+                .limit(1)
+            )
+            has_null = self.engine.execute(nulls).num_rows > 0
+            capped = len(values) > DOMAIN_CAP
+            self.cache[ref] = Domain(
+                sorted(values[:DOMAIN_CAP], key=lambda v: (str(type(v)), str(v))), has_null, capped
+            )
+        return self.cache[ref]
+
+    def excludes_nothing(self, condition: exp.Expr, refs: set[ColumnRef]) -> bool:
+        """True when `condition` holds for every row of its (single) table: it decides nothing."""
+        tables = {r.table for r in refs}
+        if len(tables) != 1:
+            return False
+        table = next(iter(tables))
+        cond = condition.copy()
+        for col in cond.find_all(exp.Column):
+            col.set("table", None)
+            col.meta.clear()
+        failing = exp.Not(this=exp.Coalesce(this=exp.Paren(this=cond), expressions=[exp.false()]))
+        query = exp.select(exp.Literal.number(1)).from_(self.relations.get(table)).where(failing).limit(1)
+        return self.engine.execute(query).num_rows == 0
+
+    def admitted(self, ref: ColumnRef, condition: exp.Expr, raw_node_match: Any) -> frozenset[Scalar] | None:
+        """Values of `ref` for which `condition` is TRUE; None when the domain is too large."""
+        dom = self.domain(ref)
+        if dom.capped:
+            return None
+        candidates = [*dom.values, *([None] if dom.has_null else [])]
+        if not candidates:
+            return frozenset()
+        rows = [exp.Tuple(expressions=[exp.Literal.number(i), _typed(v)]) for i, v in enumerate(candidates)]
+        values = exp.Values(
+            expressions=rows,
+            alias=exp.TableAlias(this=exp.to_identifier("d"), columns=[exp.to_identifier("i"), exp.to_identifier("v")]),
+        )
+        substituted = condition.copy().transform(lambda n: exp.column("v", table="d") if raw_node_match(n) else n)
+        query = exp.select(exp.column("i", table="d")).from_(values).where(substituted)
+        hits = self.engine.execute(query).column("i").to_pylist()
+        return frozenset(candidates[i] for i in hits)
+
+
+def _typed(value: Scalar) -> exp.Expression:
+    if value is None:
+        return exp.null()
+    return literal(value)

@@ -1,0 +1,119 @@
+"""Figures for one period: a model's own number, and the number its decisions compile to.
+
+The model's number is read from its built relation when the warehouse has it, otherwise by
+running its inlined SQL; either way rows are selected by the model's own period column, whose
+value for the period is computed by the engine from the same expression the model uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlglot import exp
+
+from canon.audit.extract import Extraction, PeriodKey
+from canon.audit.inline import model_of_cte
+from canon.audit.lineage import RAW_KEY, is_raw
+from canon.compiler.joins import JoinGraph
+from canon.compiler.periods import Period
+from canon.compiler.relations import Relations
+from canon.compiler.vector import VectorQuery, compile_vector, literal, scaled
+from canon.contracts.decisions import DecisionVector
+from canon.contracts.model import JoinEdge
+from canon.engines.base import Engine
+
+
+def _with_relations(tree: exp.Query, relations: Relations, raw_tables: Iterable[str]) -> exp.Query:
+    raw = {t.lower() for t in raw_tables}
+    out = tree.copy()
+    for table in list(out.find_all(exp.Table)):
+        if table.db or model_of_cte(table.name) or table.name.lower() not in raw:
+            continue
+        target = relations.get(table.name)
+        target.set("alias", table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name)))
+        table.replace(target)
+    return out
+
+
+def _key_value(engine: Engine, key: PeriodKey, day: exp.Expression) -> object:
+    expr = key.expr.copy().transform(lambda n: day.copy() if is_raw(n) else n)
+    for col in expr.find_all(exp.Column):
+        col.meta.pop(RAW_KEY, None)
+    return engine.scalar(exp.select(expr.as_("v")))
+
+
+def period_condition(engine: Engine, keys: list[PeriodKey], period: Period, alias: str) -> exp.Expr:
+    """Rows of the model that belong to `period`, whatever form its period column takes."""
+    conds: list[exp.Expression] = []
+    for key in keys:
+        col = exp.column(key.output, table=alias)
+        if key.date_column is None:  # from a generated calendar: a date column
+            conds.append(exp.GTE(this=col.copy(), expression=literal(period.start)))
+            conds.append(exp.LT(this=col.copy(), expression=literal(period.end)))
+            continue
+        first = _key_value(engine, key, literal(period.start))
+        last = _key_value(engine, key, literal(period.last_day))
+        if first == last:
+            conds.append(exp.EQ(this=col, expression=_value_literal(first)))
+        else:
+            conds.append(exp.Between(this=col, low=_value_literal(first), high=_value_literal(last)))
+    return exp.and_(*conds) if conds else exp.true()
+
+
+def _value_literal(value: object) -> exp.Expression:
+    if value is None:
+        return exp.null()
+    return literal(value)  # type: ignore[arg-type]
+
+
+def model_figure(
+    engine: Engine,
+    extraction: Extraction,
+    period: Period,
+    relations: Relations,
+    raw_tables: Iterable[str],
+    built_relation: exp.Table | None,
+) -> int:
+    """The model's own figure for the period, in cents."""
+    if built_relation is not None:
+        source: exp.Expression = built_relation.copy()
+        source.set("alias", exp.TableAlias(this=exp.to_identifier("m")))
+    else:
+        inlined = _with_relations(extraction.inlined, relations, raw_tables)
+        source = exp.Subquery(this=inlined, alias=exp.TableAlias(this=exp.to_identifier("m")))
+    value = exp.Sum(this=exp.column(extraction.measure_output, table="m"))
+    cents = scaled(value, 100 if extraction.vector.measure.unit == "major" else 1, 1, round_to_integer=True)
+    query = (
+        exp.select(cents.as_("cents"))
+        .from_(source)
+        .where(period_condition(engine, extraction.period_keys, period, "m"))
+    )
+    result = engine.scalar(query)
+    return int(result) if isinstance(result, int) else 0
+
+
+class Evaluator:
+    """Compiles and runs decision vectors for one period, caching by vector."""
+
+    def __init__(self, engine: Engine, graph: JoinGraph, relations: Relations, period: Period) -> None:
+        self.engine = engine
+        self.graph = graph
+        self.relations = relations
+        self.period = period
+        self.cache: dict[DecisionVector, int] = {}
+
+    def __call__(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> int:
+        if vector in self.cache:
+            return self.cache[vector]
+        q = VectorQuery(
+            vector=vector,
+            value_name="value_cents",
+            grain=self.period.grain,
+            first=self.period,
+            last=self.period,
+            extra_edges=tuple(edges),
+        )
+        table = self.engine.execute(compile_vector(q, self.graph, self.relations))
+        value = sum(v for v in table.column("value_cents").to_pylist() if v is not None) if table.num_rows else 0
+        self.cache[vector] = int(value)
+        return self.cache[vector]

@@ -1,0 +1,254 @@
+"""What every audit report shows, as rows of plain text: the formats differ only in markup.
+
+Keeping the content here means the terminal, the pull-request Markdown and the HTML page
+can never disagree about a figure, a decision or a flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from canon.audit.result import AuditResult, Bridge, Commit, Definition, Usage
+from canon.contracts.decisions import DecisionVector
+from canon.contracts.values import format_value, sorted_values
+from canon.present.money import format_cents, format_signed_cents
+
+ALL_VALUES = "all values"
+INACTIVE_NOTE = (
+    '"author inactive": the author has no commit in the repository during the 90 days before '
+    "its latest commit (or before the reference date given to the audit)."
+)
+RED_FLAGS = ("no ticket", "author inactive", "uncommitted")
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: str
+    this: str
+    canonical: str
+    same: bool | None  # None: no canonical to compare with, or a slice (never a divergence)
+
+
+@dataclass(frozen=True)
+class BridgeRow:
+    step: str
+    decision: str
+    impact: str
+    isolated: str
+    value_after: str
+    impact_cents: int | None  # None for the start and end rows
+
+
+def count(n: float) -> str:
+    """847.0 → "847", 12.333 → "12.33", 1200 → "1,200"."""
+    text = f"{n:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def values_text(values: Any) -> str:
+    """A bridge step's from/to value or an admitted set, in words."""
+    if values is None:
+        return ALL_VALUES
+    if isinstance(values, list | tuple | set | frozenset):
+        items = [format_value(v) for v in values]
+        return "{" + ", ".join(items) + "}"
+    if isinstance(values, dict):
+        return ", ".join(f"{k}: {values_text(v)}" for k, v in values.items())
+    return str(values)
+
+
+def _set_text(values: frozenset[Any] | None) -> str:
+    if values is None:
+        return ALL_VALUES
+    return "{" + ", ".join(format_value(v) for v in sorted_values(values)) + "}"
+
+
+def model_marks(d: Definition) -> str:
+    """ " (canonical)", " (deprecated)" or ""."""
+    marks = [m for m, on in (("canonical", d.canonical), ("deprecated", d.deprecated)) if on]
+    return f" ({', '.join(marks)})" if marks else ""
+
+
+def model_title(d: Definition) -> str:
+    return d.model + model_marks(d)
+
+
+def figure_vs_canonical(result: AuditResult, d: Definition) -> str:
+    if result.canonical_cents is None:
+        return "—"
+    return format_signed_cents(d.value_cents - result.canonical_cents)
+
+
+def reproduced_text(d: Definition) -> str:
+    if d.reproduced:
+        return "✓"
+    return f"✗ residual {format_signed_cents(d.residual_cents)}"
+
+
+def usage_short(u: Usage | None) -> str:
+    if u is None:
+        return "—"
+    last = f", last {u.last_queried[:10]}" if u.last_queried else ", never queried"
+    return f"{count(u.queries_per_month)}/mo{last}"
+
+
+def usage_long(u: Usage | None) -> str:
+    if u is None:
+        return "no query log or exposures read"
+    parts = [f"{count(u.queries_per_month)} queries/month"]
+    if u.by_team:
+        teams = sorted(u.by_team.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts[0] += " (" + ", ".join(f"{t} {count(n)}" for t, n in teams) + ")"
+    parts.append(f"last queried {u.last_queried[:10]}" if u.last_queried else "never queried")
+    if u.exposures:
+        parts.append("exposures: " + ", ".join(u.exposures))
+    return "; ".join(parts)
+
+
+def definition_rows(result: AuditResult) -> list[tuple[str, str, str, str, str]]:
+    """(model marks, figure, vs canonical, reproduced, usage) per definition, in order."""
+    return [
+        (
+            model_marks(d),
+            format_cents(d.value_cents),
+            figure_vs_canonical(result, d),
+            reproduced_text(d),
+            usage_short(d.usage),
+        )
+        for d in result.definitions
+    ]
+
+
+def decision_rows(vector: DecisionVector, canonical: DecisionVector | None) -> list[DecisionRow]:
+    """This definition's decision points beside the canonical ones, divergences marked."""
+    none = "—"
+    rows = [
+        DecisionRow(
+            "measure",
+            vector.measure.describe(),
+            canonical.measure.describe() if canonical else none,
+            None
+            if canonical is None
+            else (
+                vector.measure.column == canonical.measure.column
+                and vector.measure.scale == canonical.measure.scale
+                and vector.measure.aggregation == canonical.measure.aggregation
+            ),
+        ),
+        DecisionRow(
+            "time basis",
+            vector.time_basis.describe(),
+            canonical.time_basis.describe() if canonical else none,
+            None
+            if canonical is None
+            else (
+                vector.time_basis.columns == canonical.time_basis.columns
+                and vector.time_basis.kind == canonical.time_basis.kind
+            ),
+        ),
+    ]
+    mine, theirs = vector.filters, canonical.filters if canonical else {}
+    for col in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(col), theirs.get(col)
+        rows.append(
+            DecisionRow(
+                f"filter {col}",
+                _set_text(a),
+                _set_text(b) if canonical else none,
+                None if canonical is None else a == b,
+            )
+        )
+    c_slices = canonical.slices if canonical else {}
+    for col in sorted(set(vector.slices) | set(c_slices)):
+        rows.append(
+            DecisionRow(
+                f"slice {col}",
+                _set_text(vector.slices.get(col)),
+                _set_text(c_slices.get(col)) if canonical else none,
+                None,
+            )
+        )
+    if vector.predicates or (canonical and canonical.predicates):
+        a_text = "; ".join(vector.predicates) or none
+        b_text = "; ".join(canonical.predicates) if canonical and canonical.predicates else none
+        rows.append(
+            DecisionRow(
+                "other conditions",
+                a_text,
+                b_text if canonical else none,
+                None if canonical is None else vector.predicates == canonical.predicates,
+            )
+        )
+    return rows
+
+
+def bridge_rows(bridge: Bridge) -> list[BridgeRow]:
+    """Start, one row per flipped decision, end: the impacts add up to end − start exactly."""
+    rows = [BridgeRow(f"start: {bridge.start_label}", "", "", "", format_cents(bridge.start_cents), None)]
+    for s in bridge.steps:
+        rows.append(
+            BridgeRow(
+                s.label,
+                s.decision,
+                format_signed_cents(s.impact_cents),
+                "—" if s.isolated_cents is None else format_signed_cents(s.isolated_cents),
+                format_cents(s.value_after_cents),
+                s.impact_cents,
+            )
+        )
+    rows.append(
+        BridgeRow(
+            f"end: {bridge.end_label}",
+            "",
+            format_signed_cents(bridge.end_cents - bridge.start_cents),
+            "",
+            format_cents(bridge.end_cents),
+            None,
+        )
+    )
+    return rows
+
+
+def interaction_text(bridge: Bridge) -> str:
+    return (
+        f"Interaction: {format_signed_cents(bridge.interaction_cents)} of the total change is not explained by "
+        f"flipping any decision alone. Order flipped: {bridge.order}."
+    )
+
+
+def history_rows(commits: Iterable[Commit]) -> list[tuple[str, str, str, str, str, str, str]]:
+    """(decision, short sha, author, date, subject, tickets, flags) per commit."""
+    rows = []
+    for c in commits:
+        subject = c.message.splitlines()[0] if c.message else ""
+        rows.append(
+            (
+                c.decision,
+                c.sha[:7],
+                c.author,
+                c.date[:10],
+                subject,
+                ", ".join(c.tickets) or "—",
+                ", ".join(c.flags),
+            )
+        )
+    return rows
+
+
+def unmapped_rows(d: Definition) -> list[tuple[str, str, str]]:
+    """(SQL fragment, reason, where) for everything the extraction could not map."""
+    rows = []
+    for u in d.unmapped:
+        where = u.model or d.model
+        if u.lines:
+            where += ":" + ",".join(str(n) for n in u.lines)
+        rows.append((u.sql, u.reason, where))
+    return rows
+
+
+def canonical_summary(result: AuditResult) -> str:
+    if result.canonical_vector is None or result.canonical_cents is None:
+        return "No canonical definition yet: bridges and gaps are shown once a contract is approved."
+    return f"Canonical {result.label}: {format_cents(result.canonical_cents)} for {result.period.label}."

@@ -1,0 +1,242 @@
+"""What an audit finds, as plain data: every report format renders this and nothing else.
+
+`to_json()` is the stable, documented schema of `canon audit --format json` (see README);
+fields may be added, the documented ones never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from canon.compiler.periods import Period
+from canon.contracts.decisions import DecisionVector
+from canon.contracts.values import to_json_value
+
+
+@dataclass
+class BridgeStep:
+    decision: str  # "time_basis", "measure", "filter:raw_invoices.type", "slice:...", "predicate", "residual"
+    label: str  # plain words: "exclude 'setup' from raw_invoices.type"
+    from_value: Any
+    to_value: Any
+    impact_cents: int  # in sequence: the value after this step minus the value before it
+    isolated_cents: int | None  # this decision flipped alone from the definition
+    value_after_cents: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "label": self.label,
+            "from": self.from_value,
+            "to": self.to_value,
+            "impact_cents": self.impact_cents,
+            "isolated_cents": self.isolated_cents,
+            "value_after_cents": self.value_after_cents,
+        }
+
+
+@dataclass
+class Bridge:
+    start_label: str
+    end_label: str
+    start_cents: int
+    end_cents: int
+    steps: list[BridgeStep]
+    order: str  # the stated order in which decisions were flipped
+
+    @property
+    def interaction_cents(self) -> int:
+        """What the steps owe to each other: Σ (impact in sequence − impact alone).
+
+        Steps with no separate meaning on their own (isolated is None, e.g. a condition on rows
+        the starting definition never reads) are left out; shown, never spread over steps.
+        """
+        return sum(s.impact_cents - s.isolated_cents for s in self.steps if s.isolated_cents is not None)
+
+    def largest(self) -> BridgeStep | None:
+        return max(self.steps, key=lambda s: abs(s.impact_cents), default=None)
+
+
+@dataclass
+class Commit:
+    decision: str
+    sha: str
+    author: str
+    email: str
+    date: str
+    message: str
+    tickets: list[str]
+    flags: list[str]
+    lines: list[int] = field(default_factory=list)
+    file: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "sha": self.sha,
+            "author": self.author,
+            "date": self.date,
+            "message": self.message,
+            "tickets": self.tickets,
+            "flags": self.flags,
+            "file": self.file,
+            "lines": self.lines,
+        }
+
+
+@dataclass
+class Usage:
+    queries_per_month: float
+    last_queried: str | None
+    by_team: dict[str, float]
+    by_month: dict[str, int] = field(default_factory=dict)
+    exposures: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queries_per_month": self.queries_per_month,
+            "last_queried": self.last_queried,
+            "by_team": self.by_team,
+            "by_month": self.by_month,
+            "exposures": self.exposures,
+        }
+
+
+@dataclass
+class Unmapped:
+    sql: str
+    reason: str
+    model: str | None = None
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Definition:
+    model: str
+    path: str
+    measure_output: str
+    value_cents: int  # the model's own figure for the period
+    reproduced_cents: int  # the decision vector compiled and run
+    vector: DecisionVector
+    unmapped: list[Unmapped]
+    provenance: dict[str, list[tuple[str, int]]]  # decision key → (model, line) pairs
+    fragments: dict[str, list[str]]
+    bridge: Bridge | None = None
+    history: list[Commit] = field(default_factory=list)
+    usage: Usage | None = None
+    alternates: list[str] = field(default_factory=list)
+    deprecated: bool = False
+    canonical: bool = False  # the model materializes the canonical contract
+    period_keys: list[tuple[str, str | None]] = field(default_factory=list)  # output, SQL over `__period__`
+    outputs: list[str] = field(default_factory=list)  # every output column of the model, in order
+
+    @property
+    def residual_cents(self) -> int:
+        return self.value_cents - self.reproduced_cents
+
+    @property
+    def reproduced(self) -> bool:
+        return self.residual_cents == 0
+
+    def to_json(self) -> dict[str, Any]:
+        vec = self.vector.to_json()
+        if self.vector.predicates:
+            vec["predicates"] = list(self.vector.predicates)
+        return {
+            "model": self.model,
+            "path": self.path,
+            "measure_output": self.measure_output,
+            "value_cents": self.value_cents,
+            "reproduced": self.reproduced,
+            "reproduced_cents": self.reproduced_cents,
+            "residual_cents": self.residual_cents,
+            "decisions": vec,
+            "slices": {
+                str(k): [to_json_value(v) for v in sorted(vals, key=lambda x: (x is None, str(x)))]
+                for k, vals in self.vector.slice_items
+            },
+            "unmapped": [{"sql": u.sql, "reason": u.reason, "model": u.model, "lines": u.lines} for u in self.unmapped],
+            "bridge": [s.to_json() for s in self.bridge.steps] if self.bridge else [],
+            "bridge_order": self.bridge.order if self.bridge else None,
+            "interaction_cents": self.bridge.interaction_cents if self.bridge else None,
+            "history": [c.to_json() for c in self.history],
+            "usage": self.usage.to_json() if self.usage else None,
+            "alternates": self.alternates,
+            "deprecated": self.deprecated,
+            "canonical": self.canonical,
+        }
+
+
+@dataclass
+class AuditResult:
+    metric: str
+    label: str
+    period: Period
+    canonical_vector: DecisionVector | None
+    canonical_cents: int | None
+    definitions: list[Definition]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (model, why it is not a definition)
+    timings: dict[str, float] = field(default_factory=dict)
+    pair_bridge: Bridge | None = None
+
+    def distinct_definitions(self) -> list[list[Definition]]:
+        """Definitions grouped by identical decisions (the 'ways' a metric is defined)."""
+        groups: list[list[Definition]] = []
+        for d in self.definitions:
+            for g in groups:
+                if g[0].vector.same_definition(d.vector):
+                    g.append(d)
+                    break
+            else:
+                groups.append([d])
+        return groups
+
+    def headline(self) -> str:
+        from canon.present.money import short_money
+
+        ways = len(self.distinct_definitions())
+        models = len(self.definitions)
+        text = f"{self.label} is defined {_plural(ways, 'way')} across {_plural(models, 'model')}"
+        if self.canonical_cents is not None and self.definitions:
+            worst = max(self.definitions, key=lambda d: abs(d.value_cents - (self.canonical_cents or 0)))
+            gap = abs(worst.value_cents - self.canonical_cents)
+            step = worst.bridge.largest() if worst.bridge else None
+            reason = f" ({_decision_words(step.decision)})" if step else ""
+            text += f"; the largest gap is {short_money(gap)}{reason}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        canonical = None
+        if self.canonical_vector is not None:
+            canonical = {"value_cents": self.canonical_cents, "decisions": self.canonical_vector.to_json()}
+        return {
+            "metric": self.metric,
+            "period": self.period.label,
+            "headline": self.headline(),
+            "canonical": canonical,
+            "definitions": [d.to_json() for d in self.definitions],
+            "skipped": [{"model": m, "reason": r} for m, r in self.skipped],
+            "timings": self.timings,
+            "pair_bridge": None
+            if self.pair_bridge is None
+            else {
+                "from": self.pair_bridge.start_label,
+                "to": self.pair_bridge.end_label,
+                "steps": [s.to_json() for s in self.pair_bridge.steps],
+            },
+        }
+
+
+def _decision_words(decision: str) -> str:
+    if decision in ("time_basis", "time_basis+measure"):
+        return "date basis"
+    if decision == "measure":
+        return "what is measured"
+    if decision.startswith("filter:"):
+        return decision.removeprefix("filter:")
+    return decision
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

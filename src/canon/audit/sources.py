@@ -1,0 +1,153 @@
+"""The models an audit reads: compiled SQL per model, from dbt's own manifest or a SQL folder.
+
+For dbt projects the SQL is what dbt compiled (`dbt compile`, dbt's parser and Jinja), never a
+hand-rendered template. Each model knows its relation so references between models can be
+matched however they are spelled (quoted, schema- or database-qualified).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from canon.errors import ConfigError, Location, UserError
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    name: str
+    sql: str
+    path: str  # file the SQL came from, relative to the project root
+    relation: tuple[str, ...]  # lower-cased (database, schema, identifier), as many parts as known
+    dialect: str = "duckdb"
+    deprecated: bool = False
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    description: str = ""
+    patch_path: str | None = None  # the YAML file documenting the model (dbt), relative to the project
+
+    @property
+    def identifier(self) -> str:
+        return self.relation[-1]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    name: str
+    type: str
+    owner: str | None
+    models: tuple[str, ...]
+    url: str | None = None
+
+
+@dataclass
+class ModelSet:
+    """All models of a project plus the raw source tables they read."""
+
+    models: dict[str, ModelSource]
+    raw_tables: dict[str, tuple[str, ...]]  # raw identifier → relation parts
+    exposures: list[Exposure] = field(default_factory=list)
+    dialect: str = "duckdb"
+    source_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # raw identifier → (source, table)
+
+    def match(self, table: exp.Table) -> ModelSource | str | None:
+        """The model or raw table a table reference points to (None: neither, e.g. a CTE)."""
+        parts = tuple(p.lower() for p in (table.catalog, table.db, table.name) if p)
+        for model in self.models.values():
+            if _suffix_match(parts, model.relation):
+                return model
+        for ident, relation in self.raw_tables.items():
+            if _suffix_match(parts, relation):
+                return ident
+        return None
+
+
+def _suffix_match(ref: tuple[str, ...], relation: tuple[str, ...]) -> bool:
+    """`"main"."x"` matches (warehouse, main, x); bare `x` matches any relation named x."""
+    if not ref or len(ref) > len(relation):
+        return False
+    return relation[-len(ref) :] == ref
+
+
+def _relation_parts(relation_name: str | None, fallback: str) -> tuple[str, ...]:
+    if not relation_name:
+        return (fallback.lower(),)
+    table = exp.to_table(relation_name, dialect="duckdb")
+    return tuple(p.lower() for p in (table.catalog, table.db, table.name) if p)
+
+
+def from_manifest(manifest_path: Path, project_root: Path) -> ModelSet:
+    """Models and sources from a dbt manifest.json written by `dbt compile`."""
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    adapter = data.get("metadata", {}).get("adapter_type") or "duckdb"
+    dialect = {"postgres": "postgres", "snowflake": "snowflake", "bigquery": "bigquery", "spark": "spark"}.get(
+        adapter, "duckdb"
+    )
+    models: dict[str, ModelSource] = {}
+    for node in data.get("nodes", {}).values():
+        if node.get("resource_type") != "model":
+            continue
+        sql = node.get("compiled_code") or node.get("compiled_sql")
+        if not sql:
+            continue
+        raw = node.get("raw_code") or ""
+        deprecated = bool(node.get("deprecation_date")) or "-- DEPRECATED" in raw.upper()[:400]
+        models[node["name"]] = ModelSource(
+            name=node["name"],
+            sql=sql,
+            path=node.get("original_file_path") or node.get("path") or "",
+            relation=_relation_parts(node.get("relation_name"), node["name"]),
+            dialect=dialect,
+            deprecated=deprecated,
+            meta=node.get("meta") or node.get("config", {}).get("meta") or {},
+            description=node.get("description") or "",
+            patch_path=(node.get("patch_path") or "").split("://", 1)[-1] or None,
+        )
+    raw_tables = {
+        src["identifier"] or src["name"]: _relation_parts(src.get("relation_name"), src["name"])
+        for src in data.get("sources", {}).values()
+    }
+    source_refs = {
+        src["identifier"] or src["name"]: (src["source_name"], src["name"]) for src in data.get("sources", {}).values()
+    }
+    exposures = []
+    for e in data.get("exposures", {}).values():
+        deps = tuple(n.split(".")[-1] for n in e.get("depends_on", {}).get("nodes", []) if n.startswith("model."))
+        owner = (e.get("owner") or {}).get("name") or (e.get("owner") or {}).get("email")
+        exposures.append(Exposure(e["name"], e.get("type", ""), owner, deps, e.get("url")))
+    return ModelSet(models, raw_tables, exposures, dialect, source_refs)
+
+
+def from_sql_dir(folder: Path, dialect: str, raw_tables: Iterable[str], project_root: Path | None = None) -> ModelSet:
+    """Every `*.sql` file under `folder` is a model named after the file."""
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder", location=Location(parameter="--sql-dir"))
+    models: dict[str, ModelSource] = {}
+    base = project_root or folder
+    for path in sorted(folder.rglob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        if "{{" in text or "{%" in text:
+            raise ConfigError(
+                f"{path} contains Jinja; plain-SQL mode reads SQL only",
+                location=Location(file=str(path)),
+                fix="audit it as a dbt project (run canon inside the dbt project) or compile it first",
+            )
+        name = path.stem
+        if name in models:
+            raise ConfigError(
+                f"two SQL files define model `{name}`", location=Location(file=str(path)), fix="rename one of them"
+            )
+        rel = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+        models[name] = ModelSource(
+            name=name,
+            sql=text,
+            path=rel,
+            relation=(name.lower(),),
+            dialect=dialect,
+            deprecated="-- DEPRECATED" in text.upper()[:400],
+        )
+    return ModelSet(models, {t: (t.lower(),) for t in raw_tables}, [], dialect)

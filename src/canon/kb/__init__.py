@@ -1,0 +1,1 @@
+"""The built-in knowledge base of SaaS metric standards: sources, concepts, decisions (data, not code)."""

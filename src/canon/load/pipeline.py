@@ -1,0 +1,374 @@
+"""`load_sources`: declared schema + files → validated tables and a quarantine, all or nothing.
+
+The order of work is what makes a load safe:
+1. read the declarations and every file's header — any mismatch is a UserError before the
+   warehouse is opened;
+2. stage every file as text (outside the transaction: staging tables are private);
+3. in ONE transaction, parents before children: check each table in SQL, write its
+   quarantine records, replace the table; then commit. Any exception rolls everything back,
+   so the warehouse holds the previous tables, untouched and readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+from sqlglot import exp
+
+from canon.config import CONFIG_FILE, ProjectConfig, load_config
+from canon.errors import ConfigError, LoadError, Location, UserError
+from canon.load import quarantine
+from canon.load.backend import Backend, drop, table
+from canon.load.files import LoadTarget, bind, default_file, display_path, parse_file_args, read_header
+from canon.load.report import Example, LoadReport, ReasonCount, TableReport
+from canon.load.schema import DeclaredSchema, DeclaredTable, dbt_paths, declared_schema
+from canon.load.staging import Staged
+from canon.load.types import Family, parse_data_type
+from canon.load.validate import CheckPlan, Parent
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _Job:
+    target: LoadTarget
+    schema: str
+    plan: CheckPlan | None = None
+    staged: Staged | None = None
+
+    @property
+    def relation(self) -> exp.Table:
+        return table(self.target.table.identifier, self.schema)
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.target.table.identifier}"
+
+
+def _select(
+    schema: DeclaredSchema,
+    root: Path,
+    seed_dirs: list[Path],
+    only: Sequence[str],
+    explicit: dict[str, Path],
+) -> tuple[list[tuple[DeclaredTable, Path]], list[str]]:
+    keys = {id(t): k for k, t in schema.tables.items()}
+    if only:
+        wanted = [schema.require(n, Location(parameter="--only")) for n in only]
+    elif explicit:
+        wanted = [schema.tables[k] for k in explicit]
+    else:
+        wanted = list(schema.tables.values())
+    chosen: list[tuple[DeclaredTable, Path]] = []
+    skipped: list[str] = []
+    for t in dict.fromkeys(wanted):
+        path = explicit.get(keys[id(t)]) or default_file(t, root, seed_dirs)
+        if path is not None:
+            chosen.append((t, path))
+        elif only:
+            raise LoadError(
+                f"no file for table `{t.name}`",
+                location=Location(parameter="--only"),
+                fix=f"put it at seeds/{t.name}.csv or data/{t.name}.csv|.parquet, or pass {t.name}=PATH",
+            )
+        else:
+            skipped.append(t.name)
+    if not chosen:
+        raise LoadError(
+            "nothing to load: no declared source table has a file",
+            location=Location(file=str(root)),
+            fix="declare sources in models/**/*.yml and put files at seeds/<table>.csv "
+            "or data/<table>.csv|.parquet, or pass FILES",
+        )
+    return chosen, skipped
+
+
+def _order(jobs: list[_Job]) -> list[_Job]:
+    """Parents before children (relationships within the run); a cycle is a UserError."""
+    by_name = {(j.target.table.source, j.target.table.name): j for j in jobs}
+    done: list[_Job] = []
+    state: dict[int, str] = {}
+
+    def visit(job: _Job, path: list[str]) -> None:
+        mark = state.get(id(job))
+        if mark == "done":
+            return
+        if mark == "active":
+            raise UserError(
+                "relationships between source tables form a cycle: " + " → ".join([*path, job.target.name]),
+                location=job.target.table.location,
+                fix="remove one relationships test of the cycle (it cannot be checked at load time)",
+            )
+        state[id(job)] = "active"
+        for fk in job.target.table.foreign_keys:
+            parent = by_name.get(fk.parent_source) if fk.parent_source else None
+            if parent is not None and parent is not job:
+                visit(parent, [*path, job.target.name])
+        state[id(job)] = "done"
+        done.append(job)
+
+    for job in jobs:
+        visit(job, [])
+    return done
+
+
+def _parents(
+    job: _Job, jobs: list[_Job], schema: DeclaredSchema, backend: Backend, default_schema: str
+) -> tuple[list[Parent], list[str]]:
+    """Resolve each relationship to the table holding its parent rows (or note it unchecked)."""
+    parents: list[Parent] = []
+    notes: list[str] = []
+    table_ = job.target.table
+    for fk in table_.foreign_keys:
+        if fk.parent_source:
+            declared = schema.by_source(*fk.parent_source)
+            if declared is None:
+                raise UserError(
+                    f"relationships on `{fk.column}` points to {fk.target}, which is not a declared source",
+                    location=fk.location,
+                    fix="declare that source table, or correct `to:`",
+                )
+            if declared is table_:
+                parents.append(Parent(fk, None, None, f"{job.label}.{fk.parent_column}"))
+                continue
+            loaded = next((j for j in jobs if j.target.table is declared), None)
+            if loaded is not None:
+                pcol = next(
+                    (c for c in loaded.target.columns if c.name.casefold() == fk.parent_column.casefold()),
+                    None,
+                )
+                if pcol is None:
+                    raise UserError(
+                        f"relationships on `{fk.column}` names field `{fk.parent_column}`, "
+                        f"which `{declared.name}` does not have",
+                        location=fk.location,
+                        fix="name a column of the parent table in `field:`",
+                    )
+                parents.append(Parent(fk, loaded.relation, pcol.type.family, f"{loaded.label}.{pcol.name}"))
+                continue
+            pschema = declared.schema or default_schema
+            have = backend.columns(pschema, declared.identifier)
+            if fk.parent_column not in have:
+                raise LoadError(
+                    f"cannot check relationships on `{table_.name}.{fk.column}`: {fk.target} is neither "
+                    f"loaded in this run nor present in the warehouse with column `{fk.parent_column}`",
+                    location=fk.location,
+                    fix=f"load `{declared.name}` in the same run (give it a file, or add it to --only)",
+                )
+            family = _family(declared, fk.parent_column, have[fk.parent_column])
+            parents.append(
+                Parent(
+                    fk,
+                    table(declared.identifier, pschema),
+                    family,
+                    f"{pschema}.{declared.identifier}.{fk.parent_column}",
+                )
+            )
+        else:
+            model = fk.parent_model or ""
+            have = backend.columns(default_schema, model)
+            if fk.parent_column in have:
+                family = _family(None, fk.parent_column, have[fk.parent_column])
+                parents.append(
+                    Parent(
+                        fk,
+                        table(model, default_schema),
+                        family,
+                        f"{default_schema}.{model}.{fk.parent_column}",
+                    )
+                )
+            else:
+                note = f"relationships on `{fk.column}` to {fk.target} (not in the warehouse yet)"
+                notes.append(note)
+    return parents, notes
+
+
+def _family(declared: DeclaredTable | None, column: str, engine_type: str) -> Family | None:
+    col = declared.column(column) if declared is not None else None
+    if col is not None and declared is not None and declared.columns:
+        return col.type.family
+    try:
+        return parse_data_type(engine_type).family
+    except UserError:
+        return None
+
+
+def _open(
+    kind: str,
+    root: Path,
+    config: ProjectConfig | None,
+    dsn: str | None,
+    database: str | Path | None,
+    memory_limit: str | None,
+) -> Backend:
+    if kind == "duckdb":
+        from canon.load.duckdb_backend import DuckDBBackend
+
+        path = (
+            Path(database) if database else root / ((config.warehouse.path if config else None) or "warehouse.duckdb")
+        )
+        return DuckDBBackend(path, memory_limit=memory_limit)
+    if kind == "postgres":
+        from canon.load.postgres_backend import PostgresBackend
+
+        resolved = dsn or (config.warehouse.resolved_dsn() if config else None)
+        if not resolved:
+            raise ConfigError(
+                "loading into PostgreSQL needs a DSN",
+                location=Location(parameter="--dsn"),
+                fix="pass --dsn postgresql://user@host:5432/db or set warehouse.dsn in canon.yml",
+            )
+        return PostgresBackend(resolved, memory_limit=memory_limit or "1GB")
+    raise ConfigError(
+        f"canon load cannot load into `{kind}`",
+        location=Location(parameter="--engine"),
+        fix="use --engine duckdb or --engine postgres",
+    )
+
+
+def load_sources(
+    project: str | Path = ".",
+    *,
+    engine: str | None = None,
+    dsn: str | None = None,
+    database: str | Path | None = None,
+    only: Sequence[str] = (),
+    files: Sequence[str | Path] = (),
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Load the project's declared source tables; bad rows go to the quarantine table.
+
+    `project`: folder with dbt model YAML (`sources:`) and/or canon.yml; `engine`: duckdb
+    (default, `database` or canon.yml `warehouse.path`, default warehouse.duckdb) or
+    postgres (`dsn`, or canon.yml `warehouse.dsn`); `only`: table names to load; `files`:
+    paths named after their table or `table=path`; `memory_limit`: DuckDB's cap (it spills
+    beyond it); `progress`: called with a short message as each step starts.
+
+    Returns the report whatever was quarantined (the caller decides whether that fails);
+    raises UserError for bad input (nothing changed) and EngineError for engine failures
+    (rolled back, nothing changed).
+    """
+    say = progress or (lambda _msg: None)
+    root = Path(project)
+    if not root.is_dir():
+        raise UserError(
+            "project folder not found",
+            location=Location(parameter="--project", file=str(root)),
+            fix="pass --project DIR pointing at the dbt/canon project",
+        )
+    config = load_config(root) if (root / CONFIG_FILE).exists() else None
+    schema = declared_schema(root, config)
+    _, seed_dirs = dbt_paths(root)
+    explicit = parse_file_args([str(f) for f in files], schema, Path.cwd())
+    chosen, skipped = _select(schema, root, seed_dirs, only, explicit)
+    targets = [bind(t, read_header(p, display_path(p, root))) for t, p in chosen]
+
+    kind = engine or ("postgres" if dsn else None) or (config.warehouse.engine if config else "duckdb")
+    backend = _open(kind, root, config, dsn, database, memory_limit)
+    with backend:
+        fallback = (config.warehouse.schema_ if config else None) or backend.default_schema
+        jobs = _order([_Job(t, t.table.schema or fallback) for t in targets])
+        schemas = sorted({j.schema for j in jobs})
+        qschema = schemas[0] if len(schemas) == 1 else fallback
+        load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:8]}"
+        report = LoadReport(load_id, kind, backend.label, f"{qschema}.{quarantine.QUARANTINE_TABLE}", skipped=skipped)
+        _check_quarantine_shape(backend, qschema)
+        for i, job in enumerate(jobs):
+            parents, notes = _parents(job, jobs, schema, backend, fallback)
+            job.plan = CheckPlan.build(
+                job.target,
+                backend.dialect,
+                parents,
+                checked=f"__canon_checked{i}",
+            )
+            job.target.table.unenforced.extend(notes)
+        staged: list[Staged] = []
+        try:
+            for i, job in enumerate(jobs):
+                say(f"reading {job.target.file.display} → {job.label}")
+                job.staged = backend.stage(job.target, i)
+                staged.append(job.staged)
+            with backend.transaction():
+                for s in [*schemas, qschema]:
+                    backend.run(
+                        exp.Create(this=exp.Table(db=exp.to_identifier(s, quoted=True)), kind="SCHEMA", exists=True)
+                    )
+                backend.run(quarantine.create(qschema))
+                names = [_qname(j, qschema) for j in jobs]
+                backend.run(quarantine.forget(qschema, names))
+                for i, job in enumerate(jobs):
+                    say(f"checking {job.label}")
+                    report.tables.append(_load_one(backend, job, i, load_id, qschema))
+                say("committing")
+        finally:
+            backend.cleanup(staged)
+    return report
+
+
+def _qname(job: _Job, qschema: str) -> str:
+    return job.target.table.identifier if job.schema == qschema else job.label
+
+
+def _check_quarantine_shape(backend: Backend, qschema: str) -> None:
+    have = list(backend.columns(qschema, quarantine.QUARANTINE_TABLE))
+    want = [n for n, _ in quarantine.COLUMNS]
+    if have and have != want:
+        raise LoadError(
+            f"`{qschema}.{quarantine.QUARANTINE_TABLE}` exists with other columns than canon expects",
+            location=Location(field=quarantine.QUARANTINE_TABLE),
+            fix=f"rename or drop the old table; canon creates it with: {', '.join(want)}",
+        )
+
+
+def _load_one(backend: Backend, job: _Job, index: int, load_id: str, qschema: str) -> TableReport:
+    """Check, quarantine and replace one table (inside the open transaction)."""
+    assert job.plan is not None and job.staged is not None
+    plan, staged = job.plan, job.staged
+    checked, bad = table(plan.checked), table(f"__canon_bad{index}")
+    backend.run(drop(checked))
+    backend.run(plan.create_checked(staged.relation))
+    backend.analyze(checked)
+    for update in [*plan.key_updates(), *plan.fk_updates()]:
+        backend.run(update)
+    backend.run(drop(bad))
+    backend.run(plan.create_bad(staged.relation, bad.name))
+    qname = _qname(job, qschema)
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    common: list[exp.Expr] = [
+        exp.Literal.string(load_id),
+        exp.Cast(this=exp.Literal.string(now), to=exp.DataType.build("TIMESTAMP")),
+        exp.Literal.string(qname),
+        exp.Literal.string(job.target.file.display),
+    ]
+    q = plan.quarantine_query(bad.name, common, staged.rejects)
+    if q is not None:
+        backend.run(quarantine.insert(qschema, q))
+    backend.cleanup([staged])  # the raw text is no longer needed: free it before the big write
+    backend.replace(job.relation, plan.target_query())
+    backend.analyze(job.relation)
+    stats = backend.rows(plan.stats_query())[0]
+    backend.run(drop(checked))
+    backend.run(drop(bad))
+    checked_rows, ok = int(stats[0] or 0), int(stats[1] or 0)
+    normalized_cols = [c.column.name for c in plan.checks if c.normalized is not None]
+    rep = TableReport(
+        table=job.target.name,
+        relation=job.label,
+        file=job.target.file.display,
+        rows_read=checked_rows + staged.rejected,
+        rows_loaded=ok,
+        normalized={name: int(v or 0) for name, v in zip(normalized_cols, stats[2:], strict=True)},
+        unenforced=list(job.target.table.unenforced),
+    )
+    rep.rows_quarantined = rep.rows_read - rep.rows_loaded
+    examples: dict[tuple[str | None, str], list[Example]] = {}
+    for column, reason, line, value, detail in backend.rows(quarantine.examples(qschema, load_id, qname)):
+        examples.setdefault((column, reason), []).append(Example(int(line), value, detail))
+    for column, reason, n in backend.rows(quarantine.counts(qschema, load_id, qname)):
+        rep.reasons.append(ReasonCount(column, reason, int(n), examples.get((column, reason), [])))
+    return rep

@@ -1,0 +1,115 @@
+"""The quarantine table: every row a load refused, with where it was and why.
+
+One record per (row, column, reason), so a row with two bad columns says both. The table
+lives beside the loaded tables and always describes the tables' current contents: a load
+replaces the quarantine records of the tables it reloads, in the same transaction as the
+tables themselves. `raw_values` holds the row exactly as read (JSON text, keys in column
+order), `value` the offending field, `detail` a sentence saying what was expected.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+QUARANTINE_TABLE = "canon_quarantine"
+
+COLUMNS: list[tuple[str, str]] = [
+    ("load_id", "TEXT"),
+    ("loaded_at", "TIMESTAMP"),
+    ("table_name", "TEXT"),
+    ("file", "TEXT"),
+    ("line", "BIGINT"),
+    ("column_name", "TEXT"),
+    ("reason", "TEXT"),
+    ("detail", "TEXT"),
+    ("value", "TEXT"),
+    ("raw_values", "TEXT"),
+]
+
+
+def relation(schema: str | None) -> exp.Table:
+    return exp.Table(
+        this=exp.to_identifier(QUARANTINE_TABLE, quoted=True),
+        db=exp.to_identifier(schema, quoted=True) if schema else None,
+    )
+
+
+def create(schema: str | None) -> exp.Create:
+    return exp.Create(
+        this=exp.Schema(
+            this=relation(schema),
+            expressions=[
+                exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(kind))
+                for name, kind in COLUMNS
+            ],
+        ),
+        kind="TABLE",
+        exists=True,
+    )
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def forget(schema: str | None, tables: list[str]) -> exp.Delete:
+    """Drop the records of earlier loads of the tables being reloaded now."""
+    return exp.delete(relation(schema)).where(
+        exp.In(this=_col("table_name"), expressions=[exp.Literal.string(t) for t in tables])
+    )
+
+
+def insert(schema: str | None, query: exp.Expr) -> exp.Insert:
+    return exp.Insert(
+        this=exp.Schema(this=relation(schema), expressions=[exp.to_identifier(n, quoted=True) for n, _ in COLUMNS]),
+        expression=query,
+    )
+
+
+def _this_load(load_id: str, table: str) -> exp.Expr:
+    return exp.and_(
+        exp.EQ(this=_col("load_id"), expression=exp.Literal.string(load_id)),
+        exp.EQ(this=_col("table_name"), expression=exp.Literal.string(table)),
+    )
+
+
+def counts(schema: str | None, load_id: str, table: str) -> exp.Select:
+    """(column_name, reason, records, distinct lines) for one table of one load."""
+    return (
+        exp.select(
+            _col("column_name"),
+            _col("reason"),
+            exp.Count(this=exp.Star()).as_("n", quoted=True),
+        )
+        .from_(relation(schema))
+        .where(_this_load(load_id, table))
+        .group_by(_col("column_name"), _col("reason"))
+        .order_by(_col("reason"), _col("column_name"))
+    )
+
+
+def examples(schema: str | None, load_id: str, table: str, per_reason: int = 3) -> exp.Select:
+    """The first few records per (column, reason), for the summary."""
+    rn = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[_col("column_name"), _col("reason")],
+        order=exp.Order(expressions=[exp.Ordered(this=_col("line"))]),
+    )
+    inner = (
+        exp.select(
+            _col("column_name"),
+            _col("reason"),
+            _col("line"),
+            _col("value"),
+            _col("detail"),
+            rn.as_("rn", quoted=True),
+        )
+        .from_(relation(schema))
+        .where(_this_load(load_id, table))
+    )
+    return (
+        exp.select(_col("column_name"), _col("reason"), _col("line"), _col("value"), _col("detail"))
+        .from_(inner.subquery("q"))
+        .where(exp.LTE(this=_col("rn"), expression=exp.Literal.number(per_reason)))
+        .order_by(_col("reason"), _col("column_name"), _col("line"))
+    )

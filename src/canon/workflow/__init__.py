@@ -1,0 +1,1 @@
+"""From three numbers to one: propose, approve, build, verify, postmortem."""

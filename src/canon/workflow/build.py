@@ -1,0 +1,451 @@
+"""`canon build`: write the signed metric into the dbt project, idempotently.
+
+Writes the canonical model, its schema YAML (definition, owner, sign-off, precedents), a
+MetricFlow semantic model and metric, singular tests encoding the business rules and the
+contract's own tests, deprecates the orphan models (header comment, `deprecation_date`,
+`meta.replaced_by`) and, on request, rewires a team model to read the canonical one. Only
+canon's marked blocks and keys are touched; running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from sqlglot import exp
+
+from canon.audit.domains import Domains
+from canon.audit.result import AuditResult, Definition
+from canon.audit.sources import ModelSet
+from canon.contracts.model import Metric
+from canon.contracts.yamlpos import round_trip_load
+from canon.errors import CheckFailed, Location, UserError
+from canon.fsutil import write_if_changed
+from canon.present.money import format_cents
+from canon.project import Project
+from canon.workflow import dbt_files
+from canon.workflow.blocks import block, upsert_block
+
+
+@dataclass
+class BuildReport:
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deprecated: list[str] = field(default_factory=list)
+    rewired: list[str] = field(default_factory=list)
+    canonical_model: str = ""
+
+    def record(self, path: Path, changed: bool, root: Path) -> None:
+        (self.changed if changed else self.unchanged).append(str(path.relative_to(root)))
+
+
+def require_signed(metric: Metric, draft: bool) -> None:
+    """Nothing unapproved is built; a definition edited after sign-off is not the signed one."""
+    if draft:
+        return
+    so = metric.spec.signoff
+    if metric.spec.status.value not in ("approved", "authoritative") or so is None:
+        raise UserError(
+            f"metric `{metric.name}` is {metric.spec.status.value}, not approved: canon builds only signed definitions",
+            location=Location(file=str(metric.file), field="status"),
+            fix=f"run `canon approve {metric.name} --by NAME --role ROLE`, or pass --draft to build it unsigned",
+        )
+    if so.definition_hash != metric.definition_hash():
+        raise UserError(
+            f"metric `{metric.name}` was edited after {so.by} ({so.role}) signed it: "
+            "the definition hash no longer matches",
+            location=Location(file=str(metric.file), field="signoff.definition_hash"),
+            fix=f"revert the edit, or re-approve: `canon approve {metric.name} --by NAME --role ROLE`",
+        )
+
+
+def _yaml_text(data: Any) -> str:
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
+    buf = StringIO()
+    y.dump(data, buf)
+    return buf.getvalue()
+
+
+def _merge(target: CommentedMap, updates: dict[str, Any]) -> None:
+    """Set canon's keys, keep every key a person added."""
+    for key, value in updates.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def _models_dir(project: Project, models: ModelSet, definitions: list[Definition]) -> Path:
+    for d in definitions:
+        if d.path:
+            return (project.root / d.path).parent
+    marts = project.root / "models" / "marts"
+    return marts if marts.exists() else project.root / "models"
+
+
+def _model_entry(doc: CommentedMap, name: str) -> CommentedMap:
+    models = doc.setdefault("models", CommentedSeq())
+    for entry in models:
+        if entry.get("name") == name:
+            return entry
+    entry = CommentedMap()
+    entry["name"] = name
+    models.append(entry)
+    return entry
+
+
+def _load_yaml(path: Path) -> CommentedMap:
+    if path.exists():
+        data = round_trip_load(path)
+        if isinstance(data, CommentedMap):
+            return data
+    doc = CommentedMap()
+    doc["version"] = 2
+    return doc
+
+
+def build(
+    project: Project,
+    metric_name: str,
+    audit: AuditResult,
+    models: ModelSet,
+    rewire: list[str] | None = None,
+    draft: bool = False,
+    today: date | None = None,
+) -> BuildReport:
+    metric = project.metric(metric_name)
+    require_signed(metric, draft)
+    if not metric.is_declarative:
+        raise UserError(
+            f"metric `{metric_name}` is not declarative; canon builds dbt models from declarative contracts"
+        )
+    rewire = rewire or []
+    report = BuildReport()
+    root = project.root
+    today = today or datetime.now(UTC).date()
+    domains = Domains(project.engine, project.relations(project.engine))
+    definitions = [d for d in audit.definitions if not d.canonical]
+    known = {d.model: d for d in definitions}
+    for name in rewire:
+        if name not in known:
+            raise UserError(
+                f"--rewire {name}: not a definition of {metric.label} found by the audit",
+                location=Location(parameter="--rewire"),
+                fix=f"choose one of: {', '.join(known) or '(none found)'}",
+            )
+    missing = sorted(t for t in metric.decisions.tables() if t not in models.source_refs)
+    if missing:
+        raise CheckFailed(f"tables {', '.join(missing)} are not declared as dbt sources, so a model cannot read them")
+
+    canonical = f"fct_{metric.name}_canonical"
+    report.canonical_model = canonical
+    folder = _models_dir(project, models, definitions)
+    sql, docs = dbt_files.canonical_model_sql(project, metric, models.source_refs, domains)
+    so = metric.spec.signoff
+    origin = metric.file.relative_to(root) if metric.file else metric.name
+    header = (
+        f"-- {metric.label}, the canonical definition, generated by canon from {origin}.\n"
+        f"-- Definition {metric.definition_hash()}"
+        + (f", signed by {so.by} ({so.role}) on {so.at:%Y-%m-%d}" if so else " (DRAFT: not signed)")
+        + ".\n-- Edit the contract, not this block: `canon build` rewrites it. Edits outside the block survive.\n"
+        + "{{ config(materialized='table', meta={'canon_metric': '"
+        + metric.name
+        + "'}) }}\n"
+    )
+    path = folder / f"{canonical}.sql"
+    text = path.read_text() if path.exists() else ""
+    report.record(path, write_if_changed(path, upsert_block(text, "model", header + sql + "\n")), root)
+
+    # schema YAML for the canonical model
+    ypath = folder / f"_canon_{metric.name}.yml"
+    doc = _load_yaml(ypath)
+    entry = _model_entry(doc, canonical)
+    meta: dict[str, Any] = {
+        "canon_metric": metric.name,
+        "owner": metric.spec.owner,
+        "status": metric.spec.status.value,
+        "definition_hash": metric.definition_hash(),
+        "decisions": metric.decisions.to_json(),
+        "replaces": [d.model for d in definitions if d.model not in rewire],
+    }
+    if so is not None:
+        meta["signoff"] = {"by": so.by, "role": so.role, "at": so.at.isoformat(), "decisions": dict(so.decisions)}
+    if metric.spec.precedents:
+        meta["precedents"] = [{"source": p.source, "url": p.url, "stance": p.stance} for p in metric.spec.precedents]
+    _merge(
+        entry,
+        {
+            "description": (metric.spec.description or metric.label).strip()
+            + f"\n\nBoard number for {audit.period.label}: {format_cents(audit.canonical_cents)}.",
+            "config": {"meta": meta},
+        },
+    )
+    cols = entry.setdefault("columns", CommentedSeq())
+    by_name = {c.get("name"): c for c in cols}
+    for doc_col in docs:
+        col = by_name.get(doc_col.name)
+        if col is None:
+            col = CommentedMap()
+            col["name"] = doc_col.name
+            cols.append(col)
+        col["description"] = doc_col.description
+        if doc_col.tests:
+            col["data_tests"] = doc_col.tests
+    report.record(ypath, write_if_changed(ypath, _yaml_text(doc)), root)
+
+    # semantic model + metric (and the time spine MetricFlow requires, unless the project has one)
+    spath = folder / f"_canon_{metric.name}_semantic.yml"
+    report.record(spath, write_if_changed(spath, semantic_yaml(metric, canonical, docs)), root)
+    if not _has_time_spine(root):
+        for tpath, text in time_spine_files(folder, project.engine.dialect).items():
+            report.record(tpath, write_if_changed(tpath, text), root)
+
+    # tests
+    tests_dir = root / "tests"
+    flags = [d.name for d in docs if d.name.startswith("is_")]
+    dialect = project.engine.dialect
+    for name, body in dbt_files.business_rule_tests(metric, canonical, flags, dialect).items():
+        p = tests_dir / f"{name}.sql"
+        report.record(p, write_if_changed(p, body), root)
+    for name, body in dbt_files.contract_test_sql(project, metric, models.source_refs).items():
+        p = tests_dir / "canon" / metric.name / f"{name}.sql"
+        report.record(p, write_if_changed(p, body), root)
+
+    # rewire, then deprecate the rest
+    for name in rewire:
+        d = known[name]
+        team = _team_of(d) or name
+        mpath = root / d.path
+        original = mpath.read_text()
+        if "canon:begin rewired" in original:  # already reads the canonical model: leave it as it is
+            report.record(mpath, False, root)
+        else:
+            report.record(
+                mpath, write_if_changed(mpath, block("rewired", rewired_sql(metric, canonical, d, dialect))), root
+            )
+        report.rewired.append(name)
+        tname = f"assert_{metric.name}_matches_{_slug(team)}"
+        tpath = tests_dir / f"{tname}.sql"
+        report.record(tpath, write_if_changed(tpath, matches_test(metric, canonical, d, dialect)), root)
+    for d in definitions:
+        if d.model in rewire:
+            continue
+        deprecate(project, models, d, canonical, metric, today, report)
+    return report
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _team_of(d: Definition) -> str | None:
+    if d.usage and d.usage.by_team:
+        return max(d.usage.by_team.items(), key=lambda kv: kv[1])[0]
+    return None
+
+
+def rewired_sql(metric: Metric, canonical: str, d: Definition, dialect: str) -> str:
+    """The team model reading the canonical one, keeping its output column names."""
+    period = exp.column(dbt_files.period_column(metric.spec.grain.time))
+    dims = set(metric.spec.dimensions)
+    keys = dict(d.period_keys)
+    select: list[exp.Expr] = []
+    group: list[exp.Expression] = []
+    for out in d.outputs or [d.measure_output]:
+        if out == d.measure_output:
+            select.append(exp.Sum(this=exp.column(dbt_files.amount_column(metric))).as_(out))
+        elif out in keys:
+            expr = keys[out]
+            value = period.copy() if expr is None else _period_expr(expr, period, dialect)
+            select.append(value.as_(out))
+            group.append(value.copy())
+        elif out in dims:
+            select.append(exp.column(out))
+            group.append(exp.column(out))
+        else:
+            select.append(exp.cast(exp.null(), "varchar").as_(out))
+    query = exp.select(*select).from_(dbt_files.ref_table(canonical))
+    if group:
+        query = query.group_by(*group)
+    header = (
+        f"-- Rewired by canon to read the canonical {metric.label} ({canonical}); the previous definition\n"
+        "-- is in git history. Output columns keep their names so consumers see no change of shape.\n"
+    )
+    return header + dbt_files.render(query, dialect) + "\n"
+
+
+def _period_expr(sql: str, period: exp.Column, dialect: str) -> exp.Expression:
+    import sqlglot
+
+    tree = sqlglot.parse_one(sql, read=dialect)
+    out = tree.transform(lambda n: period.copy() if isinstance(n, exp.Column) and n.name == "__period__" else n)
+    assert isinstance(out, exp.Expression)
+    return out
+
+
+def matches_test(metric: Metric, canonical: str, d: Definition, dialect: str) -> str:
+    """Rows (periods) where the rewired team model and the canonical model disagree."""
+    period = dbt_files.period_column(metric.spec.grain.time)
+    keys = [k for k, _ in d.period_keys]
+    key = keys[0] if keys else period
+    date = exp.DataType.build("DATE")
+    canon_q = (
+        exp.select(
+            exp.column(period).as_("period"), exp.Sum(this=exp.column(dbt_files.amount_column(metric))).as_("amount")
+        )
+        .from_(dbt_files.ref_table(canonical))
+        .group_by(exp.Literal.number(1))
+    )
+    team_q = (
+        exp.select(
+            exp.cast(exp.column(key), date).as_("period"), exp.Sum(this=exp.column(d.measure_output)).as_("amount")
+        )
+        .from_(dbt_files.ref_table(d.model))
+        .group_by(exp.Literal.number(1))
+    )
+    zero = exp.Literal.number(0)
+    query = (
+        exp.select(
+            exp.Coalesce(this=exp.column("period", "c"), expressions=[exp.column("period", "t")]).as_("period"),
+            exp.column("amount", "c").as_("canonical_amount"),
+            exp.column("amount", "t").as_("team_amount"),
+        )
+        .from_("canonical AS c")
+        .join(
+            "team AS t",
+            on=exp.EQ(this=exp.column("period", "c"), expression=exp.column("period", "t")),
+            join_type="full outer",
+        )
+        .where(
+            exp.NEQ(
+                this=exp.Coalesce(this=exp.column("amount", "c"), expressions=[zero.copy()]),
+                expression=exp.Coalesce(this=exp.column("amount", "t"), expressions=[zero.copy()]),
+            )
+        )
+        .with_("canonical", as_=canon_q)
+        .with_("team", as_=team_q)
+    )
+    header = f"-- {d.model} (rewired) agrees with the canonical {metric.label} in every period\n"
+    return header + dbt_files.render(query, dialect) + "\n"
+
+
+def deprecate(
+    project: Project, models: ModelSet, d: Definition, canonical: str, metric: Metric, today: date, report: BuildReport
+) -> None:
+    root = project.root
+    mpath = root / d.path
+    if mpath.exists():
+        where = metric.file.name if metric.file else metric.name
+        body = f"-- DEPRECATED: use {canonical} ({metric.label} is defined once, in {where}; see canon audit)"
+        text = mpath.read_text()
+        report.record(mpath, write_if_changed(mpath, upsert_block(text, "deprecation", body, at_top=True)), root)
+    model = models.models.get(d.model)
+    patch = model.patch_path if model else None
+    ypath = root / patch if patch else mpath.parent / "_canon_deprecations.yml"
+    doc = _load_yaml(ypath)
+    entry = _model_entry(doc, d.model)
+    entry["deprecation_date"] = today.isoformat()
+    config = entry.setdefault("config", CommentedMap())
+    meta = config.setdefault("meta", CommentedMap())
+    meta["replaced_by"] = canonical
+    meta["canon_deprecated"] = f"{metric.label} is defined in {metric.name}; use {canonical}"
+    report.record(ypath, write_if_changed(ypath, _yaml_text(doc)), root)
+    report.deprecated.append(d.model)
+
+
+def semantic_yaml(metric: Metric, canonical: str, docs: list[dbt_files.ColumnDoc]) -> str:
+    """MetricFlow semantic model + simple metric over the canonical model (dbt Semantic Layer)."""
+    import yaml
+
+    grain = metric.spec.grain.time
+    period = dbt_files.period_column(grain)
+    measure = dbt_files.amount_column(metric)
+    dims = [d.name for d in docs if d.name not in (period, measure) and not d.name.startswith("is_")]
+    flags = [d.name for d in docs if d.name.startswith("is_")]
+    key_parts = [f"cast({period} as varchar)", *[f"coalesce(cast({d} as varchar), '')" for d in dims]]
+    description = " ".join((metric.spec.description or metric.label).split())
+    doc = {
+        "version": 2,
+        "semantic_models": [
+            {
+                "name": f"{metric.name}_canonical",
+                "description": f"{metric.label}, canonical definition (canon contract {metric.name}).",
+                "model": f"ref('{canonical}')",
+                "defaults": {"agg_time_dimension": period},
+                "entities": [{"name": f"{metric.name}_row", "type": "primary", "expr": " || '-' || ".join(key_parts)}],
+                "dimensions": [
+                    {"name": period, "type": "time", "type_params": {"time_granularity": grain}},
+                    *[{"name": d, "type": "categorical"} for d in [*dims, *flags]],
+                ],
+                "measures": [{"name": measure, "agg": "sum", "expr": measure}],
+            }
+        ],
+        "metrics": [
+            {
+                "name": metric.name,
+                "label": metric.label,
+                "description": description,
+                "type": "simple",
+                "type_params": {"measure": measure},
+            }
+        ],
+    }
+    header = "# Generated by canon build: the dbt Semantic Layer (MetricFlow) view of the canonical metric.\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096)
+
+
+TIME_SPINE = "metricflow_time_spine"
+
+
+def _has_time_spine(root: Path) -> bool:
+    for path in (root / "models").rglob("*.yml"):
+        if path.name == f"_canon_{TIME_SPINE}.yml":
+            return False
+        if "time_spine:" in path.read_text(encoding="utf-8"):
+            return True
+    return False
+
+
+def time_spine_files(folder: Path, dialect: str) -> dict[Path, str]:
+    """A daily calendar model MetricFlow needs, as a dbt model and its YAML."""
+    import yaml
+
+    days = exp.GenerateDateArray(
+        start=exp.cast(exp.Literal.string("2015-01-01"), "date"),
+        end=exp.cast(exp.Literal.string("2040-12-31"), "date"),
+        step=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("DAY")),
+    )
+    query = exp.select(exp.cast(exp.column("date_day"), "date").as_("date_day")).from_(
+        exp.Unnest(
+            expressions=[days],
+            alias=exp.TableAlias(this=exp.to_identifier("t"), columns=[exp.to_identifier("date_day")]),
+        )
+    )
+    sql = "-- Generated by canon build: one row per day, for the dbt Semantic Layer.\n"
+    sql += "{{ config(materialized='table') }}\n" + query.sql(dialect=dialect, pretty=True) + "\n"
+    doc = {
+        "version": 2,
+        "models": [
+            {
+                "name": TIME_SPINE,
+                "description": "Daily time spine for MetricFlow (generated by canon).",
+                "time_spine": {"standard_granularity_column": "date_day"},
+                "columns": [{"name": "date_day", "granularity": "day"}],
+            }
+        ],
+    }
+    return {
+        folder / f"{TIME_SPINE}.sql": sql,
+        folder / f"_canon_{TIME_SPINE}.yml": yaml.safe_dump(doc, sort_keys=False),
+    }

@@ -1,0 +1,236 @@
+"""The dbt files canon writes for a signed metric, generated from the contract's decisions.
+
+The canonical model is compiled by the same compiler that answers queries (so the model and
+`canon query` cannot disagree), with the definition spelled out in columns: the recognition
+period, the dimensions, the raw values each filter reads, and flags such as `is_recurring` and
+`is_pilot` named after what the values mean (from the knowledge base, by value).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from canon.audit.domains import Domains
+from canon.checks import contract_tests
+from canon.compiler.relations import Relations
+from canon.compiler.vector import VectorQuery, admitted, base_rows, scaled
+from canon.contracts.model import Metric
+from canon.contracts.refs import ColumnRef
+from canon.contracts.values import Scalar, sorted_values
+from canon.kb.model import knowledge_base
+from canon.project import Project
+
+PLACEHOLDER = "__canon_src__"
+FLAG_NAMES = {
+    "recurring": "is_recurring",
+    "one_time": "is_one_time",
+    "credit": "is_credit",
+    "usage": "is_usage",
+    "paid": "is_paid",
+    "pending": "is_pending",
+    "void": "is_void",
+    "live": "is_active",
+    "churned": "is_churned",
+    "not_live": "is_not_live",
+    "paused": "is_paused",
+    "refunded": "is_refunded",
+}
+TEST_NAMES = {
+    "trial": "pilots",
+    "one_time": "one_time",
+    "credit": "credits",
+    "usage": "usage",
+    "void": "void",
+    "pending": "pending",
+    "churned": "churned",
+    "not_live": "not_live",
+}
+
+
+@dataclass
+class ColumnDoc:
+    name: str
+    description: str
+    tests: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Flag:
+    name: str
+    concept: str
+    admitted: bool
+    expression: exp.Expr
+    description: str
+
+
+def period_column(grain: str) -> str:
+    return f"recognition_{grain}"
+
+
+def amount_column(metric: Metric) -> str:
+    return f"{metric.name}_amount"
+
+
+def short_name(table: str) -> str:
+    """raw_invoices → invoice (for readable output column names)."""
+    name = re.sub(r"^(raw|src|stg|source|base)_", "", table.lower())
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
+def placeholder_relations(source_refs: dict[str, tuple[str, str]]) -> Relations:
+    return Relations({ident: exp.table_(f"{PLACEHOLDER}{ident}") for ident in source_refs})
+
+
+REF = "__canon_ref__"
+
+
+def ref_table(model: str, alias: str | None = None) -> exp.Table:
+    """A table standing for `{{ ref('model') }}` until the SQL is rendered for dbt."""
+    table = exp.table_(f"{REF}{model}")
+    if alias:
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    return table
+
+
+def jinja_sources(sql: str, source_refs: dict[str, tuple[str, str]]) -> str:
+    """Turn placeholder tables into dbt `source()` and `ref()` calls."""
+
+    def swap(m: re.Match[str]) -> str:
+        source, table = source_refs[m.group(1)]
+        return "{{ source('" + source + "', '" + table + "') }}"
+
+    sql = re.sub(rf'"?{PLACEHOLDER}(\w+)"?', swap, sql)
+    return re.sub(rf'"?{REF}(\w+)"?', lambda m: "{{ ref('" + m.group(1) + "') }}", sql)
+
+
+def render(query: exp.Expression, dialect: str, source_refs: dict[str, tuple[str, str]] | None = None) -> str:
+    return jinja_sources(query.sql(dialect=dialect, pretty=True), source_refs or {})
+
+
+def flags_for(metric: Metric, domains: Domains, qualify: Any) -> list[Flag]:
+    kb = knowledge_base()
+    vector = metric.decisions
+    by_concept: dict[str, list[tuple[ColumnRef, list[Scalar], bool]]] = {}
+    for column, values in vector.filter_items:
+        dom = domains.domain(column)
+        cls = kb.classify(list(dom.all))
+        if cls is None:
+            continue
+        for concept in dict.fromkeys(cls.concepts.values()):
+            members = [v for v, c in cls.concepts.items() if c == concept]
+            by_concept.setdefault(concept, []).append((column, members, set(members) <= set(values)))
+    flags: list[Flag] = []
+    for concept, entries in by_concept.items():
+        if concept == "trial":
+            pilots = any(str(v).strip().lower() in ("pilot", "pilots") for _, m, _ in entries for v in m)
+            name = "is_pilot" if pilots else "is_trial"
+        elif concept in FLAG_NAMES:
+            name = FLAG_NAMES[concept]
+        else:
+            continue
+        all_admitted = all(a for _, _, a in entries)
+        parts = [admitted(qualify(col), members) for col, members, _ in entries]
+        expression = exp.and_(*parts) if all_admitted else exp.or_(*parts)
+        where = ", ".join(f"{col} ∈ {{{', '.join(str(v) for v in sorted_values(m))}}}" for col, m, _ in entries)
+        flags.append(Flag(name, concept, all_admitted, expression, f"{concept.replace('_', ' ')}: {where}"))
+    return flags
+
+
+def canonical_model_sql(
+    project: Project, metric: Metric, source_refs: dict[str, tuple[str, str]], domains: Domains
+) -> tuple[str, list[ColumnDoc]]:
+    vector = metric.decisions
+    grain = metric.spec.grain.time
+    first = last = None
+    if vector.time_basis.kind == "range":
+        cur = project.current_period
+        if cur is not None:
+            last = cur
+            first = cur.shift(-35)
+    dims = tuple(metric.dimensions().values())
+    q = VectorQuery(vector, amount_column(metric), grain, dims, first=first, last=last, extra_edges=metric.joins())
+    rows = base_rows(q, project.join_graph(), placeholder_relations(source_refs))
+    period = period_column(grain)
+    docs = [
+        ColumnDoc(period, f"The {grain} the amount is recognized in: {vector.time_basis.describe()}.", ["not_null"])
+    ]
+    select: list[exp.Expr] = [rows.period.as_(period)]
+    for d in dims:
+        select.append(rows.qualify(d.column).as_(d.name))
+        docs.append(ColumnDoc(d.name, f"Dimension `{d.name}` ({d.column})."))
+    for column, values in vector.filter_items:
+        name = f"{short_name(column.table)}_{column.column}"
+        select.append(rows.qualify(column).as_(name))
+        vals = [v for v in sorted_values(list(values))]
+        docs.append(
+            ColumnDoc(
+                name,
+                f"{column}; the definition admits {', '.join(map(str, vals))}.",
+                [{"accepted_values": {"arguments": {"values": vals}}}] if all(isinstance(v, str) for v in vals) else [],
+            )
+        )
+    for flag in flags_for(metric, domains, rows.qualify):
+        select.append(flag.expression.as_(flag.name))
+        expect = [True] if flag.admitted else [False]
+        docs.append(
+            ColumnDoc(
+                flag.name,
+                f"True when the row is {flag.description}.",
+                [{"accepted_values": {"arguments": {"values": expect, "quote": False}}}],
+            )
+        )
+    amount = scaled(
+        exp.Sum(this=rows.qualify(vector.measure.column)),
+        vector.measure.scale.numerator,
+        vector.measure.scale.denominator,
+        round_to_integer=False,
+    )
+    select.append(amount.as_(amount_column(metric)))
+    docs.append(ColumnDoc(amount_column(metric), f"{metric.label}: sum of {vector.measure.describe()}.", ["not_null"]))
+    query = rows.select(*select)
+    keys = [exp.Literal.number(i + 1) for i in range(len(select) - 1)]
+    query = query.group_by(*keys)
+    sql = query.sql(dialect=project.engine.dialect, pretty=True)
+    return jinja_sources(sql, source_refs), docs
+
+
+def contract_test_sql(project: Project, metric: Metric, source_refs: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The contract's offending-row tests as dbt singular tests (name → SQL)."""
+    out: dict[str, str] = {}
+    for test in contract_tests.declarative_tests(project, metric, placeholder_relations(source_refs)):
+        if isinstance(test, contract_tests._AdmittedExist) or test.offending is None:
+            continue
+        name = re.sub(r"[^a-z0-9]+", "_", f"canon_{metric.name}__{test.name}".lower()).strip("_")
+        text = test.offending.sql(dialect=project.engine.dialect, pretty=True)
+        out[name] = f"-- {test.description}\n" + jinja_sources(text, source_refs) + "\n"
+    return out
+
+
+def business_rule_tests(metric: Metric, model: str, flags: list[str], dialect: str) -> dict[str, str]:
+    """`assert_<metric>_no_<concept>` for every excluded concept the canonical model flags."""
+    out: dict[str, str] = {}
+    names = {
+        "is_pilot": "pilots",
+        "is_trial": "trials",
+        "is_one_time": "one_time",
+        "is_credit": "credits",
+        "is_usage": "usage",
+        "is_void": "void",
+        "is_pending": "pending",
+        "is_churned": "churned",
+        "is_not_live": "not_live",
+    }
+    for flag in flags:
+        if flag not in names:
+            continue
+        query = exp.select("*").from_(ref_table(model)).where(exp.column(flag))
+        out[f"assert_{metric.name}_no_{names[flag]}"] = (
+            f"-- {metric.label} never includes rows where {flag} (business rule from the signed contract)\n"
+            + render(query, dialect)
+            + "\n"
+        )
+    return out

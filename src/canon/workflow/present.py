@@ -1,0 +1,112 @@
+"""Terminal and Markdown renderings of proposals, builds and verifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from canon.present.money import format_cents, format_signed_cents
+from canon.workflow.build import BuildReport
+from canon.workflow.verify import VerifyReport
+
+
+def _short(source: str) -> str:
+    """`Stripe Billing, billing metric definitions…` → `Stripe Billing`."""
+    return source.split(",")[0].split(" (")[0]
+
+
+def print_proposal(p: dict[str, Any], console: Console) -> None:
+    console.print(f"[bold]Proposed canonical {p['label']}[/] — {format_cents(p['value_cents'])} for {p['period']}")
+    console.print(p["definition"])
+    table = Table(title="decisions and precedent", header_style="bold", show_lines=True)
+    for col in ("decision", "what it says", "supported by", "dissent"):
+        table.add_column(col)
+    for n in p["decision_notes"]:
+        table.add_row(
+            n["key"],
+            n["summary"] + (f"\n[dim]{n['note']}[/]" if n.get("note") else ""),
+            "\n".join(_short(c["source"]) for c in n["supported_by"][:4]) or "—",
+            "\n".join(_short(c["source"]) for c in n["dissent"][:3]) or "—",
+        )
+    console.print(table)
+    models = Table(title=f"existing definitions (closest: {p['closest_model']})", header_style="bold")
+    for col in ("model", "figure", "gap to proposal", "agreeing decisions", "must change"):
+        models.add_column(col)
+    for m in p["models"]:
+        models.add_row(
+            m["model"],
+            format_cents(m["value_cents"]),
+            format_signed_cents(m["gap_cents"]),
+            f"{m['agreeing_decisions']}/{m['decisions']}",
+            "\n".join(m["changes"]) or "nothing",
+        )
+    console.print(models)
+    console.print(f"\n[bold]Judgment calls for a person[/] (priced for {p['period']}, from the proposal's number):")
+    for c in p["judgment_calls"]:
+        console.print(f"• [bold]{c['key']}[/]: {c['question']}")
+        for o in c["options"]:
+            console.print(
+                f"    {o['label']}: [bold]{format_signed_cents(o['impact_cents'])}[/] "
+                f"[dim](the choice of {', '.join(o['adopted_by'])})[/]"
+            )
+        if c.get("note"):
+            console.print(f"    [dim]{c['note']}[/]")
+
+
+def proposal_markdown(p: dict[str, Any]) -> str:
+    out = [
+        f"## Proposed canonical {p['label']}: {format_cents(p['value_cents'])} for {p['period']}",
+        "",
+        p["definition"],
+        "",
+        "| decision | what it says | supported by | dissent |",
+        "|---|---|---|---|",
+    ]
+    for n in p["decision_notes"]:
+        sup = "; ".join(f"[{c['source']}]({c['url']})" for c in n["supported_by"][:4]) or "—"
+        dis = "; ".join(f"[{c['source']}]({c['url']})" for c in n["dissent"][:3]) or "—"
+        out.append(f"| `{n['key']}` | {n['summary']} | {sup} | {dis} |")
+    out += ["", f"### Existing definitions (closest: `{p['closest_model']}`)", ""]
+    for m in p["models"]:
+        out.append(
+            f"- `{m['model']}` {format_cents(m['value_cents'])} "
+            f"({format_signed_cents(m['gap_cents'])} to the proposal), "
+            f"{m['agreeing_decisions']}/{m['decisions']} decisions agree"
+        )
+        for change in m["changes"]:
+            out.append(f"  - {change}")
+        if m["sql_diff"]:
+            out += ["", "  ```diff", *["  " + ln for ln in m["sql_diff"].splitlines()], "  ```"]
+    out += ["", "### Judgment calls", "", "| call | question | option | impact | chosen by |", "|---|---|---|---:|---|"]
+    for c in p["judgment_calls"]:
+        for o in c["options"]:
+            impact = format_signed_cents(o["impact_cents"])
+            out.append(f"| `{c['key']}` | {c['question']} | {o['label']} | {impact} | {', '.join(o['adopted_by'])} |")
+    return "\n".join(out) + "\n"
+
+
+def print_build(report: BuildReport, console: Console) -> None:
+    console.print(f"[bold]built[/] {report.canonical_model}")
+    for path in report.changed:
+        console.print(f"  [green]wrote[/] {path}")
+    if report.unchanged:
+        console.print(f"  {len(report.unchanged)} file(s) already up to date")
+    if report.rewired:
+        console.print("  rewired: " + ", ".join(report.rewired))
+    if report.deprecated:
+        console.print("  deprecated: " + ", ".join(report.deprecated))
+
+
+def print_verify(report: VerifyReport, console: Console) -> None:
+    table = Table(title="canon verify", header_style="bold")
+    for col in ("check", "result", "detail"):
+        table.add_column(col)
+    for c in report.checks:
+        result = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
+        detail = c.detail + ("\n" + "\n".join(f"• {i}" for i in c.items[:8]) if c.items else "")
+        table.add_row(c.name, result, detail)
+    console.print(table)
+    for metric, (period, value) in report.board.items():
+        console.print(f"[bold]{metric} {period}: {format_cents(value)}[/]")

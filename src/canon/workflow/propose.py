@@ -1,0 +1,397 @@
+"""`canon propose`: the canonical definition, with cited precedent, scored against every model.
+
+The proposal is the contract's own decisions when a draft exists (the walkthrough's board
+definition for ACME), otherwise the closest existing definition corrected by the knowledge
+base. Every decision is annotated with what each admitted and excluded value *is* (from the
+values themselves) and the precedents for and against. Every way an existing model differs
+becomes a judgment call priced in dollars for the period: what adopting that choice would do
+to the number.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from canon.audit.bridge import moves_between
+from canon.audit.domains import Domains
+from canon.audit.result import AuditResult, Definition
+from canon.compiler.joins import JoinGraph
+from canon.compiler.vector import VectorQuery, compile_vector
+from canon.contracts.decisions import DecisionVector
+from canon.contracts.refs import ColumnRef
+from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
+from canon.errors import QueryError
+from canon.kb.model import Claim, KbMetric, knowledge_base
+from canon.project import Project
+
+Evaluate = Callable[[DecisionVector], int]
+
+
+@dataclass
+class ProposedDecision:
+    key: str
+    summary: str
+    family: str | None
+    concepts: dict[str, str]  # value (text) → concept
+    admitted: list[Any]
+    excluded: list[Any]
+    supports: list[Claim]
+    dissents: list[Claim]
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "summary": self.summary,
+            "family": self.family,
+            "concepts": self.concepts,
+            "admitted": self.admitted,
+            "excluded": self.excluded,
+            "supported_by": [{"source": c.source.name, "url": c.source.url, "claim": c.text} for c in self.supports],
+            "dissent": [{"source": c.source.name, "url": c.source.url, "claim": c.text} for c in self.dissents],
+            "note": self.note,
+        }
+
+
+@dataclass
+class ModelScore:
+    model: str
+    value_cents: int
+    gap_cents: int
+    agreeing: int
+    total: int
+    changes: list[str]
+    sql_diff: str
+
+    @property
+    def score(self) -> float:
+        return self.agreeing / self.total if self.total else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "value_cents": self.value_cents,
+            "gap_cents": self.gap_cents,
+            "score": round(self.score, 3),
+            "agreeing_decisions": self.agreeing,
+            "decisions": self.total,
+            "changes": self.changes,
+            "sql_diff": self.sql_diff,
+        }
+
+
+@dataclass
+class Option:
+    label: str
+    impact_cents: int
+    adopted_by: list[str]
+    edit: dict[str, Any]  # how approve applies it: {"filter": col, "add": [...]} / {"vector": json}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "impact_cents": self.impact_cents,
+            "adopted_by": self.adopted_by,
+            "edit": self.edit,
+        }
+
+
+@dataclass
+class JudgmentCall:
+    key: str
+    question: str
+    note: str
+    options: list[Option]
+    sources: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "question": self.question,
+            "note": self.note,
+            "options": [o.to_json() for o in self.options],
+            "sources": self.sources,
+        }
+
+
+@dataclass
+class Proposal:
+    metric: str
+    label: str
+    period: str
+    vector: DecisionVector
+    value_cents: int
+    definition_text: str
+    decisions: list[ProposedDecision]
+    scores: list[ModelScore]
+    calls: list[JudgmentCall]
+    kb_metric: str | None
+
+    @property
+    def closest(self) -> ModelScore | None:
+        return max(self.scores, key=lambda s: (s.score, -abs(s.gap_cents)), default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        closest = self.closest
+        return {
+            "metric": self.metric,
+            "label": self.label,
+            "period": self.period,
+            "status": "proposed",
+            "definition": self.definition_text,
+            "value_cents": self.value_cents,
+            "decisions": self.vector.to_json(),
+            "decision_notes": [d.to_json() for d in self.decisions],
+            "closest_model": closest.model if closest else None,
+            "models": [s.to_json() for s in self.scores],
+            "judgment_calls": [c.to_json() for c in self.calls],
+        }
+
+
+def _text(v: Scalar) -> str:
+    return str(to_json_value(v))
+
+
+def annotate(vector: DecisionVector, domains: Domains, kb_metric: KbMetric | None) -> list[ProposedDecision]:
+    kb = knowledge_base()
+    notes: list[ProposedDecision] = []
+    dec = kb_metric.decisions if kb_metric else {}
+    tb = dec.get("date_basis")
+    notes.append(
+        ProposedDecision(
+            "time_basis",
+            f"an amount belongs to the period {vector.time_basis.describe()}",
+            None,
+            {},
+            vector.time_basis.to_json(),
+            [],
+            tb.supporting if tb and (tb.prefer != "service_period" or vector.time_basis.kind == "range") else [],
+            tb.supporting if tb and tb.prefer == "service_period" and vector.time_basis.kind == "event" else [],
+            "The vendor majority measures MRR from subscriptions or service periods; dating by invoice is accrual as"
+            " billed. Kept as the company's stated policy and listed as a judgment call."
+            if tb and vector.time_basis.kind == "event"
+            else "",
+        )
+    )
+    norm = dec.get("normalization")
+    notes.append(
+        ProposedDecision(
+            "measure",
+            f"measure: {vector.measure.describe()}",
+            None,
+            {},
+            [str(vector.measure.column)],
+            [],
+            norm.supporting if norm else [],
+            [],
+        )
+    )
+    for column, admitted in [*vector.filter_items]:
+        dom = domains.domain(column)
+        cls = kb.classify(list(dom.all))
+        concepts = {_text(v): c for v, c in (cls.concepts.items() if cls else [])}
+        excluded = sorted_values(list(dom.all - admitted))
+        supports: list[Claim] = []
+        dissents: list[Claim] = []
+        for d in dec.values():
+            if cls and d.family == cls.family:
+                supports.extend(d.supporting)
+                dissents.extend(d.dissenting)
+        words = ", ".join(f"{format_value(v)} ({concepts.get(_text(v), '?')})" for v in sorted_values(list(admitted)))
+        notes.append(
+            ProposedDecision(
+                f"filter:{column}",
+                f"{column} admits {words}",
+                cls.family if cls else None,
+                concepts,
+                [to_json_value(v) for v in sorted_values(list(admitted))],
+                [to_json_value(v) for v in excluded],
+                list(dict.fromkeys(supports)),
+                list(dict.fromkeys(dissents)),
+            )
+        )
+    return notes
+
+
+def _differences(vector: DecisionVector, target: DecisionVector) -> tuple[int, int, list[str]]:
+    keys = ["time_basis", "measure", *sorted({str(c) for c in vector.filters} | {str(c) for c in target.filters})]
+    changes: list[str] = []
+    if vector.time_basis != target.time_basis:
+        changes.append(f"date basis: {vector.time_basis.describe()} → {target.time_basis.describe()}")
+    if vector.measure != target.measure:
+        changes.append(f"measure: {vector.measure.describe()} → {target.measure.describe()}")
+    a, b = vector.filters, target.filters
+    for col in sorted(set(a) | set(b)):
+        have, want = a.get(col), b.get(col)
+        if have == want:
+            continue
+        changes.append(f"{col}: {_show_set(have)} → {_show_set(want)}")
+    if vector.predicates != target.predicates:
+        changes.append("drop conditions: " + " AND ".join(vector.predicates))
+    if vector.slice_items:
+        changes.append("remove slices: " + ", ".join(str(c) for c, _ in vector.slice_items))
+    agreeing = len(keys) - len([c for c in changes if not c.startswith(("drop", "remove"))])
+    return agreeing, len(keys), changes
+
+
+def _show_set(values: frozenset[Scalar] | None) -> str:
+    if values is None:
+        return "every value"
+    return "{" + ", ".join(format_value(v) for v in sorted_values(list(values))) + "}"
+
+
+def sql_for(project: Project, vector: DecisionVector, period: Any) -> str:
+    q = VectorQuery(vector, "value_cents", period.grain, first=period, last=period)
+    try:
+        return compile_vector(q, project.join_graph(), project.relations(project.engine)).sql(
+            dialect=project.engine.dialect, pretty=True
+        )
+    except QueryError as exc:
+        return f"-- cannot compile: {exc.message}"
+
+
+def score(project: Project, d: Definition, proposal: DecisionVector, value: int, period: Any) -> ModelScore:
+    agreeing, total, changes = _differences(d.vector, proposal)
+    diff = "\n".join(
+        difflib.unified_diff(
+            sql_for(project, d.vector, period).splitlines(),
+            sql_for(project, proposal, period).splitlines(),
+            fromfile=f"{d.model} (its decisions)",
+            tofile="canonical (proposed)",
+            lineterm="",
+        )
+    )
+    return ModelScore(d.model, d.value_cents, value - d.value_cents, agreeing, total, changes, diff)
+
+
+def judgment_calls(
+    proposal: DecisionVector,
+    audit: AuditResult,
+    domains: Domains,
+    evaluate: Evaluate,
+    kb_metric: KbMetric | None,
+    graph: JoinGraph,
+) -> list[JudgmentCall]:
+    """Each choice an existing model makes differently, priced from the proposal's number."""
+    kb = knowledge_base()
+    base = evaluate(proposal)
+    specs = {c.key: c for c in (kb_metric.judgment_calls if kb_metric else ())}
+    options: dict[str, dict[str, Option]] = {}
+    for d in audit.definitions:
+        if d.vector.time_basis != proposal.time_basis:
+            alt = proposal.with_time_basis(d.vector.time_basis).with_measure(d.vector.measure)
+            # keep only the proposal's filters the other basis can see without fanning out
+            reach = graph.ancestors(alt.measure.column.table)
+            for column in list(alt.filters):
+                if column.table not in reach:
+                    alt = alt.with_filter(column, None)
+            key = "expansion" if d.vector.time_basis.kind == "range" else "date_basis"
+            label = f"use {d.vector.time_basis.describe()} with {d.vector.measure.describe()}" + (
+                " (counts upgrades and new contracts from their start date: expansion MRR)"
+                if key == "expansion"
+                else ""
+            )
+            _add_option(options, key, label, alt, evaluate, base, d.model, {"vector": alt.to_json()})
+        for move in moves_between(proposal, d.vector, domains):
+            if not move.decision.startswith("filter:") or not move.label.startswith("include"):
+                continue
+            column = ColumnRef.parse(move.decision.removeprefix("filter:"))
+            value = move.value
+            cls = kb.classify(list(domains.domain(column).all))
+            concept = cls.concepts.get(value) if cls and value is not None else None
+            key = {"trial": "pilots"}.get(concept or "", concept or f"{column}.{value}")
+            admitted = set(proposal.filters.get(column, frozenset())) | {value}
+            alt = proposal.with_filter(column, admitted)
+            label = f"count {format_value(value)} in {column}" + (f" ({concept.replace('_', ' ')})" if concept else "")
+            _add_option(
+                options,
+                key,
+                label,
+                alt,
+                evaluate,
+                base,
+                d.model,
+                {"filter": str(column), "add": [to_json_value(value)]},
+            )
+    calls = []
+    for key, opts in options.items():
+        spec = specs.get(key)
+        calls.append(
+            JudgmentCall(
+                key=key,
+                question=spec.question if spec else f"Change the definition: {next(iter(opts))}?",
+                note=spec.note if spec else "",
+                options=list(opts.values()),
+                sources=[s.name for s in spec.sources] if spec else [],
+            )
+        )
+    order = {k: i for i, k in enumerate(specs)}
+    return sorted(calls, key=lambda c: (order.get(c.key, 99), c.key))
+
+
+def _add_option(
+    options: dict[str, dict[str, Option]],
+    key: str,
+    label: str,
+    alt: DecisionVector,
+    evaluate: Evaluate,
+    base: int,
+    model: str,
+    edit: dict[str, Any],
+) -> None:
+    bucket = options.setdefault(key, {})
+    if label in bucket:
+        bucket[label].adopted_by.append(model)
+        return
+    try:
+        impact = evaluate(alt) - base
+    except QueryError:
+        return
+    bucket[label] = Option(label, impact, [model], edit)
+
+
+def propose(project: Project, audit: AuditResult, evaluate: Evaluate, domains: Domains) -> Proposal:
+    kb = knowledge_base()
+    metric = project.metrics.get(audit.metric)
+    kb_metric = kb.metric(audit.metric)
+    if metric is not None and metric.is_declarative:
+        vector = metric.decisions
+        text = metric.spec.description or (kb_metric.definition if kb_metric else "")
+    else:
+        if not audit.definitions:
+            raise QueryError(f"no definition of `{audit.metric}` found and no contract to start from")
+        vector = _kb_corrected(max(audit.definitions, key=lambda d: d.reproduced).vector, domains, kb_metric)
+        text = kb_metric.definition if kb_metric else ""
+    value = evaluate(vector)
+    scores = [score(project, d, vector, value, audit.period) for d in audit.definitions if not d.canonical]
+    return Proposal(
+        metric=audit.metric,
+        label=metric.label if metric else (kb_metric.label if kb_metric else audit.metric),
+        period=audit.period.label,
+        vector=vector,
+        value_cents=value,
+        definition_text=text,
+        decisions=annotate(vector, domains, kb_metric),
+        scores=sorted(scores, key=lambda s: -s.score),
+        calls=judgment_calls(vector, audit, domains, evaluate, kb_metric, project.join_graph()),
+        kb_metric=kb_metric.key if kb_metric else None,
+    )
+
+
+def _kb_corrected(vector: DecisionVector, domains: Domains, kb_metric: KbMetric | None) -> DecisionVector:
+    """Set every classified filter column to what the standard admits."""
+    if kb_metric is None:
+        return vector
+    kb = knowledge_base()
+    out = vector
+    for column in list(vector.filters):
+        cls = kb.classify(list(domains.domain(column).all))
+        if cls is None:
+            continue
+        admit = {c for d in kb_metric.decisions.values() if d.family == cls.family for c in d.admit}
+        if admit:
+            out = out.with_filter(column, {v for v, c in cls.concepts.items() if c in admit})
+    return out

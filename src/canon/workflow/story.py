@@ -1,0 +1,241 @@
+"""The ACME story that `make demo` tells: orient, diverge, align, build, verify — and a drift caught.
+
+Each act is one function over the same project, and each prints what a data lead would show a
+CEO: three numbers, why they differ and by how much, the proposed definition with precedent and
+the calls only a person can make, the sign-off, the layer built, the board number confirmed, and
+a fourth definition that the drift guard refuses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from canon.audit.report.html import write_html
+from canon.fsutil import atomic_write_text
+from canon.present.money import format_cents, format_signed_cents
+from canon.project import Project, load_project
+from canon.workflow import baseline as baselines
+from canon.workflow.build import build as build_layer
+from canon.workflow.dbt_run import run_dbt_build
+from canon.workflow.postmortem import render_postmortem
+from canon.workflow.propose import Proposal, propose
+from canon.workflow.session import AuditSession, audit_session
+from canon.workflow.signoff import approve, save_proposal, write_proposal_into_contract
+from canon.workflow.verify import (
+    Check,
+    VerifyReport,
+    board_numbers,
+    check_baseline,
+    check_contract_tests,
+    check_drift,
+    check_signoffs,
+)
+
+ROGUE = "fct_mrr_ops_dashboard"
+
+
+@dataclass
+class StoryResult:
+    root: Path
+    board_cents: int | None = None
+    verified: VerifyReport | None = None
+    drift: Check | None = None
+    report_html: Path | None = None
+    postmortem: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _act(console: Console, title: str, subtitle: str) -> None:
+    console.print()
+    console.print(Rule(f"[bold]{title}[/] · {subtitle}", align="left"))
+
+
+def diverge(console: Console, session: AuditSession) -> None:
+    audit = session.audit
+    console.print(
+        Panel(Text(audit.headline(), style="bold"), title=f"canon audit --metric mrr --period {audit.period.label}")
+    )
+    table = Table(header_style="bold")
+    for col, just in (
+        ("model", "left"),
+        ("figure", "right"),
+        ("vs board", "right"),
+        ("reproduced", "center"),
+        ("queries/mo", "right"),
+        ("last queried", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for d in audit.definitions:
+        u = d.usage
+        table.add_row(
+            d.model,
+            format_cents(d.value_cents),
+            format_signed_cents(d.value_cents - (audit.canonical_cents or 0)),
+            "✓ to the cent" if d.reproduced else f"✗ {format_cents(d.residual_cents)}",
+            f"{u.queries_per_month:g}" if u else "—",
+            (u.last_queried or "never")[:10] if u else "—",
+        )
+    console.print(table)
+    for d in audit.definitions:
+        if not d.bridge:
+            continue
+        console.print(f"[bold]{d.model}[/] → canonical, one decision at a time ({d.bridge.order}):")
+        for s in d.bridge.steps:
+            console.print(f"    {format_signed_cents(s.impact_cents):>15}  {s.label}")
+        if d.bridge.interaction_cents:
+            console.print(
+                f"    {format_signed_cents(d.bridge.interaction_cents):>15}  "
+                "[dim]of which interaction between decisions[/]"
+            )
+    flagged = [(d.model, c) for d in audit.definitions for c in d.history if c.flags]
+    if flagged:
+        console.print("[bold]Archaeology[/] — decisions nobody can trace:")
+        for model, c in flagged:
+            console.print(
+                f"    {model}: {c.decision} came in {c.sha[:7]} by {c.author} on {c.date[:10]}, "
+                f"“{c.message.splitlines()[0]}” [red]({', '.join(c.flags)})[/]"
+            )
+
+
+def align(console: Console, proposal: Proposal) -> None:
+    closest = proposal.closest
+    console.print(
+        f"Proposed canonical {proposal.label}: [bold]{format_cents(proposal.value_cents)}[/] for {proposal.period}. "
+        f"Closest existing model: [bold]{closest.model if closest else '—'}[/]."
+    )
+    console.print(Text(proposal.definition_text, style="italic"))
+    for note in proposal.decisions:
+        if not note.supports and not note.dissents:
+            continue
+        sup = ", ".join(dict.fromkeys(c.source.name.split(",")[0] for c in note.supports))
+        dis = ", ".join(dict.fromkeys(c.source.name.split(",")[0] for c in note.dissents))
+        console.print(
+            f"  • {note.summary}"
+            + (f" — [green]{sup}[/]" if sup else "")
+            + (f"; dissent: [yellow]{dis}[/]" if dis else "")
+        )
+    console.print("[bold]Judgment calls only a person can make[/] (what each option does to the number):")
+    for c in proposal.calls:
+        for o in c.options:
+            console.print(
+                f"    {format_signed_cents(o.impact_cents):>15}  {c.key}: {o.label}  "
+                f"[dim]({', '.join(o.adopted_by)})[/]"
+            )
+
+
+def verify_all(project: Project, expect: int) -> VerifyReport:
+    names = ["mrr"]
+    checks = [check_signoffs(project, names), run_dbt_build(project), check_contract_tests(project, names)]
+    board_check, board = board_numbers(project, names, {"mrr": expect})
+    checks += [board_check, check_baseline(project, names)]
+    checks.append(check_drift(project, "mrr", lambda: audit_session(project, "mrr", with_history=False).audit))
+    return VerifyReport(checks, board)
+
+
+def _print_checks(console: Console, report: VerifyReport) -> None:
+    for c in report.checks:
+        mark = "[green]✓[/]" if c.passed else "[red]✗[/]"
+        console.print(f"  {mark} {c.name}: {c.detail}")
+        for item in c.items[:5]:
+            console.print(f"      [red]•[/] {item}")
+
+
+def run_story(
+    root: Path,
+    console: Console,
+    prepare: Callable[[], object],
+    build_dbt: Callable[[], object],
+    confirm: Callable[[Proposal], bool] | None = None,
+) -> StoryResult:
+    result = StoryResult(root)
+    t0 = time.perf_counter()
+
+    _act(console, "1. Orient", "the CEO asks which MRR is right")
+    prepare()
+    build_dbt()
+    project = load_project(root)
+    result.timings["orient"] = round(time.perf_counter() - t0, 1)
+
+    _act(console, "2. Diverge", "every definition, every decision, priced to the cent")
+    session = audit_session(project, "mrr")
+    diverge(console, session)
+
+    _act(console, "3. Align", "a canonical definition with precedent, and one human decision")
+    proposal = propose(project, session.audit, session.evaluator, session.domains)
+    data = proposal.to_json()
+    save_proposal(project, data)
+    metric = project.metric("mrr")
+    assert metric.file is not None
+    write_proposal_into_contract(project, metric.file, data)
+    align(console, proposal)
+    if confirm is not None and not confirm(proposal):
+        console.print("Not shipped. The proposal is saved in .canon/proposals/mrr.json; nothing was built.")
+        return result
+    record = approve(
+        project,
+        "mrr",
+        "Dana Whitfield",
+        "CFO",
+        {"pending": "no", "expansion": "no", "pilots": "no"},
+        note="Board MRR: recurring subscription revenue recognized in the month, accrual basis.",
+    )
+    console.print(f"Signed by [bold]{record['by']} ({record['role']})[/]: definition {record['definition_hash'][:23]}…")
+
+    _act(console, "4. Build", "one model, the orphans deprecated, the rules as tests")
+    project.reload()
+    report = build_layer(project, "mrr", session.audit, session.models, rewire=["fct_revenue_monthly"])
+    console.print(
+        f"Wrote {len(report.changed)} files: {report.canonical_model}, schema docs, a MetricFlow metric, "
+        f"{sum(1 for p in report.changed if p.startswith('tests/'))} tests. "
+        f"Rewired {', '.join(report.rewired)} (Finance keeps its dashboard); deprecated {', '.join(report.deprecated)}."
+    )
+    project.close()
+
+    _act(console, "5. Verify", "the board number, the tests, the drift guard")
+    baselines.write_baseline(project, ["mrr"])
+    verified = verify_all(project, 126_000_000)
+    _print_checks(console, verified)
+    board = verified.board.get("mrr", ("", None))[1]
+    result.board_cents = board
+    result.verified = verified
+    console.print(
+        Panel(Text(f"Board MRR for {project.config.current_period}: {format_cents(board)}", style="bold green"))
+    )
+
+    _act(console, "6. Drift", "a fourth MRR appears a month later")
+    rogue = root / "models" / "marts" / f"{ROGUE}.sql"
+    rogue.write_text(
+        "-- ops dashboard: MRR including invoices still pending\n"
+        "select date_trunc('month', invoice_date) as month, sum(amount) as mrr\n"
+        "from {{ ref('stg_invoices') }}\n"
+        "where type = 'subscription' and status in ('paid', 'pending')\n"
+        "group by 1\n"
+    )
+    drift = check_drift(project, "mrr", lambda: audit_session(project, "mrr", with_history=False).audit)
+    result.drift = drift
+    console.print(f"  [red]✗ canon verify: {drift.detail}[/]")
+    for item in drift.items:
+        console.print(f"      • {item}")
+    console.print("  (exit code 1 in CI: the pull request adding it cannot merge)")
+    rogue.unlink()
+
+    _act(console, "7. Report", "for the CEO and the pull request")
+    html = write_html(session.audit, root / "reports" / "mrr_audit.html")
+    post = root / "analyses" / "05_postmortem.md"
+    atomic_write_text(post, render_postmortem(session.audit, project.metric("mrr"), report.canonical_model))
+    result.report_html, result.postmortem = html, post
+    console.print(f"  audit report: {html}")
+    console.print(f"  postmortem:   {post}")
+    result.timings["total"] = round(time.perf_counter() - t0, 1)
+    console.print(f"\nDone in {result.timings['total']} s. Three numbers became one: {format_cents(board)}.")
+    project.close()
+    return result

@@ -1,0 +1,1 @@
+select * from stg_invoices where status = 'paid'
