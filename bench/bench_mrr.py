@@ -42,6 +42,8 @@ relationships:
   - {from: raw_invoices.contract_id, to: raw_contracts.contract_id}
   - {from: raw_invoices.account_id, to: raw_accounts.account_id}
   - {from: raw_contracts.account_id, to: raw_accounts.account_id}
+  - {from: raw_payments.invoice_id, to: raw_invoices.invoice_id}
+  - {from: raw_payments.account_id, to: raw_accounts.account_id}
 """
 HAND_SQL = """
 select date_trunc('month', i.invoice_date)::date as period_start, a.segment,

@@ -37,6 +37,11 @@ def parse_model(model: ModelSource) -> exp.Query:
     return tree
 
 
+def aggregates_money_kind(tree: exp.Query) -> bool:
+    """Whether a model's own SQL aggregates with anything but COUNT (cheap first sort of models)."""
+    return any(not isinstance(agg, exp.Count) for agg in tree.find_all(exp.AggFunc))
+
+
 def cte_name(model: str) -> str:
     return f"{CTE_PREFIX}{model}"
 
@@ -51,6 +56,7 @@ class Inliner:
     def __init__(self, models: ModelSet) -> None:
         self.models = models
         self._parsed: dict[str, exp.Query] = {}
+        self._rewritten: dict[str, tuple[exp.Query, dict[str, None]]] = {}
 
     def parsed(self, name: str) -> exp.Query:
         if name not in self._parsed:
@@ -89,8 +95,11 @@ class Inliner:
             current = stack.pop()
             if current in bodies or current == name:
                 continue
-            deps: dict[str, None] = {}
-            bodies[current] = self._rewrite_refs(self.parsed(current), deps)
+            if current not in self._rewritten:
+                deps: dict[str, None] = {}
+                self._rewritten[current] = (self._rewrite_refs(self.parsed(current), deps), deps)
+            body, deps = self._rewritten[current]
+            bodies[current] = body.copy()
             stack.extend(d for d in deps if d not in bodies)
         order = _topological(bodies, self)
         if not order:

@@ -20,7 +20,7 @@ from canon.audit.domains import Domains
 from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, prepare_failures
 from canon.audit.extract import Unmapped as ExtractUnmapped
 from canon.audit.figures import Evaluator, model_figure
-from canon.audit.inline import Inliner
+from canon.audit.inline import Inliner, aggregates_money_kind
 from canon.audit.lineage import is_raw
 from canon.audit.result import AuditResult, Bridge, Definition, Unmapped
 from canon.audit.sources import ModelSet, ModelSource
@@ -123,6 +123,10 @@ def run_audit(project: Project, options: AuditOptions) -> AuditResult:
             options.progress("discover", i, len(names))
         with timer.stage("discover"):
             try:
+                if not aggregates_money_kind(extractor.inliner.parsed(name)):
+                    # no SUM/AVG/MIN/MAX of its own: it counts, or passes rows through
+                    skipped.append((name, "aggregates no money itself (counts, ids, or passes rows through)"))
+                    continue
                 tree, lineage = extractor.prepare(model)
                 candidates, notes = extractor.candidates(lineage)
             except prepare_failures() as exc:

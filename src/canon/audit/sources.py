@@ -57,13 +57,24 @@ class ModelSet:
     def match(self, table: exp.Table) -> ModelSource | str | None:
         """The model or raw table a table reference points to (None: neither, e.g. a CTE)."""
         parts = tuple(p.lower() for p in (table.catalog, table.db, table.name) if p)
-        for model in self.models.values():
-            if _suffix_match(parts, model.relation):
-                return model
-        for ident, relation in self.raw_tables.items():
+        if not parts:
+            return None
+        for kind, target, relation in self._by_name().get(parts[-1], ()):
             if _suffix_match(parts, relation):
-                return ident
+                return target if kind == "model" else str(target)
         return None
+
+    def _by_name(self) -> dict[str, list[tuple[str, ModelSource | str, tuple[str, ...]]]]:
+        """Relations indexed by their last name part (models first), built once."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
+            for model in self.models.values():
+                index.setdefault(model.relation[-1], []).append(("model", model, model.relation))
+            for ident, relation in self.raw_tables.items():
+                index.setdefault(relation[-1], []).append(("raw", ident, relation))
+            self.__dict__["_index"] = index
+        return index
 
 
 def _suffix_match(ref: tuple[str, ...], relation: tuple[str, ...]) -> bool:
