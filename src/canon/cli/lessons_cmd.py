@@ -14,7 +14,9 @@ from canon.errors import Location, UserError
 @app.command("lessons-init")
 def lessons_init_cmd(
     dest: Path = typer.Argument(..., help="Folder to write the example project into."),
-    scale: int = typer.Option(1, "--scale", help="Volume multiplier (1 ≈ 33k recognitions; 300 ≈ 10M)."),
+    scale: int = typer.Option(
+        1, "--scale", help="Volume multiplier (1 ≈ 33k recognitions and 40k leads; 305 ≈ 10M recognitions)."
+    ),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed and scale give the same rows."),
     force: bool = typer.Option(False, "--force", help="Replace an existing project in DIR."),
 ) -> None:
