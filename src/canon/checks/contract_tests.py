@@ -240,7 +240,7 @@ def served_table_tests(project: Project, metric: Metric) -> list[ContractTest]:
     for rule in spec.null_rules:
         cond = sqlglot.parse_one(rule.when, read="duckdb")
         c = exp.column(rule.column)
-        reason = exp.column("null_reason")
+        reason = exp.column(rule.reason_column)
         broken = exp.or_(
             exp.and_(
                 exp.Paren(this=cond.copy()),

@@ -167,9 +167,22 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
             for k, d in sorted(spec.dimensions.items())
         },
         "policy": spec.policy,
-        "rollup": spec.rollup.model_dump(mode="json"),
-        "null_rules": [r.model_dump(mode="json") for r in spec.null_rules],
+        "rollup": _without_unset(spec.rollup.model_dump(mode="json"), _ROLLUP_V1),
+        "null_rules": [_without_unset(r.model_dump(mode="json"), _NULL_RULE_V1) for r in spec.null_rules],
         "tolerances": sorted((r.figure, r.tolerance_cents) for r in spec.reconciliation),
+    }
+
+
+# Fields the hash always covered; later additive fields count only when set, so adding a
+# field to the schema never changes the hash (and breaks the sign-off) of an existing contract.
+_ROLLUP_V1 = frozenset({"rule", "weight", "hierarchy"})
+_NULL_RULE_V1 = frozenset({"column", "reason", "when", "floor"})
+_UNSET_DEFAULTS: dict[str, Any] = {"reason_column": "null_reason"}
+
+
+def _without_unset(data: dict[str, Any], v1: frozenset[str]) -> dict[str, Any]:
+    return {
+        k: v for k, v in data.items() if k in v1 or (v not in (None, [], {}) and _UNSET_DEFAULTS.get(k, object()) != v)
     }
 
 

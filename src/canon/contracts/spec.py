@@ -169,6 +169,12 @@ class SqlComposition(Spec):
     value_column: str | None = Field(default=None, description="Output column that is the metric's value.")
     unit: Literal["major", "minor", "count", "ratio", "bps"] = "minor"
     sources: list[str] = Field(default_factory=list, description="Source tables the query reads.")
+    optional_sources: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Sources that may be absent (a feed not yet shipped): `schema.table` → {column: type}. "
+        "When absent, the query reads an empty table of these columns and "
+        "`canon_source_available('schema.table')` is false.",
+    )
 
 
 class DerivedComposition(Spec):
@@ -200,16 +206,45 @@ class ServedColumn(Spec):
 
 
 class Rollup(Spec):
-    """How the metric aggregates up a hierarchy (org_market → organization → portfolio)."""
+    """How the metric aggregates up a hierarchy (org_market → organization → portfolio).
+
+    `rule` applies to `columns`; `sum_columns` are additive companions (weights, counts) summed
+    at every level; `derive` recomputes ratios and differences from the rolled-up columns. With
+    `level_column`/`key_column` set, the served table itself holds every level of `hierarchy`.
+    """
 
     rule: Literal["sum", "weighted_mean", "none"] = "sum"
     weight: str | None = Field(default=None, description="Column weighting the mean, e.g. recognized_revenue_cents.")
     hierarchy: list[str] = Field(default_factory=list, description="Levels, finest first.")
+    keys: dict[str, str] = Field(
+        default_factory=dict, description="Level → its key column in `mapping` (e.g. organization: organization_id)."
+    )
+    mapping: str | None = Field(
+        default=None, description="Relation (`schema.table`) giving each finest key the keys of every coarser level."
+    )
+    by: list[str] = Field(default_factory=list, description="Grain columns kept at every level (the period).")
+    columns: list[str] = Field(default_factory=list, description="Columns the rule aggregates.")
+    sum_columns: list[str] = Field(
+        default_factory=list, description="Columns always summed (weights, counts, components)."
+    )
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="Columns recomputed at every level from rolled-up columns (SQL, evaluated in order).",
+    )
+    level_column: str | None = Field(
+        default=None, description="Served column naming each row's level when the table holds every level."
+    )
+    key_column: str | None = Field(default=None, description="Served column holding each row's level key.")
 
     @model_validator(mode="after")
     def _weight_needed(self) -> Rollup:
         if self.rule == "weighted_mean" and not self.weight:
             raise ValueError("a weighted_mean rollup names its `weight` column")
+        if (self.level_column is None) != (self.key_column is None):
+            raise ValueError("`level_column` and `key_column` go together")
+        missing = [level for level in self.hierarchy if self.keys and level not in self.keys]
+        if missing:
+            raise ValueError(f"rollup `keys` has no key column for level(s): {', '.join(missing)}")
         return self
 
 
@@ -220,6 +255,7 @@ class NullRule(Spec):
     reason: Literal["null:insufficient_data", "null:upstream_unavailable"]
     when: str = Field(description="SQL condition over served columns, e.g. `active_student_count < 5`.")
     floor: int | None = Field(default=None, description="The cohort floor the condition encodes, if any.")
+    reason_column: str = Field(default="null_reason", description="Served column that carries the reason.")
 
 
 class ReconciliationTarget(Spec):
