@@ -35,7 +35,9 @@ def ensure_world(scale: int) -> Path:
     if not (dest / "warehouse.duckdb").exists():
         t0 = time.perf_counter()
         canon = Path(sys.executable).parent / "canon"
-        subprocess.run([str(canon), "lessons-init", str(dest), "--scale", str(scale), "--force"], check=True)
+        subprocess.run(
+            [str(canon), "init", str(dest), "--example", "lessons", "--scale", str(scale), "--force"], check=True
+        )
         print(f"generated scale {scale} in {time.perf_counter() - t0:.0f} s", flush=True)
     from canon.examples.lessons.writer import write_contracts
 

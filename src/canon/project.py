@@ -7,6 +7,7 @@ hang off it instead of re-reading configuration themselves.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -34,11 +35,25 @@ from canon.errors import ContractError, Location, Problem, QueryError, UserError
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 
 
+_OPEN: weakref.WeakSet[Project] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every project's warehouse connection (the CLI does this after each command).
+
+    DuckDB lets a process open a file with one configuration at a time, so a connection left
+    to the garbage collector can block the next reader (dbt, or a read-only check).
+    """
+    for project in list(_OPEN):
+        project.close()
+
+
 class Project:
     def __init__(self, root: Path, config: ProjectConfig, engine: Engine | None = None) -> None:
         self.root = root
         self.config = config
         self._engine = engine
+        _OPEN.add(self)
 
     # -- contracts -----------------------------------------------------------------------
     @property

@@ -37,7 +37,7 @@ RECOGNITION_MANIFEST_COLUMNS = {
 
 def test_same_seed_same_rows_and_files(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     again = tmp_path / "again"
-    result = run_cli(capsys, "lessons-init", str(again), "--scale", "1", "--seed", str(SEED))
+    result = run_cli(capsys, "init", str(again), "--example", "lessons", "--scale", "1", "--seed", str(SEED))
     assert result.code == 0, result.err
     for rel in [
         "canon.yml",
@@ -51,15 +51,15 @@ def test_same_seed_same_rows_and_files(world: World, tmp_path: Path, capsys: pyt
         assert a.execute(f"SELECT * FROM {name}").equals(b.execute(f"SELECT * FROM {name}")), name
     # and another seed gives other rows
     other = tmp_path / "other"
-    assert run_cli(capsys, "lessons-init", str(other), "--seed", "8").code == 0
+    assert run_cli(capsys, "init", str(other), "--example", "lessons", "--seed", "8").code == 0
     c = connect("duckdb", path=other / "warehouse.duckdb", read_only=True)
     assert not a.execute("SELECT * FROM revenue.recognition").equals(c.execute("SELECT * FROM revenue.recognition"))
 
 
 def test_init_refuses_to_overwrite(world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_cli(capsys, "lessons-init", str(world.root))
+    result = run_cli(capsys, "init", str(world.root), "--example", "lessons")
     assert result.code == 2
-    assert "already holds a canon project" in result.err and "--force" in result.err
+    assert "--force" in result.err
 
 
 def test_silver_speaks_the_manifests_names(world: World) -> None:

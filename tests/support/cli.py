@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import pytest
@@ -23,8 +22,5 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
         main(list(args))
     except SystemExit as exc:
         code = int(exc.code or 0)
-    # A real `canon` process ends here and frees everything; in-process, objects a command left in
-    # reference cycles (with open warehouse connections) would linger until some later GC.
-    gc.collect()
     captured = capsys.readouterr()
     return CliResult(code, captured.out, captured.err)

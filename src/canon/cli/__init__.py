@@ -44,7 +44,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     try:
-        rv = app(args=args, prog_name="canon", standalone_mode=False)
+        try:
+            rv = app(args=args, prog_name="canon", standalone_mode=False)
+        finally:
+            from canon.project import close_all
+
+            close_all()
     except CanonError as exc:
         if _state["debug"] or "--debug" in args:
             raise

@@ -6,7 +6,6 @@ from canon.cli import (
     generate_cmd,  # noqa: F401
     info_cmd,  # noqa: F401
     init_cmd,  # noqa: F401
-    lessons_cmd,  # noqa: F401
     load_cmd,  # noqa: F401
     mart_cmd,  # noqa: F401
     query_cmd,  # noqa: F401

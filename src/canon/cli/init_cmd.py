@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
+from canon.errors import Location, UserError
 from canon.examples import ExampleOptions, examples, init_example
 from canon.examples.acme.calendar import Timeline
 
@@ -22,13 +23,21 @@ def init_cmd(
         help="The current month, YYYY-MM (default 2026-10); all dates shift with it.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace DIR and everything in it if it is not empty."),
+    scale: int = typer.Option(
+        1, "--scale", help="Volume multiplier for generated data (lessons: 1 ≈ 33k recognitions; 305 ≈ 10M)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed; the same seed and scale give the same rows."),
 ) -> None:
-    """Write an example project: a dbt project with seed data, a query log and its git history."""
+    """Write an example project: ACME (dbt project, seeds, query log, git history) or lessons (silver + mart)."""
     if current_period is not None:
         Timeline.parse(current_period)  # validate before any work, naming the parameter
-    root = init_example(example, directory, ExampleOptions(current_period=current_period), force=force)
+    if scale < 1:
+        raise UserError(f"--scale must be at least 1 (got {scale})", location=Location(parameter="--scale"))
+    options = ExampleOptions(current_period=current_period, scale=scale, seed=seed)
     console = Console(highlight=False)
-    description = examples()[example].description
+    with Console(stderr=True).status(f"writing the {example} example"):
+        root = init_example(example, directory, options, force=force)
+    found = examples()[example]
     console.print(f"Wrote the [bold]{example}[/] example to {root}")
-    console.print(f"  {description}")
-    console.print(f"Next: cd {directory} && dbt build --profiles-dir .   (or `canon demo`)")
+    console.print(f"  {found.description}")
+    console.print(f"Next: cd {directory} && {found.next_step}")

@@ -20,6 +20,8 @@ from canon.errors import Location, UserError, did_you_mean
 @dataclass(frozen=True)
 class ExampleOptions:
     current_period: str | None = None  # YYYY-MM; None = the example's default
+    scale: int = 1  # volume multiplier, for examples that generate data at scale
+    seed: int | None = None  # None = the example's default seed
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Example:
     name: str
     description: str
     write: Callable[[Path, ExampleOptions], None]  # fills an empty folder
+    next_step: str = "dbt build --profiles-dir .   (or `canon demo`)"
 
 
 _REGISTRY: dict[str, Example] = {}
@@ -55,9 +58,13 @@ def get_example(name: str) -> Example:
 
 def _load_builtin() -> None:
     if "acme" not in _REGISTRY:
-        from canon.examples.acme import EXAMPLE
+        from canon.examples.acme import EXAMPLE as ACME
 
-        register(EXAMPLE)
+        register(ACME)
+    if "lessons" not in _REGISTRY:
+        from canon.examples.lessons import EXAMPLE as LESSONS
+
+        register(LESSONS)
 
 
 def init_example(name: str, dest: Path, options: ExampleOptions | None = None, force: bool = False) -> Path:

@@ -52,7 +52,7 @@ def availability(engine: Engine, grouping: Grouping, staged: Iterable[str], sche
         raise UserError(
             f"grouping `{grouping.name}` reads {', '.join(m for m, _ in missing)}, which the warehouse does not have",
             location=grouping.locate(missing[0][1]),
-            fix="load the silver layer first (e.g. `canon lessons-init DIR`), or list a feed that may be "
+            fix="load the silver layer first (e.g. `canon init --example lessons DIR`), or list a feed that may be "
             "absent under composition.optional_sources with its columns",
         )
     return out

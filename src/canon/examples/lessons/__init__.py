@@ -16,17 +16,14 @@ from canon.examples.lessons.writer import write_example
 
 
 def _write(folder: Path, options: ExampleOptions) -> None:
-    scale = getattr(options, "scale", 1)
-    seed = getattr(options, "seed", 7)
-    write_example(folder, scale=scale, seed=seed)
+    write_example(folder, scale=options.scale, seed=7 if options.seed is None else options.seed)
 
 
-# For the `canon init --example` registry (canon.examples.register(EXAMPLE)); scale/seed are read
-# from ExampleOptions when it carries them.
 EXAMPLE = Example(
     name="lessons",
     description="A lesson marketplace's silver layer and its finance mart as seven contracts",
     write=_write,
+    next_step="canon mart build   (then `canon serve`)",
 )
 
 __all__ = ["EXAMPLE", "write_example"]

@@ -23,7 +23,7 @@ SECTION = "finance"
 SIGNED_AT = "2026-05-19T00:00:00Z"  # the manifests' date; fixed so the files are byte-identical per run
 
 CANON_YML = """\
-# canon project: the lessons marketplace example (`canon lessons-init DIR`).
+# canon project: the lessons marketplace example (`canon init --example lessons DIR`).
 name: lessons
 warehouse:
   engine: duckdb
