@@ -157,6 +157,22 @@ composition:
     raw_invoices.type: [subscription]
     raw_invoices.status: [paid]
 """,
+    "collected_by_sql.yml": """\
+name: collected_by_sql
+owner: growth
+description: Cash collected, written as a SQL composition (the same figures as `cash`).
+composition:
+  type: sql
+  sql: >-
+    select p.payment_date as paid_on, a.segment, p.amount
+    from raw_payments p join raw_accounts a using (account_id)
+    where not p.refunded
+  period_column: paid_on
+  value_column: amount
+  unit: major
+dimensions:
+  segment: {column: raw_accounts.segment}
+""",
     "arr.yml": """\
 name: arr
 owner: finance

@@ -72,3 +72,9 @@ def test_several_metrics_side_by_side(tiny: Project) -> None:
 def test_quarter_grain(tiny: Project) -> None:
     got = values(tiny, "mrr", grain="quarter", period_from="2026-Q3", period_to="2026-Q4")
     assert got == {"2026-Q3": 1_200_001, "2026-Q4": 1_000_000}
+
+
+def test_sql_composition_answers_like_a_declarative_metric(tiny: Project) -> None:
+    got = values(tiny, "collected_by_sql", period_from="2026-09", period_to="2026-11")
+    assert got == values(tiny, "cash", period_from="2026-09", period_to="2026-11")
+    assert got == {"2026-09": 1_000_000, "2026-10": 1_650_001, "2026-11": 50_000}

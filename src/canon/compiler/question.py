@@ -155,9 +155,12 @@ def compile_metric(
 
 def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name: str) -> exp.Select:
     if not comp.period_column or not comp.value_column:
+        served = ", ".join(c.name for c in metric.spec.served_columns[:6])
         raise QueryError(
-            f"metric `{metric.name}` is a SQL composition without `period_column`/`value_column`",
-            fix="name the output columns holding the period and the value in the contract's composition",
+            f"`{metric.name}` is a grouping of several served columns ({served}…), not one value to aggregate",
+            location=Location(parameter="METRIC"),
+            fix=f"read it with `canon mart show {metric.name}`, or give its composition a `value_column` "
+            "(and a date `period_column`) to query it like a metric",
         )
     try:
         inner = sqlglot.parse_one(comp.sql, read="duckdb")
