@@ -5,5 +5,6 @@ from canon.cli import (
     info_cmd,  # noqa: F401
     query_cmd,  # noqa: F401
     schema_cmd,  # noqa: F401
+    serve_cmd,  # noqa: F401
     test_cmd,  # noqa: F401
 )

@@ -1,0 +1,69 @@
+"""Request dependencies: the app's context, and the authenticated, rate-limited consumer.
+
+Authentication accepts `Authorization: Bearer <token>` or the catalog page's cookie carrying
+the same token. A missing or unknown token is a 401 with `WWW-Authenticate: Bearer`; a
+consumer over its rate is a 429 with `Retry-After`. The consumer's *name* (never its token)
+goes on `request.state` for the access log.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from canon.serve.context import ServeContext
+from canon.serve.errors import ApiError
+from canon.serve.ratelimit import RateLimiter
+
+COOKIE = "canon_token"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A consumer's API token: `Authorization: Bearer <token>`.",
+)
+
+
+def get_ctx(request: Request) -> ServeContext:
+    ctx: ServeContext = request.app.state.ctx
+    return ctx
+
+
+def presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None and credentials.credentials:
+        return credentials.credentials
+    return request.cookies.get(COOKIE) or None
+
+
+def authenticate(request: Request, ctx: ServeContext, token: str | None) -> str:
+    consumer = ctx.tokens.authenticate(token)
+    if consumer is None:
+        challenge = 'Bearer realm="canon"' + (', error="invalid_token"' if token else "")
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a valid bearer token is required" if not token else "the bearer token is not valid",
+            parameter="Authorization",
+            accepted="Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": challenge},
+        )
+    request.state.consumer = consumer
+    wait = ctx.limiter.acquire(consumer)
+    if wait > 0:
+        retry = RateLimiter.retry_after_header(wait)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"consumer `{consumer}` is over its rate limit of {ctx.limiter.rate:g} requests/second "
+            f"(burst {ctx.limiter.burst}); retry after {retry} s",
+            headers={"Retry-After": retry},
+        )
+    return consumer
+
+
+def require_consumer(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ctx: ServeContext = Depends(get_ctx),
+) -> str:
+    return authenticate(request, ctx, presented_token(request, credentials))
