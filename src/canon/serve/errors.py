@@ -121,8 +121,13 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     message = f"{where} parameter `{parameter}`: {first.get('msg', 'invalid value')}"
     accepted: str | None = None
     ctx = first.get("ctx") or {}
+    bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
     if "expected" in ctx:
         accepted = str(ctx["expected"])
+    elif any(k in ctx for k in bounds):
+        accepted = " and ".join(f"{op} {ctx[k]}" for k, op in bounds.items() if k in ctx)
+    elif "max_length" in ctx:
+        accepted = f"at most {ctx['max_length']} characters"
     elif first.get("type", "").startswith("int"):
         accepted = "an integer"
     return ApiError(400, "invalid_parameter", message, parameter=parameter, accepted=accepted).response()
