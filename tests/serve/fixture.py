@@ -108,7 +108,7 @@ MART: dict[str, tuple[str, list[tuple[str, str]], set[str]]] = {
             ("variance_reason", "VARCHAR"),
             *AS_OF_COL,
         ],
-        {"source_amount_cents", "variance_cents", "variance_reason"},
+        {"reported_amount_cents", "source_amount_cents", "variance_cents", "variance_reason"},
     ),
     "cash_position": (
         "cash_position",

@@ -19,6 +19,7 @@ def test_every_error_uses_the_one_envelope(client: TestClient) -> None:
         (client.get("/api/mart/sections/nope"), 404, "unknown_section", "section"),
         (client.get("/api/metrics/nope/query"), 404, "unknown_metric", "name"),
         (client.get("/api/metrics/mrr/query?grain=eon"), 400, "invalid_parameter", "grain"),
+        (client.get("/api/warehouse/growth/lead_intake?lmit=10"), 400, "unknown_parameter", "lmit"),
         (client.get("/no/such/route"), 404, "not_found", None),
         (client.post("/api/metrics"), 405, "method_not_allowed", None),
         (anon.get("/api/metrics"), 401, "unauthorized", "Authorization"),
@@ -44,6 +45,12 @@ def test_validation_error_envelope_exactly(client: TestClient) -> None:
             "accepted": ">= 1",
         }
     }
+
+
+def test_unknown_query_parameters_are_refused_not_ignored(client: TestClient) -> None:
+    err = client.get("/api/mart/sections/finance", params={"period": "2026-04"}).json()["error"]
+    assert err["parameter"] == "period"
+    assert err["accepted"] == ["grain", "org_market", "period_from", "period_to"]
 
 
 def test_openapi_documents_the_envelope_and_bearer_auth(client: TestClient) -> None:

@@ -8,6 +8,8 @@ goes on `request.state` for the access log.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -59,6 +61,37 @@ def authenticate(request: Request, ctx: ServeContext, token: str | None) -> str:
             headers={"Retry-After": retry},
         )
     return consumer
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {f.alias for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+_ALLOWED: dict[int, frozenset[str]] = {}
+
+
+def strict_query(request: Request) -> None:
+    """Reject query parameters a route does not declare: a typo (`?lmit=10`) or a filter this
+    version does not know must not be silently ignored and answered with unfiltered data."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    allowed = _ALLOWED.get(id(route))
+    if allowed is None:
+        allowed = _ALLOWED[id(route)] = frozenset(_query_names(dependant))
+    for name in request.query_params:
+        if name not in allowed:
+            raise ApiError(
+                400,
+                "unknown_parameter",
+                f"unknown query parameter `{name[:64]}`",
+                parameter=name[:64],
+                accepted=sorted(allowed),
+            )
 
 
 def require_consumer(

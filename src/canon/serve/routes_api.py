@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from starlette.responses import Response
 
+from canon.compiler.periods import Grain
 from canon.compiler.question import value_column
 from canon.serve.context import ServeContext
-from canon.serve.deps import get_ctx, require_consumer
+from canon.serve.deps import get_ctx, require_consumer, strict_query
 from canon.serve.encoding import encode_table
 from canon.serve.errors import ApiError, OrjsonResponse, error_responses
 from canon.serve.mart import Section, parse_filters, read_section, section_columns
@@ -18,10 +19,11 @@ from canon.serve.mart_models import section_model
 from canon.serve.metrics import catalog
 from canon.serve.models import MartSection, MetricCatalog, MetricQueryResult
 
+PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-W(0[1-9]|[1-4]\d|5[0-3])|-Q[1-4])?$"
 PERIOD_FROM = Query(
-    None, description="First period (any grain label: 2026-01, 2026-W05, 2026-Q1, 2026).", max_length=32
+    None, description="First period (any grain: 2026-01, 2026-W05, 2026-Q1, 2026, 2026-01-15).", pattern=PERIOD_PATTERN
 )
-PERIOD_TO = Query(None, description="Last period, inclusive.", max_length=32)
+PERIOD_TO = Query(None, description="Last period, inclusive.", pattern=PERIOD_PATTERN)
 GRAIN = Query(None, description="Rollup level for groupings that store several (e.g. org_market).", max_length=64)
 ORG_MARKET = Query(None, description="One Organization × Market (`org_market_id`).", max_length=256)
 
@@ -54,7 +56,7 @@ def add_mart_routes(app: FastAPI, ctx: ServeContext) -> None:
     router = APIRouter(
         prefix="/api/mart/sections",
         tags=["mart"],
-        dependencies=[Depends(require_consumer)],
+        dependencies=[Depends(require_consumer), Depends(strict_query)],
         responses=error_responses(400, 401, 404, 429, 503),
     )
     sections = _sections(ctx)
@@ -115,7 +117,7 @@ def metrics_router() -> APIRouter:
     router = APIRouter(
         prefix="/api/metrics",
         tags=["metrics"],
-        dependencies=[Depends(require_consumer)],
+        dependencies=[Depends(require_consumer), Depends(strict_query)],
         responses=error_responses(400, 401, 404, 429),
     )
 
@@ -134,10 +136,12 @@ def metrics_router() -> APIRouter:
     def query_metric(
         request: Request,
         name: str = PathParam(description="Metric name.", max_length=128),
-        grain: str = Query("month", description="day, week, month, quarter or year.", max_length=16),
+        grain: Grain = Query("month", description="Time grain of the periods."),
         by: list[str] = Query([], description="Dimension to break down by (repeatable).", max_length=8),
-        period_from: str | None = Query(None, alias="from", description="First period, e.g. 2026-01.", max_length=32),
-        period_to: str | None = Query(None, alias="to", description="Last period, inclusive.", max_length=32),
+        period_from: str | None = Query(
+            None, alias="from", description="First period, e.g. 2026-01.", pattern=PERIOD_PATTERN
+        ),
+        period_to: str | None = Query(None, alias="to", description="Last period, inclusive.", pattern=PERIOD_PATTERN),
         ctx: ServeContext = Depends(get_ctx),
     ) -> Response:
         request.state.metric = name

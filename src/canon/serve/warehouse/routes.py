@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from canon.serve.context import ServeContext
 from canon.serve.cursor import CursorError
-from canon.serve.deps import get_ctx, require_consumer
+from canon.serve.deps import get_ctx, require_consumer, strict_query
 from canon.serve.encoding import encode_rows, iso_utc
 from canon.serve.errors import ApiError, OrjsonResponse, bad_parameter, error_responses
 from canon.serve.models import Manifest, Page
@@ -121,13 +121,14 @@ class WarehouseApi:
 
 DOMAIN = PathParam(description="Warehouse domain, e.g. `growth` (see canon.yml `serve.domains`).", max_length=128)
 TABLE = PathParam(description="A table of the domain's manifest.", max_length=128)
+ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 SINCE = Query(
     None,
     description="ISO 8601 date or datetime; rows with `date_column >= since` (inclusive). Naive values are UTC.",
-    max_length=64,
+    pattern=ISO_PATTERN,
 )
 UNTIL = Query(
-    None, description="ISO 8601 date or datetime; rows with `date_column < until` (exclusive).", max_length=64
+    None, description="ISO 8601 date or datetime; rows with `date_column < until` (exclusive).", pattern=ISO_PATTERN
 )
 CURSOR = Query(None, description="Opaque `next_cursor` of the previous page.", max_length=4096)
 LIMIT = Query(
@@ -142,7 +143,7 @@ def warehouse_router(version: ApiVersion = V1) -> APIRouter:
     router = APIRouter(
         prefix="/api/warehouse",
         tags=[f"warehouse v{version.number}"],
-        dependencies=[Depends(require_consumer)],
+        dependencies=[Depends(require_consumer), Depends(strict_query)],
         responses=error_responses(400, 401, 404, 429),
     )
     suffix = "v1" if version.number == 1 else f"v{version.number}"
