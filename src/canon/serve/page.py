@@ -111,27 +111,56 @@ def _value(m: dict[str, Any]) -> str:
     return f"<div class='value muted'>—</div><div class=muted>{h(note)}</div>"
 
 
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _waterfall(
     div_id: str, title: str, start_label: str, start: int, steps: list[dict[str, Any]], end_label: str
 ) -> str:
+    """A horizontal waterfall (long decision labels read left to right), in exact integer cents.
+
+    Bars are positioned in cents (integers) and every figure shown is formatted from cents, so
+    nothing on the chart passes through a float; steps are numbered so equal labels stay apart.
+    """
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    labels = [start_label, *[str(s.get("label") or s.get("decision")) for s in steps], end_label]
-    values = [start / 100, *[int(s["impact_cents"]) / 100 for s in steps], 0]
-    measures = ["absolute", *["relative"] * len(steps), "total"]
-    texts = [format_cents(start), *[format_signed_cents(int(s["impact_cents"])) for s in steps], ""]
+    names = [str(s.get("label") or s.get("decision")) for s in steps]
+    labels = [start_label, *[f"{i}. {_short(n)}" for i, n in enumerate(names, start=1)], end_label]
+    values = [int(start), *[int(s["impact_cents"]) for s in steps], 0]
+    running = [int(start)]
+    for s in steps:
+        running.append(running[-1] + int(s["impact_cents"]))
+    end = running[-1]
+    lo, hi = min(0, *running), max(0, *running)
+    pad = (hi - lo) // 5 or 100
+    texts = [format_cents(start), *[format_signed_cents(int(s["impact_cents"])) for s in steps], format_cents(end)]
     fig = go.Figure(
         go.Waterfall(
-            x=labels,
-            y=values,
-            measure=measures,
+            orientation="h",
+            y=labels,
+            x=values,
+            measure=["absolute", *["relative"] * len(steps), "total"],
             text=texts,
             textposition="outside",
+            cliponaxis=False,
+            hovertext=[start_label, *names, end_label],
+            hoverinfo="text",
             connector={"line": {"color": "#999"}},
+            increasing={"marker": {"color": "#2e8b57"}},
+            decreasing={"marker": {"color": "#d9534f"}},
+            totals={"marker": {"color": "#4a78c2"}},
         )
     )
-    fig.update_layout(title=title, height=380, margin={"l": 50, "r": 20, "t": 50, "b": 120}, showlegend=False)
+    fig.update_layout(
+        title=title,
+        height=110 + 30 * len(labels),
+        margin={"l": 20, "r": 90, "t": 45, "b": 20},
+        showlegend=False,
+        xaxis={"showticklabels": False, "zeroline": True, "range": [lo - (pad if lo < 0 else 0), hi + pad]},
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
     return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config={"displayModeBar": False})
 
 
