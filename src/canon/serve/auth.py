@@ -120,7 +120,7 @@ class TokenStore:
             st = self._file.stat()
         except FileNotFoundError:
             raise ConfigError(
-                f"tokens file {self._file} does not exist",
+                "the tokens file does not exist",
                 location=Location(file=str(self._file)),
                 fix="create it with one CONSUMER=token line per consumer, or drop --tokens-file",
             ) from None
