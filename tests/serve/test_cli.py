@@ -53,3 +53,18 @@ def test_no_tokens_means_no_server(
     res = run_cli(capsys, "serve", "--project", str(root))
     assert res.code == 2
     assert "no API tokens are configured" in res.err and "CANON_TOKENS" in res.err
+
+
+def test_audit_is_kept_for_the_catalog_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import orjson
+
+    from tests.audit.conftest import TINY_MODELS
+
+    root = write_project(tmp_path)
+    res = run_cli(
+        capsys, "audit", "--metric", "mrr", "--sql-dir", str(TINY_MODELS), "--format", "json", "-p", str(root)
+    )
+    assert res.code == 0, res.err
+    stored = orjson.loads((root / ".canon" / "audit" / "mrr.json").read_bytes())
+    assert stored == orjson.loads(res.out)
+    assert stored["metric"] == "mrr" and stored["definitions"]

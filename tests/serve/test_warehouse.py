@@ -105,6 +105,20 @@ def test_default_and_capped_page_sizes(client: TestClient) -> None:
     assert huge["row_count"] == 5000
 
 
+def test_a_full_last_page_says_no_more(client: TestClient, direct: Any) -> None:
+    """Exactly 5000 rows in range: one full page, has_more false (the probe for a 5001st row)."""
+    (cut,) = direct.execute(
+        'SELECT "createdAt" FROM growth.lead_intake ORDER BY "createdAt" LIMIT 1 OFFSET 5000'
+    ).fetchone()
+    until = cut.isoformat(timespec="milliseconds") + "Z"
+    body = client.get(f"{URL}/lead_intake", params={"until": until, "limit": 5000}).json()
+    assert body["row_count"] == 5000 and body["has_more"] is False and body["next_cursor"] is None
+    more = client.get(f"{URL}/lead_intake", params={"until": until, "limit": 4999}).json()
+    assert more["has_more"] is True
+    rest = client.get(f"{URL}/lead_intake", params={"until": until, "cursor": more["next_cursor"]}).json()
+    assert rest["row_count"] == 1 and rest["has_more"] is False
+
+
 @pytest.mark.parametrize("bad", ["0", "-5", "abc", "1.5", ""])
 def test_bad_limits_are_400_naming_limit(client: TestClient, bad: str) -> None:
     resp = client.get(f"{URL}/lead_intake?limit={bad}")
@@ -245,7 +259,7 @@ def test_page_queries_never_use_offset(client: TestClient, serve_root: Any) -> N
 
     ctx = client.app.state.ctx  # type: ignore[attr-defined]
     table = ctx.domains["growth"].tables["lead_intake"]
-    sql = ctx.pool.get().render(page_query(table, Bounds(datetime(2026, 3, 1), None), ("fsm_x' OR '1'='1",), 100))
+    sql = ctx.pool.get().render(page_query(table, Bounds(datetime(2026, 3, 1), None), ("fsm_x' OR '1'='1",), 101))
     assert "OFFSET" not in sql.upper()
     assert "LIMIT 101" in sql
     assert "'fsm_x'' OR ''1''=''1'" in sql  # the value is a quoted literal, its quote escaped

@@ -50,6 +50,9 @@ def serve_cmd(
     rate: float | None = typer.Option(None, "--rate", help="Requests/second per token (0: no limit)."),
     burst: int | None = typer.Option(None, "--burst", help="Requests a token may make at once."),
     workers: int = typer.Option(1, "--workers", help="Server processes (rate limits apply per process)."),
+    engine_threads: int | None = typer.Option(
+        None, "--engine-threads", help="DuckDB threads per query (1 suits many concurrent small pages)."
+    ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
 ) -> None:
     """Serve the metric catalog, the finance mart and the warehouse API over HTTP (FastAPI on uvicorn)."""
@@ -63,7 +66,11 @@ def serve_cmd(
     if workers < 1:
         raise ConfigError("--workers must be at least 1", location=Location(parameter="--workers"))
     settings = ServeSettings.from_env(
-        project=project.resolve(), tokens_file=tokens_file.resolve() if tokens_file else None, rate=rate, burst=burst
+        project=project.resolve(),
+        tokens_file=tokens_file.resolve() if tokens_file else None,
+        rate=rate,
+        burst=burst,
+        engine_threads=engine_threads,
     )
     _configure_logging(log_level)
     application = create_app(settings)

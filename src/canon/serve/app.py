@@ -71,4 +71,16 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
     app.include_router(metrics_router())
     app.include_router(page_router())
     app.add_middleware(AccessLog)
+    _warm_up()
     return app
+
+
+def _warm_up() -> None:
+    """Arrow loads its timezone and string kernels on first use (~0.5 s): pay it at startup."""
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from canon.serve.encoding import encode_column
+
+    encode_column(pa.array([datetime(2000, 1, 1)], pa.timestamp("ms")), "datetime")

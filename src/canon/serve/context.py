@@ -79,7 +79,9 @@ class ServeContext:
         self.project: Project = load_project(settings.project)
         self.root = self.project.root
         self.serve: ServeConfig = self.project.config.serve or ServeConfig()
-        self.pool = EnginePool(self.root, self.project.config, read_only=settings.read_only)
+        self.pool = EnginePool(
+            self.root, self.project.config, read_only=settings.read_only, threads=settings.engine_threads
+        )
         self.tokens = TokenStore(
             tokens_env=settings.tokens_env,
             consumer_envs={name: c.token_env for name, c in self.serve.consumers.items()},

@@ -65,18 +65,17 @@ def iso_utc(value: datetime | date) -> str:
 
 
 def _datetimes(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """Vectorized: a timestamp (UTC wall time for zoned ones) truncated to ms, cast to text
+    ("2026-05-12 20:00:00.000"), the space made a T and a Z appended — no per-value Python."""
     t = column.type
-    if pa.types.is_timestamp(t):
-        target = pa.timestamp("ms", tz="UTC") if t.tz else pa.timestamp("ms")
-        ms = pc.cast(column, target, safe=False)
-    elif pa.types.is_date(t):
-        ms = pc.cast(column, pa.timestamp("ms"))
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        ms = pc.cast(column, pa.timestamp("ms"), safe=False)  # zoned → naive keeps the UTC instant
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
         return column.to_pylist()
     else:
         return [None if v is None else iso_utc(v) for v in column.to_pylist()]
-    text = pc.strftime(ms, format="%Y-%m-%dT%H:%M:%S")
-    return [None if s is None else s + "Z" for s in text.to_pylist()]
+    text = pc.replace_substring(pc.cast(ms, pa.string()), " ", "T", max_replacements=1)
+    return pc.binary_join_element_wise(text, "Z", "").to_pylist()
 
 
 def _number(value: Any) -> Any:
@@ -105,6 +104,15 @@ def _json_value(value: Any) -> Any:
         return orjson.loads(value)
     except orjson.JSONDecodeError:
         return value  # text that is not JSON is served as the string it is, never dropped
+
+
+def _raw_jsons(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """Text of an engine JSON/JSONB column is valid JSON already: embed it without parsing."""
+    t = column.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        fragment = orjson.Fragment
+        return [None if v is None else fragment(v) for v in column.to_pylist()]
+    return _jsons(column)
 
 
 def _jsons(column: pa.ChunkedArray | pa.Array) -> list[Any]:
@@ -157,6 +165,7 @@ _ENCODERS = {
     "boolean": lambda c: c.to_pylist(),
     "datetime": _datetimes,
     "json": _jsons,
+    "json_raw": _raw_jsons,  # internal: engine-validated JSON text
 }
 
 

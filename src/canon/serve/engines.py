@@ -18,10 +18,11 @@ from canon.errors import ConfigError, Location
 
 
 class EnginePool:
-    def __init__(self, root: Path, config: ProjectConfig, read_only: bool = True) -> None:
+    def __init__(self, root: Path, config: ProjectConfig, read_only: bool = True, threads: int | None = None) -> None:
         self._root = root
         self._config = config
         self._read_only = read_only
+        self._threads = threads
         self._local = threading.local()
         self._all: list[Engine] = []
         self._lock = threading.Lock()
@@ -53,7 +54,7 @@ class EnginePool:
                         location=Location(file="canon.yml", field="warehouse.path"),
                         fix="build the warehouse first (e.g. `canon lessons-init`, `dbt build`)",
                     )
-                self._base = DuckDBEngine(path, read_only=self._read_only)
+                self._base = DuckDBEngine(path, read_only=self._read_only, threads=self._threads)
             base = self._base
         assert isinstance(base, DuckDBEngine)
         return DuckDBEngine(connection=base.conn.cursor())

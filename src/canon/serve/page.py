@@ -19,12 +19,12 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from canon.present.money import format_cents, format_signed_cents
+from canon.serve.audit_store import audit_path
 from canon.serve.context import ServeContext
 from canon.serve.deps import COOKIE, authenticate, bearer, get_ctx, presented_token
 from canon.serve.errors import ApiError
 from canon.serve.metrics import catalog
 
-AUDIT_DIR = ".canon/audit"
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
@@ -41,7 +41,7 @@ def plotly_js() -> Path:
 
 def load_audit(root: Path, metric: str) -> dict[str, Any] | None:
     """The stored audit of `metric` (AuditResult.to_json()), or None when absent or unreadable."""
-    path = root / AUDIT_DIR / f"{metric}.json"
+    path = audit_path(root, metric)
     if not path.is_file():
         return None
     try:

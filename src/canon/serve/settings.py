@@ -30,6 +30,9 @@ class ServeSettings(BaseModel):
     metric_cache_seconds: float = Field(default=300.0, ge=0, description="How long current metric values are reused.")
     manifest_cache_seconds: float = Field(default=300.0, ge=0, description="How long a domain manifest is reused.")
     read_only: bool = Field(default=True, description="Open an embedded DuckDB warehouse read-only.")
+    engine_threads: int | None = Field(
+        default=None, ge=1, description="DuckDB threads per query (1 suits many small concurrent pages)."
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServeSettings:

@@ -64,7 +64,8 @@ class Table:
 
     @property
     def kinds(self) -> list[str]:
-        return [c.type for c in self.columns]
+        """Encodings: the manifest type, except engine JSON columns embedded without re-parsing."""
+        return ["json_raw" if c.type == "json" and "json" in c.engine_type.lower() else c.type for c in self.columns]
 
     def ref(self) -> exp.Table:
         return exp.table_(self.relation, db=self.schema)

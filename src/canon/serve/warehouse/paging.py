@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 from sqlglot import exp
 
+from canon.engines import Engine
 from canon.serve.errors import bad_parameter
 from canon.serve.warehouse.catalog import Table
 
@@ -128,7 +129,13 @@ def after_key(table: Table, key: tuple[Any, ...]) -> exp.Expr:
     return exp.and_(lead, exp.paren(later))
 
 
-def page_query(table: Table, bounds: Bounds, key: tuple[Any, ...] | None, limit: int) -> exp.Select:
+# Largest LIMIT DuckDB always plans as a top-N heap (beyond it, on smaller inputs, it sorts
+# everything). A page of 5000 therefore fetches exactly 5000 rows and asks "is there one more?"
+# with a second LIMIT 1 seek, instead of LIMIT 5001; smaller pages fetch limit + 1 at once.
+TOP_N_MAX = 5000
+
+
+def _conditions(table: Table, bounds: Bounds, key: tuple[Any, ...] | None) -> list[exp.Expr]:
     conditions: list[exp.Expr] = []
     if table.date is not None:
         dcol = table.date
@@ -138,14 +145,27 @@ def page_query(table: Table, bounds: Bounds, key: tuple[Any, ...] | None, limit:
             conditions.append(exp.LT(this=exp.column(dcol.name), expression=instant_literal(bounds.until, dcol.kind)))
     if key is not None:
         conditions.append(after_key(table, key))
+    return conditions
+
+
+def page_query(table: Table, bounds: Bounds, key: tuple[Any, ...] | None, fetch: int) -> exp.Select:
+    """The rows after `key` inside the bounds, in keyset order, at most `fetch` of them."""
     selected = [
         exp.column(c.physical) if c.source is None else exp.column(c.physical).as_(c.name, quoted=True)
         for c in table.columns
     ]
     query = exp.select(*selected).from_(table.ref())
+    conditions = _conditions(table, bounds, key)
     if conditions:
         query = query.where(exp.and_(*conditions))
-    return query.order_by(*[exp.column(c) for c in table.keyset]).limit(limit + 1)
+    return query.order_by(*[exp.column(c) for c in table.keyset]).limit(fetch)
+
+
+def more_query(table: Table, bounds: Bounds, key: tuple[Any, ...]) -> exp.Select:
+    """Whether any row follows `key` inside the bounds (a LIMIT 1 seek, no ordering needed)."""
+    return (
+        exp.select(exp.Literal.number(1)).from_(table.ref()).where(exp.and_(*_conditions(table, bounds, key))).limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -155,11 +175,20 @@ class Page:
     last_key: tuple[Any, ...] | None
 
 
-def split_page(result: pa.Table, table: Table, limit: int) -> Page:
-    has_more = result.num_rows > limit
-    rows = result.slice(0, limit) if has_more else result
-    last_key = None
-    if has_more and rows.num_rows:
-        last = rows.num_rows - 1
-        last_key = tuple(rows.column(table.served_name(c))[last].as_py() for c in table.keyset)
-    return Page(rows, has_more, last_key)
+def _last_key(rows: pa.Table, table: Table) -> tuple[Any, ...]:
+    last = rows.num_rows - 1
+    return tuple(rows.column(table.served_name(c))[last].as_py() for c in table.keyset)
+
+
+def fetch_page(engine: Engine, table: Table, bounds: Bounds, key: tuple[Any, ...] | None, limit: int) -> Page:
+    """One page and whether another follows; `last_key` is set only when one does."""
+    if limit + 1 <= TOP_N_MAX:
+        result = engine.execute(page_query(table, bounds, key, limit + 1))
+        has_more = result.num_rows > limit
+        rows = result.slice(0, limit) if has_more else result
+    else:
+        rows = engine.execute(page_query(table, bounds, key, limit))
+        has_more = (
+            rows.num_rows == limit and engine.execute(more_query(table, bounds, _last_key(rows, table))).num_rows > 0
+        )
+    return Page(rows, has_more, _last_key(rows, table) if has_more else None)

@@ -28,9 +28,8 @@ from canon.serve.warehouse.catalog import Domain, Table
 from canon.serve.warehouse.paging import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    page_query,
+    fetch_page,
     parse_bounds,
-    split_page,
 )
 
 
@@ -185,8 +184,7 @@ def warehouse_router(version: ApiVersion = V1) -> APIRouter:
                 raise bad_parameter(
                     "cursor", f"invalid cursor: {exc}", accepted="a next_cursor returned by this API, unchanged"
                 ) from None
-        result = ctx.pool.get().execute(page_query(tbl, bounds, key, size))
-        pg = split_page(result, tbl, size)
+        pg = fetch_page(ctx.pool.get(), tbl, bounds, key, size)
         rows = encode_rows(pg.rows, tbl.kinds, [c.name for c in tbl.columns])
         request.state.row_count = len(rows)
         next_cursor = (
