@@ -185,11 +185,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def walk(port: int, limit: int) -> tuple[int, float, list[float]]:
-    """Every page in order; returns (rows, seconds, per-page latencies in ms)."""
+def walk(port: int, limit: int) -> tuple[int, float, list[float], list[str | None]]:
+    """Every page in order; returns (rows, seconds, per-page latencies in ms, cursor of each page)."""
     url = f"http://127.0.0.1:{port}/api/warehouse/growth/lead_intake"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     latencies: list[float] = []
+    cursors: list[str | None] = []
     rows = 0
     cursor = None
     with httpx.Client(headers=headers, timeout=60) as client:
@@ -198,6 +199,7 @@ def walk(port: int, limit: int) -> tuple[int, float, list[float]]:
             params: dict[str, str | int] = {"limit": limit}
             if cursor:
                 params["cursor"] = cursor
+            cursors.append(cursor)
             s = time.perf_counter()
             resp = client.get(url, params=params)
             body = orjson.loads(resp.content)
@@ -206,7 +208,21 @@ def walk(port: int, limit: int) -> tuple[int, float, list[float]]:
             if not body["has_more"]:
                 break
             cursor = body["next_cursor"]
-        return rows, time.perf_counter() - t0, latencies
+        return rows, time.perf_counter() - t0, latencies, cursors
+
+
+def depth_probe(port: int, limit: int, cursors: dict[str, str | None], rounds: int = 15) -> dict[str, float]:
+    """Median time of the same pages requested in interleaved rounds (machine load hits all alike)."""
+    url = f"http://127.0.0.1:{port}/api/warehouse/growth/lead_intake"
+    samples: dict[str, list[float]] = {name: [] for name in cursors}
+    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as client:
+        for _ in range(rounds):
+            for name, cursor in cursors.items():
+                params: dict[str, str | int] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+                s = time.perf_counter()
+                orjson.loads(client.get(url, params=params).content)
+                samples[name].append((time.perf_counter() - s) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def keyset_vs_offset(db: Path, rows: int, limit: int) -> list[list[str]]:
@@ -293,7 +309,10 @@ def main() -> None:
     log = root / "access.log"
     proc = start_server(root, port, 1, log)
     try:
-        rows, seconds, lat = walk(port, 5000)
+        rows, seconds, lat, cursors = walk(port, 5000)
+        n = len(cursors)
+        depths = {"first page": cursors[0], "middle page": cursors[n // 2], "page near the end": cursors[n - 2]}
+        probe = depth_probe(port, 5000, depths)
     finally:
         stop(proc)
     served = [
@@ -308,6 +327,9 @@ def main() -> None:
         first, last = statistics.median(series[:10]), statistics.median(series[-11:-1])
         table.append([label, f"{statistics.median(series):.1f}", f"{first:.1f}", f"{last:.1f}", f"{last / first:.2f}×"])
     print_table(["page time", "median ms", "first 10 pages ms", "last 10 pages ms", "last/first"], table)
+    print("\nthe same pages re-requested in 15 interleaved rounds (client ms, median):")
+    base = probe["first page"]
+    print_table(["page", "ms", "vs first page"], [[k, f"{v:.1f}", f"{v / base:.2f}×"] for k, v in probe.items()])
 
     print("\npage query in-process (DuckDB, limit 5000): keyset seek vs LIMIT/OFFSET")
     print_table(

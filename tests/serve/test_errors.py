@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 ENVELOPE_KEYS = {"code", "message", "parameter", "accepted"}
@@ -70,3 +72,31 @@ def test_openapi_documents_the_envelope_and_bearer_auth(client: TestClient) -> N
     schema_name = finance["schema"]["$ref"].rsplit("/", 1)[-1]
     assert schema_name == "FinanceSection"
     assert "/healthz" in spec["paths"] and "security" not in spec["paths"]["/healthz"]["get"]
+
+
+def test_engine_failures_and_bugs_keep_the_envelope(client: TestClient, monkeypatch: Any) -> None:
+    from canon.errors import EngineError
+    from canon.serve.warehouse import routes
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise EngineError("DuckDB failed: IO Error\nSQL: SELECT secret")
+
+    def bug(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    quiet = TestClient(client.app, raise_server_exceptions=False, headers=dict(client.headers))
+    monkeypatch.setattr(routes, "fetch_page", down)
+    resp = quiet.get("/api/warehouse/growth/lead_intake")
+    assert resp.status_code == 503
+    assert resp.json()["error"]["code"] == "warehouse_unavailable" and "SELECT" not in resp.text
+    monkeypatch.setattr(routes, "fetch_page", bug)
+    resp = quiet.get("/api/warehouse/growth/lead_intake")
+    assert resp.status_code == 500
+    assert resp.json() == {
+        "error": {
+            "code": "internal_error",
+            "message": "internal error; the server log has the details",
+            "parameter": None,
+            "accepted": None,
+        }
+    }

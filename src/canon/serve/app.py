@@ -59,6 +59,7 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.state.query_names = {}  # route → the query parameters it declares (see deps.strict_query)
     errors.install(app)
 
     @app.get("/healthz", response_model=Health, tags=["health"], operation_id="healthz")

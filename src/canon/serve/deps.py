@@ -75,9 +75,6 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
-_ALLOWED: dict[int, frozenset[str]] = {}
-
-
 async def strict_query(request: Request) -> None:
     """Reject query parameters a route does not declare: a typo (`?lmit=10`) or a filter this
     version does not know must not be silently ignored and answered with unfiltered data."""
@@ -85,9 +82,10 @@ async def strict_query(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None or not request.query_params:
         return
-    allowed = _ALLOWED.get(id(route))
+    cache: dict[int, frozenset[str]] = request.app.state.query_names  # routes live as long as their app
+    allowed = cache.get(id(route))
     if allowed is None:
-        allowed = _ALLOWED[id(route)] = frozenset(_query_names(dependant))
+        allowed = cache[id(route)] = frozenset(_query_names(dependant))
     for name in request.query_params:
         if name not in allowed:
             raise ApiError(

@@ -8,6 +8,7 @@ been accepted: a list of names (domains, tables, sections, metrics) or a short d
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -18,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from canon.errors import CanonError, EngineError, UserError
+
+log = logging.getLogger("canon.serve")
 
 
 class OrjsonResponse(JSONResponse):
@@ -151,7 +154,16 @@ def _api_error(request: Request, exc: Exception) -> Response:
 
 def _canon_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CanonError)
-    return from_canon_error(exc).response()
+    err = from_canon_error(exc)
+    if err.status >= 500:
+        log.error("request %s failed: %s", request.url.path, exc.render())
+    return err.response()
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback, answered with the envelope (never a traceback)."""
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return ApiError(500, "internal_error", "internal error; the server log has the details").response()
 
 
 def install(app: FastAPI) -> None:
@@ -159,3 +171,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(CanonError, _canon_error)
+    app.add_exception_handler(Exception, _unexpected)

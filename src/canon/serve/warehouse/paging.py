@@ -72,19 +72,6 @@ def parse_bounds(table: Table, since: str | None, until: str | None) -> Bounds:
     return Bounds(lo, hi)
 
 
-def parse_limit(text: str | None) -> int:
-    """Default 1000; above 5000 is capped to 5000 (the contract); not a positive integer → 400."""
-    if text is None or text == "":
-        return DEFAULT_PAGE_SIZE
-    raw = text.strip()
-    if not raw.isdigit() and not (raw.startswith("-") and raw[1:].isdigit()):
-        raise bad_parameter("limit", f"`limit` must be an integer, not {raw[:40]!r}", accepted="1..5000")
-    value = int(raw)
-    if value <= 0:
-        raise bad_parameter("limit", f"`limit` must be at least 1, not {value}", accepted="1..5000")
-    return min(value, MAX_PAGE_SIZE)
-
-
 def _ceil_to_date(value: datetime) -> date:
     """The first date whose midnight is at or after `value` (for DATE columns)."""
     day = value.date()
