@@ -1,6 +1,6 @@
 """One structured line per request: who, which route, what was served, status, how long.
 
-    {"event":"request","consumer":"them_os","method":"GET","route":"/api/warehouse/{domain}/{table}",
+    {"ts":"2026-05-12T20:00:01.234Z","event":"request","consumer":"them_os","method":"GET","route":"/api/warehouse/{domain}/{table}",
      "path":"/api/warehouse/growth/lead_intake","domain":"growth","table":"lead_intake","section":null,
      "metric":null,"row_count":1000,"status":200,"latency_ms":12.4}
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -50,6 +51,7 @@ class AccessLog:
         state: dict[str, Any] = scope.get("state") or {}
         route = scope.get("route")
         record: dict[str, Any] = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "event": "request",
             "method": scope.get("method"),
             "route": getattr(route, "path", None),
