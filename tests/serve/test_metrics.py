@@ -70,3 +70,16 @@ def test_query_errors_name_the_parameter(client: TestClient) -> None:
     assert resp.status_code == 404
     err = resp.json()["error"]
     assert err["parameter"] == "name" and "mrr" in err["accepted"]
+
+
+def test_periods_outside_the_calendar_or_too_long_are_400(client: TestClient) -> None:
+    for params, parameter in [
+        ({"to": "9999-12"}, "to"),
+        ({"from": "9999"}, "from"),
+        ({"grain": "day", "from": "1900-01-01"}, "from"),  # contract-style metric: a spine to today
+    ]:
+        resp = client.get("/api/metrics/contract_mrr/query", params=params)
+        assert resp.status_code == 400, (params, resp.text)
+        assert resp.json()["error"]["parameter"] == parameter
+    resp = client.get("/api/mart/sections/finance", params={"period_to": "9999"})
+    assert resp.status_code == 400 and resp.json()["error"]["parameter"] == "period_to"

@@ -177,10 +177,18 @@ def test_bad_dates_and_empty_ranges(client: TestClient) -> None:
         ({"since": "2026-03-01' OR 1=1 --"}, "since"),
         ({"since": "2026-04-01", "until": "2026-04-01"}, "until"),
         ({"since": "2026-04-02", "until": "2026-04-01"}, "until"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "since"),  # before year 1 in UTC
+        ({"until": "9999-12-31T23:00:00-02:00"}, "until"),  # after year 9999 in UTC
     ]:
         resp = client.get(f"{URL}/lead_intake", params=params)
         assert resp.status_code == 400, params
         assert resp.json()["error"]["parameter"] == parameter
+
+
+def test_extreme_but_valid_bounds(client: TestClient) -> None:
+    assert client.get(f"{URL}/campaign_spend_daily", params={"since": "9999-12-31T12:00:00Z"}).json()["row_count"] == 0
+    everything = client.get(f"{URL}/campaign_spend_daily", params={"since": "0001-01-01", "limit": 5000}).json()
+    assert everything["row_count"] == SPEND
 
 
 def test_type_encoding(client: TestClient, direct: Any) -> None:

@@ -16,6 +16,7 @@ keyed by level, its finest-level rows with that key).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlglot import exp
@@ -147,13 +148,25 @@ class MartFilters:
         }
 
 
-def _period(text: str | None, parameter: str) -> Period | None:
+PERIOD_FORMS = "2026-05, 2026-W05, 2026-Q2, 2026 or 2026-05-12"
+LAST_DAY = date(9999, 1, 1)  # periods must end inside the calendar Python dates can hold
+
+
+def request_period(text: str | None, parameter: str, grain: Grain | None = None) -> Period | None:
+    """A period label from a request, in `grain` if given; out-of-calendar periods are a 400."""
     if not text:
         return None
     try:
-        return parse_period(text)
-    except ValueError as exc:
-        raise bad_parameter(parameter, str(exc), accepted="2026-05, 2026-W05, 2026-Q2, 2026 or 2026-05-12") from None
+        period = parse_period(text, grain)
+        if period.start >= LAST_DAY:
+            raise ValueError(f"`{text}` is past the last supported period (year 9998)")
+    except (ValueError, OverflowError) as exc:
+        raise bad_parameter(parameter, str(exc), accepted=PERIOD_FORMS) from None
+    return period
+
+
+def _period(text: str | None, parameter: str) -> Period | None:
+    return request_period(text, parameter)
 
 
 def parse_filters(
@@ -188,15 +201,21 @@ def _label_range(g: Grouping, f: MartFilters) -> tuple[str | None, str | None, b
         p = Period(truncate(f.period_from.start, grain), grain)
         if p.start < f.period_from.start:
             p = p.next()
-        lo = p.label
+        lo = _sortable(p.label)
     if f.period_to is not None:
         end = f.period_to.end
         q = Period(truncate(end, grain), grain)
         if q.start >= end:
             q = q.shift(-1)
-        hi = q.label
+        hi = _sortable(q.label)
     ok = lo is None or hi is None or lo <= hi
     return lo, hi, ok
+
+
+def _sortable(label: str) -> str:
+    """Labels compare as text only with a 4-digit year (year 300 → "0300-01", as stored)."""
+    year, sep, rest = label.partition("-")
+    return year.zfill(4) + sep + rest
 
 
 def grouping_query(g: Grouping, columns: list[str], f: MartFilters) -> exp.Select:

@@ -14,11 +14,12 @@ from canon.serve.context import ServeContext
 from canon.serve.deps import get_ctx, require_consumer, strict_query
 from canon.serve.encoding import encode_table
 from canon.serve.errors import ApiError, OrjsonResponse, error_responses
-from canon.serve.mart import Section, parse_filters, read_section, section_columns
+from canon.serve.mart import Section, parse_filters, read_section, request_period, section_columns
 from canon.serve.mart_models import section_model
 from canon.serve.metrics import catalog
 from canon.serve.models import MartSection, MetricCatalog, MetricQueryResult
 
+MAX_SPAN_DAYS = 20 * 366  # a metric query spans at most 20 years of periods (range metrics build a spine)
 PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-W(0[1-9]|[1-4]\d|5[0-3])|-Q[1-4])?$"
 PERIOD_FROM = Query(
     None, description="First period (any grain: 2026-01, 2026-W05, 2026-Q1, 2026, 2026-01-15).", pattern=PERIOD_PATTERN
@@ -159,7 +160,18 @@ def metrics_router() -> APIRouter:
                     parameter="by",
                     accepted=sorted(dims),
                 )
+        request_period(period_from, "from", grain)
+        request_period(period_to, "to", grain)
         question = project.question([name], grain, by, None, period_from, period_to)
+        first, last = question.first, question.last
+        if first and last and (last.start - first.start).days > MAX_SPAN_DAYS:
+            raise ApiError(
+                400,
+                "invalid_parameter",
+                f"the range {first}..{last} is longer than {MAX_SPAN_DAYS // 366} years",
+                parameter="from",
+                accepted="a shorter range (the compiler builds one row per period)",
+            )
         table = project.query(question)
         column = value_column(metrics[name])
         if "period_start" in table.column_names:

@@ -6,7 +6,8 @@
 
 No OFFSET: the cost of page N does not grow with N, because the engine seeks past the last
 key (a B-tree in PostgreSQL, zone maps and a dynamic Top-N filter in DuckDB). The extra row
-fetched tells whether another page exists without a COUNT. Identifiers come from the resolved
+fetched tells whether another page exists without a COUNT (at the 5000 cap, a LIMIT 1 probe
+instead: see TOP_N_MAX). Identifiers come from the resolved
 whitelist; every request value is a typed literal built through sqlglot, never spliced text.
 """
 
@@ -44,14 +45,14 @@ def parse_instant(text: str | None, parameter: str) -> datetime | None:
             day = date.fromisoformat(value)
             return datetime(day.year, day.month, day.day)
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise bad_parameter(
             parameter,
             f"`{parameter}` is not an ISO 8601 date or datetime: {value[:40]!r}",
             accepted="2026-05-12, 2026-05-12T20:00:00Z or 2026-05-12T20:00:00.000+02:00",
         ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -75,7 +76,9 @@ def parse_bounds(table: Table, since: str | None, until: str | None) -> Bounds:
 def _ceil_to_date(value: datetime) -> date:
     """The first date whose midnight is at or after `value` (for DATE columns)."""
     day = value.date()
-    return day if value == datetime(day.year, day.month, day.day) else day + timedelta(days=1)
+    if value == datetime(day.year, day.month, day.day) or day == date.max:
+        return day
+    return day + timedelta(days=1)
 
 
 def instant_literal(value: datetime, kind: str) -> exp.Expr:
