@@ -37,7 +37,8 @@ def test_api_conforms_to_its_schema(serve_root: Path, tokens_file: Path) -> None
         operations = [result.ok() for result in schema.get_all_operations()]
         labels = {op.label for op in operations}
         assert "GET /api/warehouse/{domain}/{table}" in labels and "GET /api/mart/sections/finance" in labels
-        calls: dict[str, int] = {}
+        calls: dict[int, int] = {}
+        pages: list[int] = []
         for operation in operations:
             for mode, examples in EXAMPLES.items():
 
@@ -53,5 +54,18 @@ def test_api_conforms_to_its_schema(serve_root: Path, tokens_file: Path) -> None
                 except Unsatisfiable:
                     # an operation without constrained inputs has no invalid request to generate
                     assert mode is GenerationMode.NEGATIVE, operation.label
+            # the documented examples (served domains and tables) reach real pages too
+            for strategy in schema.get_strategies_from_examples(operation):
+
+                @given(case=strategy)
+                @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+                def example(case: Any) -> None:
+                    response = case.call_and_validate(headers=AUTH, excluded_checks=[positive_data_acceptance])
+                    calls[response.status_code // 100 * 100] = calls.get(response.status_code // 100 * 100, 0) + 1
+                    if case.operation.label == "GET /api/warehouse/{domain}/{table}":
+                        pages.append(response.status_code)
+
+                example()
+        assert pages.count(200) >= 1, pages
         # the run reached real data, not only rejections
         assert calls.get(200, 0) > 50 and calls.get(400, 0) > 20, calls

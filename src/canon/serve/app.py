@@ -67,7 +67,7 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
         return OrjsonResponse({"status": "ok", "version": __version__})
 
     for version in versions:
-        app.include_router(warehouse_router(version))
+        app.include_router(warehouse_router(version, ctx.domains))
     add_mart_routes(app, ctx)
     app.include_router(metrics_router())
     app.include_router(page_router())

@@ -118,8 +118,12 @@ class WarehouseApi:
         return ctx.manifests.get((self.version.number, domain.name), build)
 
 
-DOMAIN = PathParam(description="Warehouse domain, e.g. `growth` (see canon.yml `serve.domains`).", max_length=128)
-TABLE = PathParam(description="A table of the domain's manifest.", max_length=128)
+def _path_param(description: str, names: list[str]) -> Any:
+    """A path parameter documented with the served names (other values answer 404)."""
+    extra = {"examples": names[:3]} if names else None
+    return PathParam(description=description, max_length=128, json_schema_extra=extra)
+
+
 ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 SINCE = Query(
     None,
@@ -137,8 +141,13 @@ LIMIT = Query(
 )
 
 
-def warehouse_router(version: ApiVersion = V1) -> APIRouter:
+def warehouse_router(version: ApiVersion = V1, domains: dict[str, Domain] | None = None) -> APIRouter:
+    """Routes of one API version; `domains` (the resolved whitelist) only documents examples."""
     api = WarehouseApi(version)
+    views = {name: version.adapt(d) for name, d in (domains or {}).items()}
+    tables = sorted({t for d in views.values() for t in d.tables})
+    domain_param = _path_param("Warehouse domain (canon.yml `serve.domains`).", sorted(views))
+    table_param = _path_param("A table of the domain's manifest.", tables)
     router = APIRouter(
         prefix="/api/warehouse",
         tags=[f"warehouse v{version.number}"],
@@ -153,7 +162,7 @@ def warehouse_router(version: ApiVersion = V1) -> APIRouter:
         operation_id=f"warehouse_manifest_{suffix}",
         summary=f"Catalogue of a domain's tables and columns (API version {version.number})",
     )
-    def manifest(request: Request, domain: str = DOMAIN, ctx: ServeContext = Depends(get_ctx)) -> Response:
+    def manifest(request: Request, domain: str = domain_param, ctx: ServeContext = Depends(get_ctx)) -> Response:
         dom = api.domain(ctx, domain, request)
         return OrjsonResponse(api.manifest(ctx, dom))
 
@@ -165,8 +174,8 @@ def warehouse_router(version: ApiVersion = V1) -> APIRouter:
     )
     def page(
         request: Request,
-        domain: str = DOMAIN,
-        table: str = TABLE,
+        domain: str = domain_param,
+        table: str = table_param,
         since: str | None = SINCE,
         until: str | None = UNTIL,
         cursor: str | None = CURSOR,
