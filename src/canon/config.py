@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator
 from canon.contracts.spec import Join, Spec
 from canon.contracts.yamlpos import load_positioned
 from canon.errors import ConfigError, Location, Problem
+from canon.serve.config import ServeConfig
 
 CONFIG_FILE = "canon.yml"
 
@@ -63,6 +64,7 @@ class ProjectConfig(Spec):
     dbt: DbtConfig | None = None
     query_log: str | None = None
     baseline: str = ".canon/baseline.json"
+    serve: ServeConfig | None = Field(default=None, description="What `canon serve` exposes (see canon.serve.config).")
 
     @field_validator("name")
     @classmethod

@@ -18,6 +18,7 @@ from canon.compiler.periods import parse_period
 from canon.errors import Location, UserError
 from canon.fsutil import atomic_write_text
 from canon.project import load_project
+from canon.serve.audit_store import store_audit
 
 FORMATS = ("terminal", "markdown", "json", "html")
 
@@ -82,6 +83,7 @@ def audit_cmd(
                 progress=progress,
             ),
         )
+    store_audit(proj.root, result.metric, render(result, "json"))  # the catalog page shows the last audit
     text = render(result, fmt)
     if fmt == "html":
         target = output or Path("audit.html")

@@ -10,6 +10,7 @@ from canon.cli import (
     mart_cmd,  # noqa: F401
     query_cmd,  # noqa: F401
     schema_cmd,  # noqa: F401
+    serve_cmd,  # noqa: F401
     test_cmd,  # noqa: F401
     workflow_cmd,  # noqa: F401
 )

@@ -1,0 +1,1 @@
+"""The warehouse API (`seeds/growth-warehouse-api.md`): whitelist, manifest, keyset pages, versions."""
