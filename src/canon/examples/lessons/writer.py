@@ -30,6 +30,47 @@ warehouse:
   path: warehouse.duckdb
 metrics_dir: metrics
 current_period: "2026-05"
+sources:
+  recognition: {relation: revenue.recognition, primary_key: [recognition_id]}
+  person: {relation: spine.person, primary_key: [person_id]}
+  org_market: {relation: spine.org_market, primary_key: [org_market_id]}
+relationships:
+  - {from: recognition.person_id, to: person.person_id}
+  - {from: person.org_market_id, to: org_market.org_market_id}
+serve:
+  domains:
+    growth:
+      schema: growth
+      tables:
+        lead_intake: {primary_key: id, date_column: createdAt, description: One row per form submission.}
+        campaign: {primary_key: id, date_column: createdAt, description: One row per campaign.}
+        campaign_spend_daily:
+          primary_key: id
+          date_column: date
+          description: One row per (campaign, date, source).
+          columns: {spendCents: {type: bigint_string, description: Spend in cents (int8).}}
+        subscriber: {primary_key: id, date_column: createdAt, description: One row per email signup.}
+        acquisition_suppression: {primary_key: person_id, date_column: archived_at, description: One row per archived person.}
+"""
+
+GROSS_REVENUE_YML = """\
+# A metric (not a mart grouping): gross recognized revenue, for `canon query` and the catalog.
+name: gross_recognized_revenue
+label: Gross recognized revenue
+description: >-
+  Revenue recognized from lessons delivered, before refunds and reversals (non-contra
+  recognition rows, exception rows included at face value), by the month the recognition occurred.
+owner: finance
+status: draft
+dimensions:
+  org_market_id: {column: org_market.org_market_id}
+  organization_id: {column: org_market.organization_id}
+composition:
+  type: declarative
+  measure: {column: recognition.recognized_amount_cents, aggregation: sum, unit: minor}
+  time_basis: {column: recognition.occurred_at}
+  filters:
+    recognition.is_contra: [false]
 """
 
 
@@ -79,5 +120,6 @@ def write_example(dest: Path, *, scale: int = 1, seed: int = 7, progress: Callab
     Path(f"{final}.wal").unlink(missing_ok=True)
     os.replace(tmp, final)
     atomic_write_text(dest / "canon.yml", CANON_YML)
+    atomic_write_text(dest / "metrics" / "gross_recognized_revenue.yml", GROSS_REVENUE_YML)
     write_contracts(dest)
     atomic_write_text(dest / ".canon" / "injected.json", injected.to_json())
