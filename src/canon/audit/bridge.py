@@ -176,12 +176,26 @@ def build_bridge(
     start_cents: int | None = None,
     end_cents: int | None = None,
     separable: Callable[[DecisionVector, Move], bool] | None = None,
+    compiles: Callable[[DecisionVector], bool] | None = None,
+    prefetch: Callable[[list[DecisionVector]], None] | None = None,
 ) -> Bridge:
-    """Waterfall from `start` to `target`; an initial 'residual' step covers what was not reproduced."""
-    moves = moves_between(start, target, domains)
-    steps: list[BridgeStep] = []
+    """Waterfall from `start` to `target`; an initial 'residual' step covers what was not reproduced.
+
+    The order is planned first (only whether each intermediate definition compiles matters),
+    then every figure the bridge needs is fetched at once (`prefetch`: one scan per measure),
+    then the steps are assembled from those figures.
+    """
+    can = compiles or _compiles_by_evaluating(evaluate)
+    plan = _plan(start, target, moves_between(start, target, domains), can)
+    alone = {
+        id(move): move.isolated(start)
+        for move, _ in plan
+        if (separable is None or separable(start, move)) and can(move.isolated(start))
+    }
+    if prefetch is not None:
+        prefetch([start, *[v for _, v in plan], *alone.values()])
     reproduced = evaluate(start)
-    value = reproduced
+    steps: list[BridgeStep] = []
     if start_cents is not None and start_cents != reproduced:
         steps.append(
             BridgeStep(
@@ -194,53 +208,14 @@ def build_bridge(
                 reproduced,
             )
         )
-    current = start
-    pending = list(moves)
-    order: list[str] = []
-    while pending:
-        if pending[0].decision == "time_basis" and len(pending) > 1 and pending[1].decision == "measure":
-            try:
-                evaluate(pending[0].apply(current))
-            except QueryError:
-                a, b = pending[0], pending[1]
-                pending[:2] = [
-                    Move(
-                        "time_basis+measure",
-                        f"basis: {start.measure.describe()} {start.time_basis.describe()} → "
-                        f"{target.measure.describe()} {target.time_basis.describe()}",
-                        [a.from_value, b.from_value],
-                        [a.to_value, b.to_value],
-                        _compose(a.apply, b.apply),
-                    )
-                ]
-        for i, move in enumerate(pending):
-            candidate = move.apply(current)
-            try:
-                after = evaluate(candidate)
-            except QueryError:
-                continue
-            alone = separable is None or separable(start, move)
-            isolated = _isolated(start, move, evaluate, reproduced) if alone else None
-            steps.append(
-                BridgeStep(move.decision, move.label, move.from_value, move.to_value, after - value, isolated, after)
-            )
-            order.append(move.decision)
-            current, value = candidate, after
-            pending.pop(i)
-            break
-        else:  # nothing computes on its own: take the next two together
-            if len(pending) == 1:
-                raise QueryError(f"bridge step cannot be computed: {pending[0].label}")
-            a, b = pending[0], pending[1]
-            pending[:2] = [
-                Move(
-                    f"{a.decision}+{b.decision}",
-                    f"{a.label}; {b.label}",
-                    [a.from_value, b.from_value],
-                    [a.to_value, b.to_value],
-                    _compose(a.apply, b.apply),
-                )
-            ]
+    value = reproduced
+    for move, vector in plan:
+        after = evaluate(vector)
+        isolated = evaluate(alone[id(move)]) - reproduced if id(move) in alone else None
+        steps.append(
+            BridgeStep(move.decision, move.label, move.from_value, move.to_value, after - value, isolated, after)
+        )
+        value = after
     if end_cents is not None and end_cents != value:
         steps.append(
             BridgeStep(
@@ -254,15 +229,65 @@ def build_bridge(
         start_cents=start_cents if start_cents is not None else reproduced,
         end_cents=value,
         steps=steps,
-        order=" → ".join(dict.fromkeys(_order_name(o) for o in order)),
+        order=" → ".join(dict.fromkeys(_order_name(m.decision) for m, _ in plan)),
     )
 
 
-def _isolated(start: DecisionVector, move: Move, evaluate: Evaluate, reproduced: int) -> int | None:
-    try:
-        return evaluate(move.isolated(start)) - reproduced
-    except QueryError:
-        return None
+def _plan(
+    start: DecisionVector, target: DecisionVector, moves: list[Move], compiles: Callable[[DecisionVector], bool]
+) -> list[tuple[Move, DecisionVector]]:
+    """The moves in the stated order, each with the definition it leads to; reordered or merged
+    only where an intermediate definition cannot be computed."""
+    current = start
+    pending = list(moves)
+    out: list[tuple[Move, DecisionVector]] = []
+    while pending:
+        basis_first = pending[0].decision == "time_basis" and len(pending) > 1 and pending[1].decision == "measure"
+        # the new date is not reachable from the old rows: what is measured and when change together
+        if basis_first and not compiles(pending[0].apply(current)):
+            a, b = pending[0], pending[1]
+            pending[:2] = [
+                Move(
+                    "time_basis+measure",
+                    f"basis: {start.measure.describe()} {start.time_basis.describe()} → "
+                    f"{target.measure.describe()} {target.time_basis.describe()}",
+                    [a.from_value, b.from_value],
+                    [a.to_value, b.to_value],
+                    _compose(a.apply, b.apply),
+                )
+            ]
+        for i, move in enumerate(pending):
+            candidate = move.apply(current)
+            if compiles(candidate):
+                out.append((move, candidate))
+                current = candidate
+                pending.pop(i)
+                break
+        else:  # nothing computes on its own: take the next two together
+            if len(pending) == 1:
+                raise QueryError(f"bridge step cannot be computed: {pending[0].label}")
+            a, b = pending[0], pending[1]
+            pending[:2] = [
+                Move(
+                    f"{a.decision}+{b.decision}",
+                    f"{a.label}; {b.label}",
+                    [a.from_value, b.from_value],
+                    [a.to_value, b.to_value],
+                    _compose(a.apply, b.apply),
+                )
+            ]
+    return out
+
+
+def _compiles_by_evaluating(evaluate: Evaluate) -> Callable[[DecisionVector], bool]:
+    def compiles(vector: DecisionVector) -> bool:
+        try:
+            evaluate(vector)
+        except QueryError:
+            return False
+        return True
+
+    return compiles
 
 
 def _order_name(decision: str) -> str:

@@ -17,10 +17,11 @@ from canon.audit.lineage import RAW_KEY, is_raw
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
-from canon.compiler.vector import VectorQuery, compile_vector, literal, scaled
+from canon.compiler.vector import VectorQuery, compile_batch, compile_vector, literal, scaled
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge
 from canon.engines.base import Engine
+from canon.errors import QueryError
 
 
 def _with_relations(tree: exp.Query, relations: Relations, raw_tables: Iterable[str]) -> exp.Query:
@@ -93,7 +94,11 @@ def model_figure(
 
 
 class Evaluator:
-    """Compiles and runs decision vectors for one period, caching by vector."""
+    """Compiles and runs decision vectors for one period, caching by vector.
+
+    `many()` evaluates a list at once: vectors sharing a measure and a time basis are answered
+    by one scan (`compile_batch`), which is what keeps bridges fast on large tables.
+    """
 
     def __init__(self, engine: Engine, graph: JoinGraph, relations: Relations, period: Period) -> None:
         self.engine = engine
@@ -101,10 +106,9 @@ class Evaluator:
         self.relations = relations
         self.period = period
         self.cache: dict[DecisionVector, int] = {}
+        self.failed: dict[DecisionVector, QueryError] = {}
 
-    def __call__(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> int:
-        if vector in self.cache:
-            return self.cache[vector]
+    def _query(self, vector: DecisionVector, edges: Iterable[JoinEdge]) -> exp.Select:
         q = VectorQuery(
             vector=vector,
             value_name="value_cents",
@@ -113,7 +117,43 @@ class Evaluator:
             last=self.period,
             extra_edges=tuple(edges),
         )
-        table = self.engine.execute(compile_vector(q, self.graph, self.relations))
+        return compile_vector(q, self.graph, self.relations)
+
+    def compiles(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
+        if vector in self.cache:
+            return True
+        if vector in self.failed:
+            return False
+        try:
+            self._query(vector, edges)
+        except QueryError as exc:
+            self.failed[vector] = exc
+            return False
+        return True
+
+    def __call__(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> int:
+        if vector in self.cache:
+            return self.cache[vector]
+        if vector in self.failed:
+            raise self.failed[vector]
+        table = self.engine.execute(self._query(vector, edges))
         value = sum(v for v in table.column("value_cents").to_pylist() if v is not None) if table.num_rows else 0
         self.cache[vector] = int(value)
         return self.cache[vector]
+
+    def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = ()) -> None:
+        """Fill the cache for every vector that compiles, one query per (measure, time basis)."""
+        edge_list = tuple(edges)
+        todo = [v for v in dict.fromkeys(vectors) if v not in self.cache and self.compiles(v, edge_list)]
+        groups: dict[tuple[object, object], list[DecisionVector]] = {}
+        for v in todo:
+            groups.setdefault((v.measure, v.time_basis), []).append(v)
+        for group in groups.values():
+            if len(group) == 1:
+                self(group[0], edge_list)
+                continue
+            query = compile_batch(group, self.period, self.graph, self.relations, edge_list)
+            table = self.engine.execute(query)
+            row = table.to_pylist()[0] if table.num_rows else {}
+            for i, v in enumerate(group):
+                self.cache[v] = int(row.get(f"v{i}") or 0)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlglot import exp
@@ -186,6 +187,8 @@ def run_audit(project: Project, options: AuditOptions) -> AuditResult:
                         start_cents=d.value_cents,
                         end_cents=canonical_cents,
                         separable=reads_rows_of(project.join_graph().merged(edges)),
+                        compiles=partial(evaluator.compiles, edges=edges),
+                        prefetch=partial(evaluator.many, edges=edges),
                     )
                 except QueryError as exc:
                     d.unmapped.append(Unmapped(str(exc), "bridge could not be computed"))

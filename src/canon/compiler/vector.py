@@ -30,6 +30,7 @@ TIMESTAMP = exp.DataType.build("TIMESTAMP")
 BIGINT = exp.DataType.build("BIGINT")
 DECIMAL = exp.DataType.build("DECIMAL(38, 6)")
 _Qualifier = Callable[[ColumnRef], exp.Column]
+SemiFilters = tuple[tuple[ColumnRef, frozenset[Scalar]], ...]
 _SPINE = "canon_periods"
 
 
@@ -161,18 +162,59 @@ class BaseRows:
     """The measure's rows after joins and filters, before grouping: what the metric counts.
 
     Contract tests select from this directly (offending rows, samples); `compile_vector`
-    aggregates it. `conditions` are ANDed into the WHERE clause.
+    aggregates it; `compile_batch` evaluates many filter sets over one scan of it.
+    `conditions` are ANDed into the WHERE clause.
     """
 
     query: exp.Select
     conditions: list[exp.Expression]
     qualify: _Qualifier
     period: exp.Expression
+    plan: JoinPlan | None = None
+    alias_of: dict[str, str] = field(default_factory=dict)
+    aliases: _Aliases | None = None
+    relations: Relations | None = None
+    time_conditions: list[exp.Expression] = field(default_factory=list)
 
     def select(self, *columns: exp.Expr, extra: exp.Expr | None = None) -> exp.Select:
         conds = [*self.conditions, *([extra] if extra is not None else [])]
         q = self.query.copy().select(*columns, copy=False)
         return q.where(exp.and_(*[c.copy() for c in conds], copy=False), copy=False) if conds else q
+
+    def filter_conditions(
+        self,
+        items: Iterable[tuple[ColumnRef, frozenset[Scalar]]],
+        predicates: Iterable[exp.Expression] = (),
+        semi_flags: dict[tuple[int, SemiFilters], exp.Expression] | None = None,
+    ) -> list[exp.Expression]:
+        """Conditions for admitted-value filters (semi-joins for one-to-many tables) and predicates."""
+        assert self.plan is not None and self.aliases is not None and self.relations is not None
+        conditions: list[exp.Expression] = []
+        for group, filters in self.semi_filters(items, conditions):
+            flag = (semi_flags or {}).get((id(group), filters))
+            if flag is not None:
+                conditions.append(flag.copy())
+            else:
+                conditions.append(_exists(group, list(filters), self.alias_of, self.aliases, self.relations))
+        for tree in predicates:
+            conditions.append(_requalify(tree, self.qualify))
+        return conditions
+
+    def semi_filters(
+        self, items: Iterable[tuple[ColumnRef, frozenset[Scalar]]], outer: list[exp.Expression]
+    ) -> list[tuple[SemiJoinGroup, SemiFilters]]:
+        """Split filters: conditions on joined tables go to `outer`; the rest by semi-join group."""
+        assert self.plan is not None
+        by_group: dict[int, list[tuple[ColumnRef, frozenset[Scalar]]]] = {}
+        for ref, values in items:
+            group = self.plan.semi_group_of(ref.table)
+            if group is None:
+                outer.append(admitted(self.qualify(ref), values))
+            else:
+                by_group.setdefault(id(group), []).append((ref, values))
+        return [
+            (g, tuple(sorted(by_group[id(g)], key=lambda kv: str(kv[0])))) for g in self.plan.semi if id(g) in by_group
+        ]
 
 
 def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRows:
@@ -211,24 +253,80 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
             raise QueryError(f"`{ref}` is not reachable with many-to-one joins from `{root}`")
         return _col(alias_of[ref.table], ref.column)
 
-    conditions: list[exp.Expression] = []
-    semi_filters: dict[int, list[tuple[ColumnRef, frozenset[Scalar]]]] = {}
-    for ref, values in [*vector.filter_items, *vector.slice_items]:
-        group = plan.semi_group_of(ref.table)
-        if group is None:
-            conditions.append(admitted(qualify(ref), values))
-        else:
-            semi_filters.setdefault(id(group), []).append((ref, values))
-    for group in plan.semi:
-        conditions.append(_exists(group, semi_filters.get(id(group), []), alias_of, aliases, relations))
-    for tree in predicate_trees:
-        conditions.append(_requalify(tree, qualify))
+    rows = BaseRows(query, [], qualify, exp.null(), plan, alias_of, aliases, relations)
+    conditions = rows.filter_conditions([*vector.filter_items, *vector.slice_items], predicate_trees)
     if q.where is not None:
         conditions.append(_requalify(q.where, qualify))
+    period_expr, time_conditions, rows.query = _time_basis(q, query, qualify)
+    rows.conditions = [*conditions, *time_conditions]
+    rows.period = period_expr
+    rows.time_conditions = time_conditions
+    return rows
 
-    period_expr, time_conditions, query = _time_basis(q, query, qualify)
-    conditions.extend(time_conditions)
-    return BaseRows(query=query, conditions=conditions, qualify=qualify, period=period_expr)
+
+def compile_batch(
+    vectors: Sequence[DecisionVector],
+    period: Period,
+    graph: JoinGraph,
+    relations: Relations,
+    extra_edges: tuple[JoinEdge, ...] = (),
+) -> exp.Select:
+    """Many decision vectors sharing a measure and a time basis, one scan: column `v{i}` per vector.
+
+    Each vector's filters become a CASE inside its own SUM, so a bridge of twenty steps reads
+    the data once instead of twenty times.
+    """
+    first = vectors[0]
+    if any(v.measure != first.measure or v.time_basis != first.time_basis for v in vectors):
+        raise ValueError("compile_batch needs vectors with one measure and one time basis")
+    everything: dict[ColumnRef, frozenset[Scalar]] = {}
+    for v in vectors:
+        for ref, _ in [*v.filter_items, *v.slice_items]:
+            everything[ref] = frozenset({None})  # registers the table; admits NULL so no INNER join
+    predicates = sorted({p for v in vectors for p in v.predicates})
+    union = DecisionVector.build(first.measure, first.time_basis, everything, None, predicates)
+    rows = base_rows(
+        VectorQuery(union, "v", period.grain, first=period, last=period, extra_edges=extra_edges), graph, relations
+    )
+    measure = rows.qualify(first.measure.column)
+    # Semi-joins (EXISTS per vector) would rescan the one-to-many table per vector; instead each
+    # group becomes one aggregated LEFT JOIN carrying a 0/1 flag per distinct filter set.
+    wanted: dict[int, dict[SemiFilters, None]] = {}
+    groups: dict[int, SemiJoinGroup] = {}
+    for v in vectors:
+        for group, filters in rows.semi_filters([*v.filter_items, *v.slice_items], []):
+            wanted.setdefault(id(group), {})[filters] = None
+            groups[id(group)] = group
+    flags: dict[tuple[int, SemiFilters], exp.Expression] = {}
+    query = rows.query.copy()
+    basis = first.time_basis
+
+    def keys_in_period(table: str) -> Callable[[str], exp.Select] | None:
+        if basis.kind != "event" or basis.columns[0].table != table:
+            return None
+        date_col = exp.column(basis.columns[0].column)
+        in_period = exp.and_(
+            exp.GTE(this=date_col.copy(), expression=literal(period.start)),
+            exp.LT(this=date_col.copy(), expression=literal(period.end)),
+        )
+        return lambda key: exp.select(exp.column(key)).from_(relations.get(table)).where(in_period.copy())
+
+    for n, (gid, sets) in enumerate(wanted.items()):
+        group = groups[gid]
+        query, made = _semi_flag_join(query, group, list(sets), rows, f"canon_semi_{n}", keys_in_period(group.anchor))
+        flags.update({(gid, f): e for f, e in made.items()})
+    columns: list[exp.Expr] = []
+    for i, v in enumerate(vectors):
+        trees = [_parse_predicate(p) for p in v.predicates]
+        conds = rows.filter_conditions([*v.filter_items, *v.slice_items], trees, flags)
+        value: exp.Expression = measure.copy()
+        if conds:
+            value = exp.Case(ifs=[exp.If(this=exp.and_(*conds), true=measure.copy())])
+        columns.append(measure_value(first.measure, value, as_cents=True).as_(f"v{i}"))
+    query = query.select(*columns, copy=False)
+    if rows.time_conditions:
+        query = query.where(exp.and_(*[c.copy() for c in rows.time_conditions]), copy=False)
+    return query
 
 
 def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_cents: bool = True) -> exp.Select:
@@ -303,6 +401,48 @@ def _exists(
     for ref, values in filters:
         conds.append(admitted(_col(inner_alias[ref.table], ref.column), values))
     return exp.Exists(this=sub.where(exp.and_(*conds)))
+
+
+def _semi_flag_join(
+    query: exp.Select,
+    group: SemiJoinGroup,
+    filter_sets: list[SemiFilters],
+    rows: BaseRows,
+    alias: str,
+    period_filter: Callable[[str], exp.Select] | None = None,
+) -> tuple[exp.Select, dict[SemiFilters, exp.Expression]]:
+    """LEFT JOIN (SELECT key, MAX(CASE WHEN filters THEN 1 ELSE 0 END) AS f_j … GROUP BY key)."""
+    assert rows.aliases is not None and rows.relations is not None
+    first = group.first
+    inner_alias = {first.target: rows.aliases.new(first.target)}
+    sub = exp.select().from_(rows.relations.get(first.target).as_(inner_alias[first.target]))
+    for _, steps in sorted(group.paths.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        for step in steps:
+            if step.target in inner_alias:
+                continue
+            inner_alias[step.target] = rows.aliases.new(step.target)
+            sub = sub.join(
+                rows.relations.get(step.target).as_(inner_alias[step.target]),
+                on=_join_condition(step, inner_alias[step.source], inner_alias[step.target]),
+                join_type="inner",
+            )
+    # the first step leaves the anchor against an edge: anchor.parent_key = target.child_key
+    key = first.edge.parent.column if first.forward else first.edge.child.column
+    anchor_key = first.edge.child.column if first.forward else first.edge.parent.column
+    key_col = _col(inner_alias[first.target], key)
+    selects: list[exp.Expr] = [key_col.copy().as_("canon_key")]
+    out: dict[SemiFilters, exp.Expression] = {}
+    for j, filters in enumerate(filter_sets):
+        cond = exp.and_(*[admitted(_col(inner_alias[r.table], r.column), vals) for r, vals in filters])
+        hit = exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+        selects.append(exp.Max(this=hit).as_(f"f{j}"))
+        out[filters] = exp.EQ(this=exp.column(f"f{j}", table=alias), expression=exp.Literal.number(1))
+    if period_filter is not None:  # aggregate only the keys of anchor rows in the period
+        sub = sub.where(exp.In(this=key_col.copy(), query=exp.Subquery(this=period_filter(anchor_key))))
+    sub = sub.select(*selects).group_by(key_col.copy())
+    on = exp.EQ(this=_col(rows.alias_of[group.anchor], anchor_key), expression=exp.column("canon_key", table=alias))
+    derived = exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    return query.join(derived, on=on, join_type="left"), out
 
 
 def _refs_in(tree: exp.Expression) -> set[ColumnRef]:

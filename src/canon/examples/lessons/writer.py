@@ -50,7 +50,8 @@ serve:
           description: One row per (campaign, date, source).
           columns: {spendCents: {type: bigint_string, description: Spend in cents (int8).}}
         subscriber: {primary_key: id, date_column: createdAt, description: One row per email signup.}
-        acquisition_suppression: {primary_key: person_id, date_column: archived_at, description: One row per archived person.}
+        acquisition_suppression:
+          {primary_key: person_id, date_column: archived_at, description: One row per archived person.}
 """
 
 GROSS_REVENUE_YML = """\
