@@ -20,7 +20,7 @@ def test_catalog_lists_every_contract(client: TestClient, direct: Any) -> None:
     body = client.get("/api/metrics").json()
     assert body["current_period"] == "2026-10"
     by = {m["name"]: m for m in body["metrics"]}
-    tiny = {"mrr", "contract_mrr", "cash", "collected_subscriptions", "paying_accounts", "arr"}
+    tiny = {"mrr", "contract_mrr", "cash", "collected_subscriptions", "collected_by_sql", "paying_accounts", "arr"}
     assert set(by) == tiny | set(MART)
     mrr = by["mrr"]
     hand = {(p, s): c for p, s, c in direct.execute(MRR_SQL).fetchall()}

@@ -20,8 +20,16 @@ from canon.errors import ConfigError, Location
 SETTINGS_ENV = "CANON_SERVE_SETTINGS"
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is now (not the one at start-up, which may be gone)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("canon.serve.access", "canon.serve"):
         lg = logging.getLogger(name)

@@ -6,6 +6,7 @@ CSV stream through COPY (DuckDB writes the CSV), Spark reads Parquet that DuckDB
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,28 +33,55 @@ def _copy_to_file(src: DuckDBEngine, table: exp.Table, path: Path, fmt: str) -> 
     src.conn.execute(src.render(copy))
 
 
+_PG_TYPES = {
+    "VARCHAR": "TEXT",
+    "TIMESTAMP_MS": "TIMESTAMP(3)",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
+    "HUGEINT": "NUMERIC(38, 0)",
+    "DOUBLE": "DOUBLE PRECISION",
+    "JSON": "JSONB",
+}
+
+
+def postgres_type(duckdb_type: str) -> exp.DataType:
+    """The PostgreSQL type holding a DuckDB column's values unchanged."""
+    t = duckdb_type.upper()
+    t = _PG_TYPES.get(t, t)
+    t = re.sub(r"^DECIMAL", "NUMERIC", t)
+    return exp.DataType.build(t, dialect="postgres")
+
+
 def copy_to_postgres(
-    src: DuckDBEngine,
-    dst: PostgresEngine,
-    tables: Iterable[str],
-    src_schema: str = "main",
-    dst_schema: str = "public",
-) -> None:
-    """Recreate each table in PostgreSQL with the same columns and types, then COPY the rows."""
+    src: DuckDBEngine, dst: PostgresEngine, tables: Iterable[str], src_schema: str = "main", dst_schema: str = "public"
+) -> dict[str, int]:
+    """Recreate each table in PostgreSQL with equivalent types, COPY the rows in 1 MiB chunks, ANALYZE.
+
+    Returns rows per table (counted in PostgreSQL after the copy).
+    """
+    copied: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="canon-copy-") as tmp:
+        dst.run([create_schema(dst_schema)])
         for name in tables:
             columns = src.columns(name, src_schema)
             target = exp.table_(name, db=dst_schema)
-            types = {col: exp.DataType.build(typ, dialect="duckdb") for col, typ in columns.items()}
-            dst.run([create_schema(dst_schema), drop_table(target), create_table(target, types)])
-            path = Path(tmp) / f"{name}.csv"
+            types = {col: postgres_type(typ) for col, typ in columns.items()}
+            dst.run([drop_table(target), create_table(target, types)])
+            path = Path(tmp) / f"{src_schema}.{name}.csv"
             _copy_to_file(src, exp.table_(name, db=src_schema), path, "csv")
-            copy_sql = pgsql.SQL("COPY {}.{} FROM STDIN (FORMAT csv)").format(
-                pgsql.Identifier(dst_schema), pgsql.Identifier(name)
+            copy_sql = pgsql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT csv)").format(
+                pgsql.Identifier(dst_schema),
+                pgsql.Identifier(name),
+                pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns),
             )
-            with dst.conn.cursor() as cur, cur.copy(copy_sql) as copy, path.open("rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    copy.write(chunk)
+            with dst.conn.cursor() as cur:
+                with cur.copy(copy_sql) as copy, path.open("rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        copy.write(chunk)
+                cur.execute(pgsql.SQL("ANALYZE {}.{}").format(pgsql.Identifier(dst_schema), pgsql.Identifier(name)))
+            path.unlink()
+            count = dst.scalar(exp.select(exp.Count(this=exp.Star())).from_(target))
+            copied[f"{dst_schema}.{name}"] = int(count) if isinstance(count, int) else 0
+    return copied
 
 
 def copy_to_spark(
