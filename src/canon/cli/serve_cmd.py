@@ -20,7 +20,7 @@ from canon.errors import ConfigError, Location
 SETTINGS_ENV = "CANON_SERVE_SETTINGS"
 
 
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is now (not the one at start-up, which may be gone)."""
 
     def emit(self, record: logging.LogRecord) -> None:
