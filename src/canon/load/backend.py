@@ -15,8 +15,11 @@ from typing import Any
 from sqlglot import exp
 
 from canon.engines.base import Engine
+from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged
+
+NEW_SUFFIX = "__canon_new"  # the table being built beside the one it replaces
 
 
 def table(name: str, schema: str | None = None) -> exp.Table:
@@ -75,6 +78,25 @@ class Backend(ABC):
 
     def columns(self, schema: str, name: str) -> dict[str, str]:
         return self.engine.columns(name, schema)
+
+    def build_beside(self, rel: exp.Table, query: exp.Select) -> exp.Table:
+        """Materialize `query` next to `rel` under a temporary name, after refusing to replace a view.
+
+        Both backends then swap the new table in; building beside keeps the old one readable
+        until the swap, so a failed load never leaves the target half-written.
+        """
+        schema, name = rel.db, rel.name
+        existing = self.kind(schema, name)
+        if existing is not None and existing != "BASE TABLE":
+            raise LoadError(
+                f"`{schema}.{name}` exists as a {existing.lower()}, not a table",
+                location=Location(parameter="table"),
+                fix="drop or rename that view, or load the source under another identifier",
+            )
+        new = table(name + NEW_SUFFIX, schema)
+        self.run(drop(new))
+        self.run(exp.Create(this=new, kind="TABLE", expression=query))
+        return new
 
     @abstractmethod
     def kind(self, schema: str, name: str) -> str | None:

@@ -17,12 +17,10 @@ import duckdb
 from sqlglot import exp
 
 from canon.engines.duckdb import DuckDBEngine
-from canon.errors import EngineError, LoadError, Location
-from canon.load.backend import Backend, drop, table
+from canon.errors import EngineError
+from canon.load.backend import Backend, drop
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged, drop_staging, stage_file
-
-NEW_SUFFIX = "__canon_new"
 
 
 class DuckDBBackend(Backend):
@@ -75,19 +73,9 @@ class DuckDBBackend(Backend):
         return str(found[0][0]) if found else None
 
     def replace(self, rel: exp.Table, query: exp.Select) -> None:
-        schema, name = rel.db, rel.name
-        existing = self.kind(schema, name)
-        if existing is not None and existing != "BASE TABLE":
-            raise LoadError(
-                f"`{schema}.{name}` exists as a {existing.lower()}, not a table",
-                location=Location(parameter="table"),
-                fix="drop or rename that view, or load the source under another identifier",
-            )
-        new = table(name + NEW_SUFFIX, schema)
-        self.run(drop(new))
-        self.run(exp.Create(this=new, kind="TABLE", expression=query))
+        new = self.build_beside(rel, query)
         self.run(drop(rel))
-        self.run(exp.Alter(this=new.copy(), kind="TABLE", actions=[exp.AlterRename(this=exp.to_table(name))]))
+        self.run(exp.Alter(this=new.copy(), kind="TABLE", actions=[exp.AlterRename(this=exp.to_table(rel.name))]))
 
     def cleanup(self, staged: list[Staged]) -> None:
         for s in staged:

@@ -35,7 +35,6 @@ from canon.load.files import LoadTarget
 from canon.load.staging import Staged, drop_staging, stage_file
 from canon.load.validate import LINE, raw_name
 
-NEW_SUFFIX = "__canon_new"
 BATCH_ROWS = 100_000
 
 _DEPENDENTS = """
@@ -167,25 +166,16 @@ class PostgresBackend(Backend):
 
     def replace(self, rel: exp.Table, query: exp.Select) -> None:
         schema, name = rel.db, rel.name
-        existing = self.kind(schema, name)
-        if existing is None:
+        if self.kind(schema, name) is None:
             self.run(exp.Create(this=rel.copy(), kind="TABLE", expression=query))
             return
-        if existing != "BASE TABLE":
-            raise LoadError(
-                f"`{schema}.{name}` exists as a {existing.lower()}, not a table",
-                location=Location(parameter="table"),
-                fix="drop or rename that view, or load the source under another identifier",
-            )
-        new = table(name + NEW_SUFFIX, schema)
-        self.run(drop(new))
-        self.run(exp.Create(this=new, kind="TABLE", expression=query))
+        new = self.build_beside(rel, query)
         dependents = [r[0] for r in self._execute(_DEPENDENTS, (schema, name))]
         if not dependents:
             self.run(drop(rel))
             self.run(exp.Alter(this=new.copy(), kind="TABLE", actions=[exp.AlterRename(this=exp.to_table(name))]))
             return
-        if self._execute(_SHAPE, (schema, name)) != self._execute(_SHAPE, (schema, name + NEW_SUFFIX)):
+        if self._execute(_SHAPE, (schema, name)) != self._execute(_SHAPE, (schema, new.name)):
             raise LoadError(
                 f"`{schema}.{name}` changes columns but views depend on it: {', '.join(dependents)}",
                 location=Location(parameter="table"),
