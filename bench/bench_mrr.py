@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import machine, print_table  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
-REPEAT = 3  # best of three runs in the same process (the first pays for cold caches)
+REPEAT = 3  # default: best of three runs in the same process (the first pays for cold caches)
 TABLES = ("raw_accounts", "raw_contracts", "raw_invoices", "raw_payments")
 MRR_YML = (ROOT / "src" / "canon" / "examples" / "acme" / "templates" / "metrics" / "mrr.yml").read_text()
 CANON_YML = """\
@@ -167,11 +167,11 @@ def run_polars(folder: Path) -> Any:
 METHODS = {"canon (DuckDB)": run_canon, "hand-written DuckDB SQL": run_hand, "pandas": run_pandas, "polars": run_polars}
 
 
-def _child(name: str, folder: str, queue: Any) -> None:
+def _child(name: str, folder: str, queue: Any, repeat: int) -> None:
     try:
         run = METHODS[name](Path(folder))  # setup, not timed
         best, result = float("inf"), None
-        for _ in range(REPEAT):
+        for _ in range(repeat):
             t0 = time.perf_counter()
             result = run()
             best = min(best, time.perf_counter() - t0)
@@ -183,10 +183,10 @@ def _child(name: str, folder: str, queue: Any) -> None:
         queue.put({"error": f"{type(exc).__name__}: {exc}"[:120]})
 
 
-def measure(name: str, folder: Path, mem_limit_gib: int = 20) -> dict[str, Any]:
+def measure(name: str, folder: Path, repeat: int = REPEAT, mem_limit_gib: int = 20) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_limited, args=(name, str(folder), queue, mem_limit_gib))
+    proc = ctx.Process(target=_limited, args=(name, str(folder), queue, mem_limit_gib, repeat))
     proc.start()
     result: dict[str, Any] = {}
     while not result:
@@ -199,11 +199,11 @@ def measure(name: str, folder: Path, mem_limit_gib: int = 20) -> dict[str, Any]:
     return result
 
 
-def _limited(name: str, folder: str, queue: Any, gib: int) -> None:
+def _limited(name: str, folder: str, queue: Any, gib: int, repeat: int) -> None:
     if name == "pandas":  # address-space cap: pandas holds everything in memory; the engines reserve freely
         limit = gib * 2**30
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    _child(name, folder, queue)
+    _child(name, folder, queue, repeat)
 
 
 def engines_at(rows: int) -> list[list[str]]:
@@ -271,6 +271,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--engines", action="store_true", help="also PostgreSQL and Spark at 10M rows")
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="timed runs per method (best is kept)")
     parser.add_argument("--skip", nargs="*", default=[], help="methods to skip at 100M, e.g. pandas")
     args = parser.parse_args()
     print(f"machine: {machine()}")
@@ -282,7 +283,7 @@ def main() -> None:
             if rows >= 100_000_000 and name in args.skip:
                 results[name] = {"error": "not run (see note)"}
                 continue
-            results[name] = measure(name, folder)
+            results[name] = measure(name, folder, args.repeat)
         base = results["hand-written DuckDB SQL"].get("seconds")
         answers = {json.dumps(r.get("result")) for r in results.values() if "result" in r}
         for name, r in results.items():
@@ -294,7 +295,7 @@ def main() -> None:
                 [
                     name,
                     f"{rows:,}",
-                    f"{r['seconds']:.2f}",
+                    f"{r['seconds']:.3f}" if r["seconds"] < 1 else f"{r['seconds']:.2f}",
                     ratio,
                     f"{r['rss']:.0f} MiB",
                     "same" if len(answers) == 1 else "DIFFERS",
