@@ -245,7 +245,7 @@ class _DialectOnly(Engine):
         self.name = dialect
         self.default_schema = "public" if dialect == "postgres" else None
 
-    def execute(self, query: exp.Expression | str) -> pa.Table:  # pragma: no cover - never executed
+    def execute(self, query: exp.Expression | str, params: object = None) -> pa.Table:  # pragma: no cover
         raise NotImplementedError
 
     def run(self, statements: object) -> None:  # pragma: no cover

@@ -101,3 +101,26 @@ def test_postgres_page_is_an_index_seek(pg_root: Path, tokens_file: Path) -> Non
         assert "Sort" not in plan.split("->")[0]
         sql_since = engine.render(page_query(table, Bounds(datetime(2026, 3, 5), None), None, 100))
         assert "OFFSET" not in sql_since.upper()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.xdist_group("postgres")
+def test_postgres_walk_on_a_non_unique_cursor_column(pg_root: Path, tokens_file: Path, tmp_path: Path) -> None:
+    """The (date, id) keyset with bound parameters on PostgreSQL: every row once, in order."""
+    import psycopg
+
+    from tests.serve.test_warehouse import cursor_on_date_yml
+
+    dsn = pg_root.joinpath("canon.yml").read_text().split("dsn: '", 1)[1].split("'", 1)[0]
+    root = tmp_path / "cursor-on-date-pg"
+    root.mkdir()
+    (root / "canon.yml").write_text(cursor_on_date_yml(f"warehouse: {{engine: postgres, dsn: '{dsn}'}}"))
+    with psycopg.connect(dsn) as conn:
+        want = [r[0] for r in conn.execute(b"SELECT id FROM growth.campaign_spend_daily ORDER BY date, id")]
+    app = create_app(settings_for(root, tokens_file))
+    with TestClient(app) as pg:
+        pg.headers["Authorization"] = f"Bearer {TOKENS['forecast']}"
+        for limit in (3, 5000):
+            rows, _ = walk(pg, "campaign_spend_daily", limit=limit)
+            assert [r["id"] for r in rows] == want, limit

@@ -15,7 +15,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.serve.fixture import BIG_SPEND, LEADS, SPEND, SUPPRESSED
+from canon.serve.app import create_app
+from tests.serve.conftest import settings_for
+from tests.serve.fixture import BIG_SPEND, LEADS, SERVE_YML, SPEND, SUPPRESSED, TOKENS
 
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 URL = "/api/warehouse/growth"
@@ -262,12 +264,53 @@ def test_unknown_domain_and_table(client: TestClient) -> None:
 
 
 def test_page_queries_never_use_offset(client: TestClient, serve_root: Any) -> None:
-    """The page SQL is a keyset seek: WHERE key > literal ORDER BY key LIMIT n+1, no OFFSET."""
-    from canon.serve.warehouse.paging import Bounds, page_query
+    """The page SQL is a keyset seek: WHERE key > :k0 ORDER BY key LIMIT n+1, no OFFSET, values bound."""
+    from canon.serve.warehouse.paging import Bounds, Shape, page_query, statement_sql
 
     ctx = client.app.state.ctx  # type: ignore[attr-defined]
     table = ctx.domains["growth"].tables["lead_intake"]
     sql = ctx.pool.get().render(page_query(table, Bounds(datetime(2026, 3, 1), None), ("fsm_x' OR '1'='1",), 101))
     assert "OFFSET" not in sql.upper()
     assert "LIMIT 101" in sql
-    assert "'fsm_x'' OR ''1''=''1'" in sql  # the value is a quoted literal, its quote escaped
+    assert "'fsm_x'' OR ''1''=''1'" in sql  # the readable form: a quoted literal, its quote escaped
+    served = statement_sql(table, "duckdb", Shape(since=True, until=False, key=True), 101)
+    assert "fsm_x" not in served and "2026" not in served  # what runs carries no value: all bound
+    assert "$since" in served and "$k0" in served
+
+
+def cursor_on_date_yml(warehouse: str) -> str:
+    """The fixture's growth domain with campaign_spend_daily paged on its (non-unique) date."""
+    serve_only = SERVE_YML.split("  sections:")[0]
+    paged_on_date = "primary_key: id\n          cursor_column: date\n          date_column: date"
+    assert "primary_key: id\n          date_column: date" in serve_only
+    return f"name: cursor\n{warehouse}\n" + serve_only.replace(
+        "primary_key: id\n          date_column: date", paged_on_date
+    )
+
+
+def test_walk_on_a_non_unique_cursor_column(serve_root: Any, tokens_file: Any, direct: Any, tmp_path: Any) -> None:
+    """cursor_column `date` (4 rows a day) pages on (date, id): ties that straddle a page boundary
+    are neither skipped nor served twice, whatever the page size."""
+    root = tmp_path / "cursor-on-date"
+    root.mkdir()
+    db = serve_root / "warehouse.duckdb"
+    (root / "canon.yml").write_text(cursor_on_date_yml(f"warehouse: {{engine: duckdb, path: '{db}'}}"))
+    want = [r[0] for r in direct.execute("SELECT id FROM growth.campaign_spend_daily ORDER BY date, id").fetchall()]
+    later = [
+        r[0]
+        for r in direct.execute(
+            "SELECT id FROM growth.campaign_spend_daily WHERE date >= DATE '2026-03-09' ORDER BY date, id"
+        ).fetchall()
+    ]
+    app = create_app(settings_for(root, tokens_file))
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {TOKENS['them_os']}"
+        manifest = c.get(f"{URL}/manifest").json()
+        spend = next(t for t in manifest["tables"] if t["table"] == "campaign_spend_daily")
+        assert (spend["primary_key"], spend["cursor_column"]) == ("id", "date")
+        for limit in (3, 4, 5, 400):
+            rows, pages = walk(c, "campaign_spend_daily", limit=limit)
+            assert [r["id"] for r in rows] == want, limit
+            assert pages == -(-len(want) // limit)
+        rows, _ = walk(c, "campaign_spend_daily", since="2026-03-09", limit=3)
+        assert [r["id"] for r in rows] == later

@@ -58,8 +58,10 @@ def serve_cmd(
     rate: float | None = typer.Option(None, "--rate", help="Requests/second per token (0: no limit)."),
     burst: int | None = typer.Option(None, "--burst", help="Requests a token may make at once."),
     workers: int = typer.Option(1, "--workers", help="Server processes (rate limits apply per process)."),
-    engine_threads: int | None = typer.Option(
-        None, "--engine-threads", help="DuckDB threads per query (1 suits many concurrent small pages)."
+    engine_threads: int = typer.Option(
+        1,
+        "--engine-threads",
+        help="DuckDB threads per query; 1 (default) suits many concurrent small pages, 0 uses every core.",
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
 ) -> None:

@@ -7,7 +7,8 @@ so user values never reach an engine as pasted text.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
@@ -26,8 +27,12 @@ class Engine(ABC):
         return query.sql(dialect=self.dialect, identify=True)
 
     @abstractmethod
-    def execute(self, query: exp.Expression | str) -> pa.Table:
-        """Run a query and return its rows as an Arrow table."""
+    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run a query and return its rows as an Arrow table.
+
+        `params` binds the query's named placeholders (`exp.Placeholder(this=name)`, rendered
+        per dialect) through the driver, so values never become SQL text.
+        """
 
     @abstractmethod
     def run(self, statements: Iterable[exp.Expression | str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,10 @@ class DuckDBEngine(Engine):
         if threads:
             self.conn.execute(f"SET threads = {int(threads)}")
 
-    def execute(self, query: exp.Expression | str) -> pa.Table:
+    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
         sql = self.render(query)
         try:
-            relation = self.conn.sql(sql)
+            relation = self.conn.sql(sql, params=dict(params)) if params else self.conn.sql(sql)
             return relation.to_arrow_table() if relation is not None else pa.table({})
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}\nSQL: {sql}") from None

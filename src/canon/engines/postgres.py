@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -47,13 +47,13 @@ class PostgresEngine(Engine):
         except psycopg.Error as exc:
             raise EngineError(f"cannot connect to PostgreSQL ({_redact(dsn)}): {exc}") from None
 
-    def execute(self, query: exp.Expression | str) -> pa.Table:
+    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
         import psycopg
 
         sql = self.render(query)
         try:
             with self.conn.cursor() as cur:
-                cur.execute(sql.encode())
+                cur.execute(sql.encode(), dict(params) if params else None)
                 if cur.description is None:
                     return pa.table({})
                 names = [d.name for d in cur.description]

@@ -55,10 +55,10 @@ class SparkEngine(Engine):
     def register_arrow(self, name: str, table: pa.Table) -> None:
         self.session.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
 
-    def execute(self, query: exp.Expression | str) -> pa.Table:
+    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
         sql = self.render(query)
         try:
-            return self.session.sql(sql).toArrow()
+            return self.session.sql(sql, args=dict(params) if params else None).toArrow()
         except Exception as exc:  # pyspark raises many unrelated classes
             raise EngineError(f"Spark failed: {exc}\nSQL: {sql}") from None
 

@@ -52,7 +52,10 @@ class EnginePool:
                     raise ConfigError(
                         f"the warehouse {path} does not exist",
                         location=Location(file="canon.yml", field="warehouse.path"),
-                        fix="build the warehouse first (e.g. `canon lessons-init`, `dbt build`)",
+                        fix=(
+                            "create it first: `canon load` for sources, `dbt build` for a dbt project, "
+                            "or `canon init --example lessons DIR`"
+                        ),
                     )
                 self._base = DuckDBEngine(path, read_only=self._read_only, threads=self._threads)
             base = self._base

@@ -1,21 +1,21 @@
 """One page of a table: keyset pagination, `since`/`until` on the date column, bound values.
 
     SELECT <served columns> FROM <schema>.<table>
-    WHERE <date> >= :since AND <date> < :until AND <key> > :last_key
-    ORDER BY <key> LIMIT :limit + 1
+    WHERE <date> >= :since AND <date> < :until AND <key> > :k0
+    ORDER BY <key> LIMIT <limit + 1>
 
 No OFFSET: the cost of page N does not grow with N, because the engine seeks past the last
 key (a B-tree in PostgreSQL, zone maps and a dynamic Top-N filter in DuckDB). The extra row
 fetched tells whether another page exists without a COUNT (at the 5000 cap, a LIMIT 1 probe
-instead: see TOP_N_MAX). Identifiers come from the resolved
-whitelist; every request value is a typed literal built through sqlglot, never spliced text.
+instead: see TOP_N_MAX). Identifiers come from the resolved whitelist; every request value is
+a bound parameter of the engine's driver (`:since`, `:until`, `:k0`…), never text in the SQL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -81,41 +81,30 @@ def _ceil_to_date(value: datetime) -> date:
     return day + timedelta(days=1)
 
 
-def instant_literal(value: datetime, kind: str) -> exp.Expr:
+def instant_value(value: datetime, kind: str) -> date | datetime:
+    """A bound for the date column as a value of that column's type family."""
     if kind == "date":
-        return exp.cast(exp.Literal.string(_ceil_to_date(value).isoformat()), exp.DataType.build("DATE"))
+        return _ceil_to_date(value)
     if kind == "timestamptz":
-        text = value.replace(tzinfo=UTC).isoformat(sep=" ")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMPTZ"))
-    return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+        return value.replace(tzinfo=UTC)
+    return value
 
 
-def value_literal(value: Any, engine_type: str) -> exp.Expr:
-    """A cursor key value as a typed literal of its column's type family."""
-    if value is None:
-        return exp.null()
-    if isinstance(value, bool):
-        return exp.true() if value else exp.false()
-    if isinstance(value, int | float | Decimal):
-        return exp.Literal.number(str(value))
-    if isinstance(value, datetime):
-        tz = value.tzinfo is not None or "zone" in engine_type.lower() or engine_type.upper() == "TIMESTAMPTZ"
-        text = value.isoformat(sep=" ")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMPTZ" if tz else "TIMESTAMP"))
-    if isinstance(value, date):
-        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
-    return exp.Literal.string(str(value))
+def _slot(name: str) -> exp.Placeholder:
+    """A named bind parameter (`$name` in DuckDB, `%(name)s` in psycopg, `:name` in Spark)."""
+    return exp.Placeholder(this=name)
 
 
-def after_key(table: Table, key: tuple[Any, ...]) -> exp.Expr:
-    """Rows strictly after `key` in keyset order: (a > x) OR (a = x AND b > y), sargable on a."""
-    cols = [exp.column(c) for c in table.keyset]
-    lits = [value_literal(v, table.column(c).engine_type) for v, c in zip(key, table.keyset, strict=True)]
+def after_key(keyset: tuple[str, ...]) -> exp.Expr:
+    """Rows strictly after the bound key `k0, k1` in keyset order: (a > k0) OR (a = k0 AND b > k1),
+    led by a >= k0 so the engine can seek on a."""
+    cols = [exp.column(c) for c in keyset]
+    slots = [_slot(f"k{i}") for i in range(len(keyset))]
     if len(cols) == 1:
-        return exp.GT(this=cols[0], expression=lits[0])
-    lead = exp.GTE(this=cols[0].copy(), expression=lits[0].copy())
-    tie = exp.and_(exp.EQ(this=cols[0], expression=lits[0]), exp.GT(this=cols[1], expression=lits[1]))
-    later = exp.or_(exp.GT(this=cols[0].copy(), expression=lits[0].copy()), tie)
+        return exp.GT(this=cols[0], expression=slots[0])
+    lead = exp.GTE(this=cols[0].copy(), expression=slots[0].copy())
+    tie = exp.and_(exp.EQ(this=cols[0], expression=slots[0]), exp.GT(this=cols[1], expression=slots[1]))
+    later = exp.or_(exp.GT(this=cols[0].copy(), expression=slots[0].copy()), tie)
     return exp.and_(lead, exp.paren(later))
 
 
@@ -125,37 +114,78 @@ def after_key(table: Table, key: tuple[Any, ...]) -> exp.Expr:
 TOP_N_MAX = 5000
 
 
-def _conditions(table: Table, bounds: Bounds, key: tuple[Any, ...] | None) -> list[exp.Expr]:
+@dataclass(frozen=True)
+class Shape:
+    """Which conditions a page query carries; with the table and the dialect it fixes the SQL."""
+
+    since: bool
+    until: bool
+    key: bool
+
+
+def _conditions(table: Table, shape: Shape) -> list[exp.Expr]:
     conditions: list[exp.Expr] = []
     if table.date is not None:
-        dcol = table.date
-        if bounds.since is not None:
-            conditions.append(exp.GTE(this=exp.column(dcol.name), expression=instant_literal(bounds.since, dcol.kind)))
-        if bounds.until is not None:
-            conditions.append(exp.LT(this=exp.column(dcol.name), expression=instant_literal(bounds.until, dcol.kind)))
-    if key is not None:
-        conditions.append(after_key(table, key))
+        if shape.since:
+            conditions.append(exp.GTE(this=exp.column(table.date.name), expression=_slot("since")))
+        if shape.until:
+            conditions.append(exp.LT(this=exp.column(table.date.name), expression=_slot("until")))
+    if shape.key:
+        conditions.append(after_key(table.keyset))
     return conditions
 
 
-def page_query(table: Table, bounds: Bounds, key: tuple[Any, ...] | None, fetch: int) -> exp.Select:
-    """The rows after `key` inside the bounds, in keyset order, at most `fetch` of them."""
+def page_tree(table: Table, shape: Shape, fetch: int) -> exp.Select:
+    """The rows after the bound key inside the bound dates, in keyset order, at most `fetch`."""
     selected = [
         exp.column(c.physical) if c.source is None else exp.column(c.physical).as_(c.name, quoted=True)
         for c in table.columns
     ]
     query = exp.select(*selected).from_(table.ref())
-    conditions = _conditions(table, bounds, key)
+    conditions = _conditions(table, shape)
     if conditions:
         query = query.where(exp.and_(*conditions))
     return query.order_by(*[exp.column(c) for c in table.keyset]).limit(fetch)
 
 
-def more_query(table: Table, bounds: Bounds, key: tuple[Any, ...]) -> exp.Select:
-    """Whether any row follows `key` inside the bounds (a LIMIT 1 seek, no ordering needed)."""
-    return (
-        exp.select(exp.Literal.number(1)).from_(table.ref()).where(exp.and_(*_conditions(table, bounds, key))).limit(1)
-    )
+def more_tree(table: Table, shape: Shape) -> exp.Select:
+    """Whether any row follows the bound key inside the bounds (a LIMIT 1 seek, no ordering)."""
+    return exp.select(exp.Literal.number(1)).from_(table.ref()).where(exp.and_(*_conditions(table, shape))).limit(1)
+
+
+@lru_cache(maxsize=1024)
+def statement_sql(table: Table, dialect: str, shape: Shape, fetch: int | None) -> str:
+    """SQL text per (table, dialect, shape, page size): built and rendered once, then only bound.
+
+    Rendering the syntax tree costs about as much as a DuckDB seek of a small page; a walk
+    through a table repeats one shape thousands of times, so the text is kept.
+    """
+    tree = more_tree(table, shape) if fetch is None else page_tree(table, shape, fetch)
+    return tree.sql(dialect=dialect, identify=True)
+
+
+def _params(table: Table, bounds: Bounds, key: tuple[Any, ...] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if table.date is not None:
+        if bounds.since is not None:
+            params["since"] = instant_value(bounds.since, table.date.kind)
+        if bounds.until is not None:
+            params["until"] = instant_value(bounds.until, table.date.kind)
+    for i, value in enumerate(key or ()):
+        params[f"k{i}"] = value
+    return params
+
+
+def _shape(bounds: Bounds, key: tuple[Any, ...] | None) -> Shape:
+    return Shape(bounds.since is not None, bounds.until is not None, key is not None)
+
+
+def page_query(table: Table, bounds: Bounds, key: tuple[Any, ...] | None, fetch: int) -> exp.Select:
+    """The page query with its values written in as literals: what EXPLAIN and readers see."""
+    tree = page_tree(table, _shape(bounds, key), fetch)
+    filled = exp.replace_placeholders(tree, **_params(table, bounds, key))
+    assert isinstance(filled, exp.Select)
+    return filled
 
 
 @dataclass(frozen=True)
@@ -172,13 +202,16 @@ def _last_key(rows: pa.Table, table: Table) -> tuple[Any, ...]:
 
 def fetch_page(engine: Engine, table: Table, bounds: Bounds, key: tuple[Any, ...] | None, limit: int) -> Page:
     """One page and whether another follows; `last_key` is set only when one does."""
+    shape, params = _shape(bounds, key), _params(table, bounds, key)
     if limit + 1 <= TOP_N_MAX:
-        result = engine.execute(page_query(table, bounds, key, limit + 1))
+        result = engine.execute(statement_sql(table, engine.dialect, shape, limit + 1), params)
         has_more = result.num_rows > limit
         rows = result.slice(0, limit) if has_more else result
     else:
-        rows = engine.execute(page_query(table, bounds, key, limit))
-        has_more = (
-            rows.num_rows == limit and engine.execute(more_query(table, bounds, _last_key(rows, table))).num_rows > 0
-        )
+        rows = engine.execute(statement_sql(table, engine.dialect, shape, limit), params)
+        has_more = False
+        if rows.num_rows == limit:
+            after = Shape(shape.since, shape.until, key=True)
+            probe = _params(table, bounds, _last_key(rows, table))
+            has_more = engine.execute(statement_sql(table, engine.dialect, after, None), probe).num_rows > 0
     return Page(rows, has_more, _last_key(rows, table) if has_more else None)
