@@ -109,6 +109,10 @@ class LoadError(UserError):
     """Source data could not be loaded (as opposed to rows quarantined)."""
 
 
+class BusyError(UserError):
+    """Another canon process holds what this one must change alone (a mart being rebuilt)."""
+
+
 class EngineError(CanonError):
     """The warehouse engine failed or is unreachable."""
 

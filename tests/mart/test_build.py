@@ -115,6 +115,34 @@ def test_failed_validation_keeps_the_previous_mart_on_postgres(pg_mart: BuiltMar
     assert pg_mart.engine.tables("mart__canon_staging") == []
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.xdist_group("lessons_pg")
+def test_a_second_build_of_the_same_schema_is_refused_while_one_runs(pg_mart: BuiltMart) -> None:
+    """Two builds would drop each other's staging tables: the second is refused at once, naming why,
+    and nothing it would have touched changes; a finished build leaves the schema free."""
+    import psycopg
+
+    from canon.engines.locks import lock_key
+    from canon.errors import BusyError
+
+    engine = pg_mart.engine
+    before = {t: engine.execute(f"SELECT * FROM mart.{t} ORDER BY 1, 2, 3") for t in engine.tables("mart")}
+    with psycopg.connect(pg_mart.engine.dsn, autocommit=True) as other:  # type: ignore[attr-defined]
+        key = lock_key("mart:mart")
+        took = other.execute(b"SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        assert took == (True,)  # the fixture's own build released the schema when it finished
+        try:
+            with pytest.raises(BusyError) as err:
+                build_mart(pg_mart.engine, pg_mart.world.contracts(), as_of=AS_OF)
+            assert err.value.exit_code == 2 and "already running a mart build" in err.value.render()
+        finally:
+            other.execute(b"SELECT pg_advisory_unlock(%s)", (key,))
+    for name, table in before.items():
+        assert engine.execute(f"SELECT * FROM mart.{name} ORDER BY 1, 2, 3").equals(table), name
+    assert engine.tables("mart__canon_staging") == []
+
+
 def _check_without_opex(engine: Engine) -> None:
     pnl = rows(engine, "SELECT * FROM mart.pnl_summary")
     assert pnl

@@ -14,6 +14,7 @@ from canon.contracts.model import Metric
 from canon.contracts.spec import ContractSpec
 from canon.engines import Engine
 from canon.engines.ddl import create_table_as
+from canon.engines.locks import exclusive
 from canon.errors import UserError
 from canon.mart.contracts import Grouping, as_groupings, build_order, mart_references
 from canon.mart.intmath import portable
@@ -120,6 +121,23 @@ def build_mart(
     # every contract is resolved before the warehouse is touched: a contract mistake writes nothing
     staged = {g.name: exp.table_(g.name, db=staging) for g in groupings}
     plans = [plan_grouping(engine, g, staged, schema, staging, stamp) for g in groupings]
+    with exclusive(engine, f"mart:{schema}", f"a mart build into schema `{schema}`"):
+        _build_staged(engine, plans, report, schema, staging, section, stamp, say)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_staged(
+    engine: Engine,
+    plans: list[Plan],
+    report: MartReport,
+    schema: str,
+    staging: str,
+    section: str | None,
+    stamp: datetime,
+    say: Callable[[str], None],
+) -> None:
+    """Build and validate every grouping in `staging`, then publish them all or none."""
     reset_staging(engine, staging)
     try:
         items: list[Published] = []
@@ -141,5 +159,3 @@ def build_mart(
         publish(engine, schema, items, build_id=report.build_id, section=section, as_of=stamp)
     finally:
         drop_staging(engine, staging)
-    report.seconds = time.perf_counter() - started
-    return report
