@@ -1,4 +1,11 @@
-from canon.errors import ContractError, Location, Problem, UserError, did_you_mean
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from canon.engines.duckdb import DuckDBEngine
+from canon.errors import ContractError, EngineError, Location, Problem, UserError, did_you_mean
 
 
 def test_user_error_renders_where_what_and_fix() -> None:
@@ -20,3 +27,31 @@ def test_contract_error_lists_every_problem_with_position() -> None:
 def test_did_you_mean() -> None:
     assert did_you_mean("segmnt", ["segment", "industry"]) == "did you mean `segment`?"
     assert did_you_mean("zzz", ["segment"]) is None
+
+
+def test_a_duckdb_file_held_by_another_process_says_what_to_do(tmp_path: Path) -> None:
+    """`canon mart build` while `canon serve` reads the file: the lock error names the way out."""
+    import duckdb
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(db)!r}, read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(EngineError) as err:
+            DuckDBEngine(db)
+        assert "Fix:" in str(err.value) and "stop that process" in str(err.value)
+        assert err.value.exit_code == 2
+    finally:
+        holder.kill()
+        holder.wait()

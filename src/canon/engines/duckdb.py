@@ -31,7 +31,13 @@ class DuckDBEngine(Engine):
         try:
             self.conn = connection or duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
-            raise EngineError(f"cannot open DuckDB file {self.path}: {exc}") from None
+            hint = ""
+            if "lock" in str(exc).lower():
+                hint = (
+                    " Fix: another process has this file open for writing, or this command needs to write"
+                    " while one reads it (e.g. `canon serve`); stop that process and run this again."
+                )
+            raise EngineError(f"cannot open DuckDB file {self.path}: {exc}{hint}") from None
         if memory_limit:
             self.conn.execute(f"SET memory_limit = '{memory_limit}'")
         if threads:
