@@ -56,13 +56,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         label = "error" if exc.exit_code == 2 else "failed"
         err.print(f"[bold red]{label}:[/] {exc.render()}", markup=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         err.print("aborted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        sys.exit(2 if exc.exit_code not in (0, 1) else exc.exit_code or 2)
-    except click.exceptions.Exit as exc:
+    except (typer.TyperException, click.ClickException) as exc:
+        # Typer vendors its own click: usage errors (a missing argument, an unknown option) are
+        # typer.TyperException subclasses, not click's. Both print usage and the error, no traceback.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:
+            err.print(f"error: {exc}")
+        code = getattr(exc, "exit_code", 2)
+        sys.exit(code if code in (0, 1) else 2)
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
     if isinstance(rv, int) and rv != 0:
         sys.exit(rv)

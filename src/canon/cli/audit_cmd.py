@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from canon.audit.load import load_models
+from canon.audit.preflight import require_auditable
 from canon.audit.runner import AuditOptions, run_audit
 from canon.cli import app
 from canon.cli.options import ProjectOption
@@ -47,7 +48,14 @@ def audit_cmd(
         )
     if compare and len(compare) != 2:
         raise UserError("--compare takes exactly two models", location=Location(parameter="--compare"))
+    if query_log is not None and not query_log.is_file():
+        raise UserError(
+            f"query log {query_log} does not exist",
+            location=Location(parameter="--query-log"),
+            fix="pass a CSV or JSONL file with timestamp, user, team and query columns",
+        )
     proj = load_project(project)
+    require_auditable(proj, metric)
     label = period or proj.config.current_period
     if not label:
         raise UserError("no period given", location=Location(parameter="--period"), fix="pass --period 2026-10")

@@ -8,6 +8,7 @@ from pathlib import Path
 from canon.audit.domains import Domains
 from canon.audit.figures import Evaluator
 from canon.audit.load import load_models
+from canon.audit.preflight import require_auditable
 from canon.audit.result import AuditResult
 from canon.audit.runner import AuditOptions, Progress, run_audit
 from canon.audit.sources import ModelSet
@@ -43,6 +44,7 @@ def audit_session(
     sql_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> AuditSession:
+    require_auditable(project, metric)
     the_period = current_period(project, period)
     models = load_models(project, sql_dir)
     log = project.root / project.config.query_log if project.config.query_log else None
