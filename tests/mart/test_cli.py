@@ -44,6 +44,8 @@ def test_build_show_and_refuse_a_broken_contract(project: Path, capsys: pytest.C
     data = json.loads(shown.out)
     assert len(data) == 6 and {r["geography_grain"] for r in data} == {"organization"}
     assert all(r["reporting_period"] == "2025-03" for r in data)
+    level = run_cli(capsys, "mart", "show", "pnl_summary", "--level", "continent", "--project", str(project))
+    assert level.code == 2 and "parameter `--level`" in level.err and "organization" in level.err
     rolled = run_cli(
         capsys,
         "mart",
@@ -86,3 +88,8 @@ def test_bad_options_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -
     assert run_cli(capsys, "mart", "build", "--project", str(project), "--engine", "oracle").code == 2
     bad_where = run_cli(capsys, "mart", "show", "margin", "--where", "oops", "--project", str(project))
     assert bad_where.code == 2 and "column=value" in bad_where.err
+    p = ["--project", str(project)]
+    yaml = run_cli(capsys, "mart", "show", "margin", "--format", "yaml", *p)
+    assert yaml.code == 2 and "use table, csv, json" in yaml.err
+    negative = run_cli(capsys, "mart", "show", "margin", "--limit", "-1", *p)
+    assert negative.code == 2 and "--limit" in negative.err and "Traceback" not in negative.err

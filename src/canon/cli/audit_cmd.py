@@ -14,7 +14,7 @@ from canon.audit.load import load_models
 from canon.audit.preflight import require_auditable
 from canon.audit.runner import AuditOptions, run_audit
 from canon.cli import app
-from canon.cli.options import ProjectOption
+from canon.cli.options import ProjectOption, require_format
 from canon.compiler.periods import parse_period
 from canon.errors import Location, UserError
 from canon.fsutil import atomic_write_text
@@ -42,10 +42,7 @@ def audit_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Find every definition of METRIC, explain each divergence and price it to the cent."""
-    if fmt not in FORMATS:
-        raise UserError(
-            f"unknown format `{fmt}`", location=Location(parameter="--format"), fix=f"use {', '.join(FORMATS)}"
-        )
+    require_format(fmt, FORMATS)
     if compare and len(compare) != 2:
         raise UserError("--compare takes exactly two models", location=Location(parameter="--compare"))
     if query_log is not None and not query_log.is_file():

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.cli.options import FormatOption, ProjectOption
+from canon.cli.options import FormatOption, ProjectOption, require_format
 from canon.engines import Engine, connect
 from canon.errors import Location, UserError
 from canon.present.results import render_csv, render_json, render_rich
@@ -66,7 +66,7 @@ def show_cmd(
     grouping: str = typer.Argument(..., help="Grouping (contract) name, e.g. pnl_summary."),
     level: str | None = typer.Option(None, "--level", "-l", help="Rollup level, e.g. organization or portfolio."),
     where: list[str] = typer.Option([], "--where", "-w", help="column=value filter (repeatable)."),
-    limit: int = typer.Option(50, "--limit", help="Rows to show."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Rows to show."),
     fmt: str = FormatOption,
     project: Path = ProjectOption,
     section: str = SectionOption,
@@ -76,6 +76,7 @@ def show_cmd(
     """Print a served grouping, filtered, at its own grain or rolled up a level."""
     from canon.mart import load_section, read_grouping
 
+    require_format(fmt, ("table", "csv", "json"))
     filters: dict[str, str] = {}
     for item in where:
         column, sep, value = item.partition("=")

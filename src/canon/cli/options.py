@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
+from canon.errors import Location, UserError
+
 ProjectOption = typer.Option(
     Path("."), "--project", "-p", help="Project folder (holding canon.yml); default: the current folder."
 )
 FormatOption = typer.Option("table", "--format", "-f", help="Output format: table, csv, json.")
+
+
+def require_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    """An output format this command can write, else a parameter error listing the ones it can."""
+    if fmt not in allowed:
+        raise UserError(
+            f"unknown format `{fmt}`", location=Location(parameter="--format"), fix=f"use {', '.join(allowed)}"
+        )

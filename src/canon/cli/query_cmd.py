@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.cli.options import FormatOption, ProjectOption
-from canon.errors import Location, UserError
+from canon.cli.options import FormatOption, ProjectOption, require_format
 from canon.present.results import render_csv, render_json, render_rich
 from canon.project import load_project
 
@@ -33,10 +32,7 @@ def query_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Answer a question about metrics: values per period, optionally broken down and filtered."""
-    if fmt not in FORMATS:
-        raise UserError(
-            f"unknown format `{fmt}`", location=Location(parameter="--format"), fix="use table, csv or json"
-        )
+    require_format(fmt, FORMATS)
     proj = load_project(project)
     question = proj.question(metrics, grain, by, where, period_from, period_to)
     if sql or dialect:

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from canon.checks import contract_tests
 from canon.cli import app
-from canon.cli.options import FormatOption, ProjectOption
-from canon.errors import CheckFailed, Location, UserError
+from canon.cli.options import FormatOption, ProjectOption, require_format
+from canon.errors import CheckFailed
 from canon.project import load_project
 
 
@@ -24,8 +24,7 @@ def test_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Run the contract tests: admitted values, classified domains, nulls, keys, assertions, null rules."""
-    if fmt not in ("table", "json"):
-        raise UserError(f"unknown format `{fmt}`", location=Location(parameter="--format"), fix="use table or json")
+    require_format(fmt, ("table", "json"))
     proj = load_project(project)
     for name in metrics or []:
         proj.metric(name)

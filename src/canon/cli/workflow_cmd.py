@@ -12,7 +12,7 @@ from rich.console import Console
 
 from canon.audit.result import AuditResult
 from canon.cli import app
-from canon.cli.options import ProjectOption
+from canon.cli.options import ProjectOption, require_format
 from canon.errors import CheckFailed, Location, UserError
 from canon.fsutil import atomic_write_text
 from canon.project import Project, load_project
@@ -45,10 +45,7 @@ def propose_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Draft the canonical definition with cited precedent; score every model; price each judgment call."""
-    if fmt not in ("terminal", "markdown", "json"):
-        raise UserError(
-            f"unknown format `{fmt}`", location=Location(parameter="--format"), fix="use terminal, markdown or json"
-        )
+    require_format(fmt, ("terminal", "markdown", "json"))
     proj = load_project(project)
     session = audit_session(proj, metric, period, with_history=False)
     proposal = propose(proj, session.audit, session.evaluator, session.domains)

@@ -15,7 +15,7 @@ from sqlglot import exp
 from canon.contracts.model import Metric
 from canon.contracts.spec import ContractSpec
 from canon.engines import Engine
-from canon.errors import QueryError, did_you_mean
+from canon.errors import Location, QueryError, did_you_mean
 from canon.mart.build import table_exists
 from canon.mart.contracts import Grouping, as_groupings
 from canon.mart.intmath import portable
@@ -93,7 +93,11 @@ def read_grouping(
         r = grouping.spec.rollup
         if r.level_column:
             if level not in r.hierarchy:
-                raise QueryError(f"`{name}` has no level `{level}`", fix=did_you_mean(level, r.hierarchy))
+                raise QueryError(
+                    f"`{name}` has no level `{level}`",
+                    location=Location(parameter="--level"),
+                    fix=did_you_mean(level, r.hierarchy) or f"use one of: {', '.join(r.hierarchy)}",
+                )
             where.append(_condition(r.level_column, level))
             layer = Layer(exp.select(*[col(c) for c in existing]).from_(table), list(existing))
         elif r.hierarchy and level == r.hierarchy[0]:
