@@ -55,3 +55,12 @@ def test_a_duckdb_file_held_by_another_process_says_what_to_do(tmp_path: Path) -
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_engine_settings_are_literals_not_sql() -> None:
+    """A --memory-limit value is a quoted literal: text after a quote cannot become a statement."""
+    with pytest.raises(EngineError) as err:
+        DuckDBEngine(":memory:", memory_limit="1GB'; CREATE TABLE pwned AS SELECT 1; --")
+    assert "memory_limit" in str(err.value)
+    engine = DuckDBEngine(":memory:", memory_limit="512MB", threads=1)
+    assert engine.scalar("SELECT current_setting('threads')") == 1

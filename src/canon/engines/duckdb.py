@@ -39,9 +39,17 @@ class DuckDBEngine(Engine):
                 )
             raise EngineError(f"cannot open DuckDB file {self.path}: {exc}{hint}") from None
         if memory_limit:
-            self.conn.execute(f"SET memory_limit = '{memory_limit}'")
+            self._set("memory_limit", exp.Literal.string(memory_limit))
         if threads:
-            self.conn.execute(f"SET threads = {int(threads)}")
+            self._set("threads", exp.Literal.number(int(threads)))
+
+    def _set(self, setting: str, value: exp.Expr) -> None:
+        """A DuckDB setting as a tree: the value is a quoted literal even when a user typed it."""
+        item = exp.SetItem(this=exp.EQ(this=exp.column(setting), expression=value))
+        try:
+            self.conn.execute(self.render(exp.Set(expressions=[item])))
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB refused `{setting}` = {value.sql('duckdb')}: {exc}") from None
 
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
         sql = self.render(query)
