@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from canon.engines.duckdb import DuckDBEngine
-from canon.errors import ContractError, EngineError, Location, Problem, UserError, did_you_mean
+from canon.errors import ContractError, EngineError, Location, Problem, UserError, did_you_mean, hint_or_list
 
 
 def test_user_error_renders_where_what_and_fix() -> None:
@@ -64,3 +64,9 @@ def test_engine_settings_are_literals_not_sql() -> None:
     assert "memory_limit" in str(err.value)
     engine = DuckDBEngine(":memory:", memory_limit="512MB", threads=1)
     assert engine.scalar("SELECT current_setting('threads')") == 1
+
+
+def test_hint_or_list_prefers_the_close_match_else_lists_every_name() -> None:
+    assert hint_or_list("segmnt", ["segment", "industry"]) == "did you mean `segment`?"
+    assert hint_or_list("zzz", ["month", "week"]) == "use one of: month, week"
+    assert hint_or_list("zzz", [], "columns", empty="(none declared)") == "columns: (none declared)"

@@ -129,3 +129,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelled name, or None when nothing is close."""
     matches = get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None
+
+
+def hint_or_list(word: str, choices: Iterable[str], lead: str = "use one of", empty: str = "(none)") -> str:
+    """The fix for an unknown name: the close match when there is one, else every valid name.
+
+    Choices are listed in the order given (callers sort where order means nothing).
+    """
+    names = list(choices)
+    return did_you_mean(word, names) or f"{lead}: {', '.join(names) or empty}"

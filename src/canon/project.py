@@ -30,7 +30,7 @@ from canon.config import ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
 from canon.engines import Engine, connect
-from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean
+from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 
@@ -145,7 +145,7 @@ class Project:
             raise QueryError(
                 f"unknown grain `{grain}`",
                 location=Location(parameter="--grain"),
-                fix=did_you_mean(grain, GRAINS) or f"use one of: {', '.join(GRAINS)}",
+                fix=hint_or_list(grain, GRAINS),
             )
         g: Grain = grain  # type: ignore[assignment]
         first = _period_arg(period_from, g, "--from")
@@ -170,7 +170,7 @@ class Project:
             raise UserError(
                 f"unknown dialect `{dialect}`",
                 location=Location(parameter="--dialect"),
-                fix=did_you_mean(dialect, DIALECTS) or f"use one of: {', '.join(DIALECTS)}",
+                fix=hint_or_list(dialect, DIALECTS),
             )
         tree = self.compile(question, _DialectOnly(dialect))
         return tree.sql(dialect=dialect, pretty=True, identify=True)

@@ -7,7 +7,7 @@ said up front, as one message naming the parameter or the contract line and the 
 
 from __future__ import annotations
 
-from canon.errors import Location, UserError, did_you_mean
+from canon.errors import Location, UserError, hint_or_list
 from canon.kb.model import knowledge_base
 from canon.project import Project
 
@@ -23,5 +23,5 @@ def require_auditable(project: Project, metric: str) -> None:
     raise UserError(
         f"no contract `{metric}` in {project.config.metrics_dir}/ and no standard definition of it",
         location=Location(parameter="--metric"),
-        fix=did_you_mean(metric, names) or f"audit one of: {', '.join(names)}",
+        fix=hint_or_list(metric, names, "audit one of"),
     )

@@ -21,7 +21,7 @@ from canon.compiler.vector import PERIOD_COLUMN, VectorQuery, compile_vector, li
 from canon.contracts.model import DimensionRef, Metric
 from canon.contracts.refs import ColumnRef
 from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
-from canon.errors import Location, QueryError, did_you_mean
+from canon.errors import Location, QueryError, did_you_mean, hint_or_list
 
 ValueKind = Literal["money", "count", "ratio", "bps"]
 
@@ -92,11 +92,10 @@ def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expres
 def lookup_metric(name: str, metrics: Mapping[str, Metric]) -> Metric:
     """The metric called `name`, or the error that names the closest one."""
     if name not in metrics:
-        hint = did_you_mean(name, metrics)
         raise QueryError(
             f"unknown metric `{name}`",
             location=Location(parameter="METRIC"),
-            fix=hint or f"known metrics: {', '.join(sorted(metrics)) or '(none)'}",
+            fix=hint_or_list(name, sorted(metrics), "known metrics"),
         )
     return metrics[name]
 
@@ -114,11 +113,10 @@ def _dimensions_for(metric: Metric, by: Sequence[str]) -> tuple[DimensionRef, ..
     out = []
     for name in by:
         if name not in dims:
-            hint = did_you_mean(name, dims)
             raise QueryError(
                 f"metric `{metric.name}` has no dimension `{name}`",
                 location=Location(parameter="--by"),
-                fix=hint or f"use one of: {', '.join(sorted(dims)) or '(none declared)'}",
+                fix=hint_or_list(name, sorted(dims), empty="(none declared)"),
             )
         out.append(dims[name])
     return tuple(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from canon.engines.base import Engine
-from canon.errors import ConfigError, did_you_mean
+from canon.errors import ConfigError, hint_or_list
 
 ENGINE_NAMES = ("duckdb", "postgres", "spark")
 
@@ -24,11 +24,7 @@ def connect(kind: str, **options: Any) -> Engine:
         from canon.engines.spark import SparkEngine
 
         return SparkEngine(**options)
-    hint = did_you_mean(kind, ENGINE_NAMES)
-    raise ConfigError(
-        f"unknown engine `{kind}`",
-        fix=hint or f"use one of: {', '.join(ENGINE_NAMES)}",
-    )
+    raise ConfigError(f"unknown engine `{kind}`", fix=hint_or_list(kind, ENGINE_NAMES))
 
 
 __all__ = ["ENGINE_NAMES", "Engine", "connect"]

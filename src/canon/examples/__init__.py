@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from canon.errors import Location, UserError, did_you_mean
+from canon.errors import Location, UserError, hint_or_list
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,10 @@ def examples() -> dict[str, Example]:
 def get_example(name: str) -> Example:
     known = examples()
     if name not in known:
-        hint = did_you_mean(name, known)
         raise UserError(
             f"there is no example called `{name}`",
             location=Location(parameter="--example"),
-            fix=hint or f"use one of: {', '.join(sorted(known))}",
+            fix=hint_or_list(name, sorted(known)),
         )
     return known[name]
 

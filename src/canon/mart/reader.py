@@ -15,7 +15,7 @@ from sqlglot import exp
 from canon.contracts.model import Metric
 from canon.contracts.spec import ContractSpec
 from canon.engines import Engine
-from canon.errors import Location, QueryError, did_you_mean
+from canon.errors import Location, QueryError, hint_or_list
 from canon.mart.build import table_exists
 from canon.mart.contracts import Grouping, as_groupings
 from canon.mart.intmath import portable
@@ -96,7 +96,7 @@ def read_grouping(
                 raise QueryError(
                     f"`{name}` has no level `{level}`",
                     location=Location(parameter="--level"),
-                    fix=did_you_mean(level, r.hierarchy) or f"use one of: {', '.join(r.hierarchy)}",
+                    fix=hint_or_list(level, r.hierarchy),
                 )
             where.append(_condition(r.level_column, level))
             layer = Layer(exp.select(*[col(c) for c in existing]).from_(table), list(existing))
@@ -110,7 +110,7 @@ def read_grouping(
         if column not in layer.columns:
             raise QueryError(
                 f"cannot filter `{name}` on `{column}`",
-                fix=did_you_mean(column, layer.columns) or f"columns: {', '.join(layer.columns)}",
+                fix=hint_or_list(column, layer.columns, "columns"),
             )
         where.append(_condition(column, value))
     query = exp.select(*[col(c) for c in layer.columns]).from_(layer.source("g"))

@@ -16,7 +16,7 @@ from sqlglot import exp
 from canon.config import CONFIG_FILE
 from canon.contracts.yamlpos import load_positioned
 from canon.engines import Engine
-from canon.errors import ConfigError, Location, Problem, did_you_mean
+from canon.errors import ConfigError, Location, Problem, did_you_mean, hint_or_list
 from canon.serve.config import ColumnType, DomainConfig, ServeConfig, TableConfig
 from canon.serve.encoding import manifest_type
 
@@ -149,7 +149,7 @@ def resolve_table(
                 Problem(
                     f"`{schema}.{relation}` has no column `{column}`",
                     locate(*where, *field),
-                    fix=did_you_mean(column, names) or f"columns: {', '.join(names)}",
+                    fix=hint_or_list(column, names, "columns"),
                 )
             )
 

@@ -180,14 +180,6 @@ def _shape(bounds: Bounds, key: tuple[Any, ...] | None) -> Shape:
     return Shape(bounds.since is not None, bounds.until is not None, key is not None)
 
 
-def page_query(table: Table, bounds: Bounds, key: tuple[Any, ...] | None, fetch: int) -> exp.Select:
-    """The page query with its values written in as literals: what EXPLAIN and readers see."""
-    tree = page_tree(table, _shape(bounds, key), fetch)
-    filled = exp.replace_placeholders(tree, **_params(table, bounds, key))
-    assert isinstance(filled, exp.Select)
-    return filled
-
-
 @dataclass(frozen=True)
 class Page:
     rows: pa.Table
