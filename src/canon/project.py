@@ -671,3 +671,16 @@ def contract_schema() -> dict[str, Any]:
     from canon.contracts.spec import json_schema
 
     return json_schema()
+
+
+def generate_example_data(
+    example: str, rows: int, out: str | Path, *, current_period: str = "2026-10", seed: int = 20_261_031
+) -> dict[str, int]:
+    """Write an example's raw tables at benchmark scale as Parquet in `out`; rows written per table."""
+    if example != "acme":
+        raise UserError(
+            f"there is no generator for `{example}`", location=Location(parameter="example"), fix="use `acme`"
+        )
+    from canon.examples.acme.scale import generate_acme
+
+    return generate_acme(rows, Path(out), current_period=current_period, seed=seed).rows

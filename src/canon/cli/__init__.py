@@ -42,9 +42,10 @@ CLI_SPELLING = {
     "current_period": "--current-period",
     "scale": "--scale",
     "example": "--example",
+    "rows": "--rows",
 }
 # Where a command spells a name otherwise (`canon audit --metric mrr`, not `canon audit mrr`).
-COMMAND_SPELLING = {"audit": {"metric": "--metric"}}
+COMMAND_SPELLING = {"audit": {"metric": "--metric"}, "generate": {"example": "EXAMPLE"}}
 
 app = typer.Typer(
     name="canon",
