@@ -91,9 +91,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             rv = app(args=args, prog_name="canon", standalone_mode=False)
         finally:
-            from canon.project import close_all
-
-            close_all()
+            facade = sys.modules.get("canon.project")  # a command that never opened a project skips this
+            if facade is not None:
+                facade.close_all()
     except CanonError as exc:
         if _state["debug"] or "--debug" in args:
             raise
