@@ -30,6 +30,7 @@ from canon.config import ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
 from canon.engines import Engine, connect
+from canon.engines.render import render
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
@@ -173,7 +174,7 @@ class Project:
                 fix=hint_or_list(dialect, DIALECTS),
             )
         tree = self.compile(question, _DialectOnly(dialect))
-        return tree.sql(dialect=dialect, pretty=True, identify=True)
+        return render(tree, dialect, pretty=True)
 
     def query(self, question: Question, check: bool = True) -> pa.Table:
         """Run a question; the result has `period` (label), `period_start`, dimensions, values."""

@@ -13,6 +13,8 @@ from typing import Any
 import pyarrow as pa
 from sqlglot import exp
 
+from canon.engines.render import render
+
 
 class Engine(ABC):
     """A connection to one warehouse. Subclasses set `dialect` (a sqlglot dialect name)."""
@@ -22,9 +24,11 @@ class Engine(ABC):
     default_schema: str | None = None
 
     def render(self, query: exp.Expression | str) -> str:
+        """SQL text for this engine: trees through `canon.engines.render`; text (already this
+        engine's SQL, written by a person or a test) passes unchanged."""
         if isinstance(query, str):
             return query
-        return query.sql(dialect=self.dialect, identify=True)
+        return render(query, self.dialect)
 
     @abstractmethod
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:

@@ -11,6 +11,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines.base import Engine
+from canon.engines.render import render
 from canon.errors import EngineError
 
 
@@ -49,7 +50,7 @@ class DuckDBEngine(Engine):
         try:
             self.conn.execute(self.render(exp.Set(expressions=[item])))
         except duckdb.Error as exc:
-            raise EngineError(f"DuckDB refused `{setting}` = {value.sql('duckdb')}: {exc}") from None
+            raise EngineError(f"DuckDB refused `{setting}` = {render(value, 'duckdb')}: {exc}") from None
 
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
         sql = self.render(query)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlglot import exp
 
 from canon.engines.base import Engine
+from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged
@@ -51,7 +52,7 @@ class Backend(ABC):
     label: str  # where the data goes, for the report (no secrets)
 
     def render(self, tree: exp.Expr) -> str:
-        return tree.sql(dialect=self.dialect, identify=True)
+        return render(tree, self.dialect)
 
     @abstractmethod
     def run(self, tree: exp.Expr) -> None:

@@ -29,6 +29,7 @@ from psycopg import sql
 from sqlglot import exp
 
 from canon.engines.postgres import PostgresEngine, _redact
+from canon.engines.render import render
 from canon.errors import EngineError, LoadError, Location
 from canon.load.backend import Backend, drop, iter_batches, table
 from canon.load.files import LoadTarget
@@ -130,7 +131,7 @@ class PostgresBackend(Backend):
         try:
             cols = [(LINE, "BIGINT")] + [(raw_name(i), "TEXT") for i in range(len(target.columns))]
             query = exp.select(*[exp.column(c, quoted=True) for c, _ in cols]).from_(local.relation.copy())
-            reader = self.scratch.sql(query.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS)
+            reader = self.scratch.sql(render(query, "duckdb")).to_arrow_reader(BATCH_ROWS)
             self._copy(name, cols, reader)
             rejects = None
             if local.rejects is not None:
@@ -139,7 +140,7 @@ class PostgresBackend(Backend):
                 self._copy(
                     rejects_name,
                     rcols,
-                    self.scratch.sql(rquery.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS),
+                    self.scratch.sql(render(rquery, "duckdb")).to_arrow_reader(BATCH_ROWS),
                 )
                 rejects = table(rejects_name)
         finally:

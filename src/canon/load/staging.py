@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 from sqlglot import exp
 
+from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.validate import LINE, raw_name
@@ -47,7 +48,7 @@ def _kw(name: str, value: exp.Expr) -> exp.Expr:
 
 
 def _render(tree: exp.Expr) -> str:
-    return tree.sql(dialect="duckdb", identify=True)
+    return render(tree, "duckdb")
 
 
 def _ctas_temp(name: str, query: exp.Expr) -> exp.Create:
