@@ -19,15 +19,9 @@ from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged
+from canon.sqltree import table
 
 NEW_SUFFIX = "__canon_new"  # the table being built beside the one it replaces
-
-
-def table(name: str, schema: str | None = None) -> exp.Table:
-    return exp.Table(
-        this=exp.to_identifier(name, quoted=True),
-        db=exp.to_identifier(schema, quoted=True) if schema else None,
-    )
 
 
 def temp_ctas(name: str, query: exp.Expr) -> exp.Create:

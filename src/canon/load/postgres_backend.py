@@ -35,6 +35,7 @@ from canon.load.backend import Backend, drop, iter_batches, table
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged, drop_staging, stage_file
 from canon.load.validate import LINE, raw_name
+from canon.sqltree import col
 
 BATCH_ROWS = 100_000
 
@@ -130,13 +131,13 @@ class PostgresBackend(Backend):
         name, rejects_name = f"__canon_stage{index}", f"__canon_rejects{index}"
         try:
             cols = [(LINE, "BIGINT")] + [(raw_name(i), "TEXT") for i in range(len(target.columns))]
-            query = exp.select(*[exp.column(c, quoted=True) for c, _ in cols]).from_(local.relation.copy())
+            query = exp.select(*[col(c) for c, _ in cols]).from_(local.relation.copy())
             reader = self.scratch.sql(render(query, "duckdb")).to_arrow_reader(BATCH_ROWS)
             self._copy(name, cols, reader)
             rejects = None
             if local.rejects is not None:
                 rcols = [("line", "BIGINT"), ("message", "TEXT"), ("csv_line", "TEXT")]
-                rquery = exp.select(*[exp.column(c, quoted=True) for c, _ in rcols]).from_(local.rejects.copy())
+                rquery = exp.select(*[col(c) for c, _ in rcols]).from_(local.rejects.copy())
                 self._copy(
                     rejects_name,
                     rcols,
