@@ -29,7 +29,8 @@ from canon.compiler.relations import Relations
 from canon.config import ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
-from canon.engines import Engine, connect
+from canon.engines import Engine, sql_only
+from canon.engines.from_config import open_warehouse
 from canon.engines.render import render
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
@@ -102,14 +103,7 @@ class Project:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            wh = self.config.warehouse
-            if wh.engine == "duckdb":
-                self._engine = connect("duckdb", path=self.root / (wh.path or "warehouse.duckdb"))
-            elif wh.engine == "postgres":
-                self._engine = connect("postgres", dsn=wh.resolved_dsn(), schema=wh.schema_)
-            else:
-                tables = {k: str(self.root / v) for k, v in wh.spark_tables.items()}
-                self._engine = connect("spark", tables=tables)
+            self._engine = open_warehouse(self.root, self.config.warehouse)
         return self._engine
 
     def use_engine(self, engine: Engine) -> None:
@@ -118,10 +112,8 @@ class Project:
     def relations(self, engine: Engine | None = None) -> Relations:
         eng = engine or self._engine
         schema = self.config.warehouse.schema_
-        if eng is not None and eng.name == "spark":
-            schema = None
-        elif eng is not None and eng.name == "postgres" and schema in (None, "main"):
-            schema = eng.default_schema
+        if eng is not None:
+            schema = eng.source_schema(schema)
         mapping = {name: src.relation for name, src in self.config.sources.items()}
         return Relations.from_names(mapping, schema)
 
@@ -173,7 +165,7 @@ class Project:
                 location=Location(parameter="--dialect"),
                 fix=hint_or_list(dialect, DIALECTS),
             )
-        tree = self.compile(question, _DialectOnly(dialect))
+        tree = self.compile(question, sql_only(dialect))
         return render(tree, dialect, pretty=True)
 
     def query(self, question: Question, check: bool = True) -> pa.Table:
@@ -236,27 +228,6 @@ class Project:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
-
-
-class _DialectOnly(Engine):
-    """Stands in for an engine when only SQL text is wanted (`canon query --sql`)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
-        self.name = dialect
-        self.default_schema = "public" if dialect == "postgres" else None
-
-    def execute(self, query: exp.Expression | str, params: object = None) -> pa.Table:  # pragma: no cover
-        raise NotImplementedError
-
-    def run(self, statements: object) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def columns(self, table: str, schema: str | None = None) -> dict[str, str]:  # pragma: no cover
-        return {}
-
-    def tables(self, schema: str | None = None) -> list[str]:  # pragma: no cover
-        return []
 
 
 def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None:

@@ -335,7 +335,7 @@ def _built_relation(project: Project, model: ModelSource) -> exp.Table | None:
     if len(model.relation) < 2:
         return None
     name, schema = model.relation[-1], model.relation[-2]
-    if project.engine.name == "spark":
+    if not project.engine.tables_in_schemas:  # Spark views have no schema to find a dbt build in
         return None
     cols = project.engine.columns(name, schema)
     return exp.table_(name, db=schema) if cols else None

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from canon.cli import app
 from canon.cli.options import FormatOption, ProjectOption, require_format
-from canon.engines import Engine, connect
+from canon.engines import Engine
+from canon.engines.from_config import open_warehouse
 from canon.errors import Location, UserError
 from canon.present.results import render_csv, render_json, render_rich
 from canon.project import Project, load_project
@@ -31,7 +32,7 @@ def _engine(proj: Project, engine: str | None, dsn: str | None) -> Engine:
                 location=Location(parameter="--dsn"),
                 fix="pass --dsn postgresql://user@host:5432/db",
             )
-        return connect("postgres", dsn=dsn)
+        return open_warehouse(proj.root, proj.config.warehouse, dsn=dsn)
     if engine not in (None, "duckdb"):
         raise UserError(
             f"unknown engine `{engine}`", location=Location(parameter="--engine"), fix="use duckdb or postgres"
