@@ -18,8 +18,8 @@ numbered from 1 (`file_row_number`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 from sqlglot import exp
 
 from canon.engines.render import render
@@ -27,6 +27,9 @@ from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.validate import LINE, raw_name
 from canon.sqltree import col, table
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass
@@ -106,6 +109,8 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
         exp.Cast(this=col(src), to=exp.DataType.build("VARCHAR")).as_(raw_name(i), quoted=True)
         for i, src in enumerate(target.file_columns)
     ]
+    import duckdb
+
     try:
         conn.execute(_render(_ctas_temp(stage, exp.select(*cols).from_(scan))))
     except duckdb.Error as exc:
