@@ -17,7 +17,7 @@ from canon.errors import ConfigError, UserError
 
 
 def test_registry_names_every_engine_by_its_canon_yml_name() -> None:
-    assert ENGINES == {"duckdb": DuckDBEngine, "postgres": PostgresEngine, "spark": ENGINES["spark"]}
+    assert {"duckdb": DuckDBEngine, "postgres": PostgresEngine, "spark": ENGINES["spark"]} == ENGINES
     assert engine_class("postgres") is PostgresEngine
 
 
