@@ -354,6 +354,12 @@ def _add_option(
 
 
 def propose(project: Project, audit: AuditResult, evaluate: Evaluate, domains: Domains) -> Proposal:
+    """The proposal for `audit`'s metric and period.
+
+    Pass the audit's own evaluator and domains (`AuditSession.evaluator`/`.domains`, or simply
+    `AuditSession.propose()`): the canonical figure and the bridges' figures and column values
+    are then already in their caches. Any evaluator for the same period gives the same proposal.
+    """
     kb = knowledge_base()
     metric = project.metrics.get(audit.metric)
     kb_metric = kb.metric(audit.metric)
