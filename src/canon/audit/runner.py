@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlglot import exp
 
@@ -49,7 +49,9 @@ from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge, Metric
 from canon.contracts.refs import ColumnRef
 from canon.errors import QueryError
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project  # annotations only: the facade stands above the audit
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canon.audit.bridge import moves_between
 from canon.audit.domains import Domains
@@ -25,7 +25,9 @@ from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
 from canon.errors import QueryError
 from canon.kb.model import Claim, KbMetric, knowledge_base
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project  # annotations only: the facade stands above the workflow
 
 Evaluate = Callable[[DecisionVector], int]
 
