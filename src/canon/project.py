@@ -364,7 +364,7 @@ class Project:
         if store:
             import orjson
 
-            from canon.serve.audit_store import store_audit
+            from canon.audit.store import store_audit
 
             text = orjson.dumps(session.audit.to_json(), option=orjson.OPT_INDENT_2).decode()
             store_audit(self.root, session.audit.metric, text)

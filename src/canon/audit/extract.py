@@ -144,7 +144,7 @@ def _is_series(node: exp.Expr) -> bool:
     return isinstance(node, exp.Anonymous) and str(node.this).lower() in _SERIES_NAMES
 
 
-class _Lineage(Lineage):
+class ModelLineage(Lineage):
     """Lineage that turns generated calendars (table functions, VALUES, UNNEST of series) into spine markers."""
 
     def __init__(self, tree: exp.Query, catalog: Catalog) -> None:
@@ -195,12 +195,12 @@ class Extractor:
         self.is_unique = is_unique or (lambda ref: False)
 
     # -- discovery -----------------------------------------------------------------------
-    def prepare(self, model: ModelSource) -> tuple[exp.Query, _Lineage]:
+    def prepare(self, model: ModelSource) -> tuple[exp.Query, ModelLineage]:
         tree = self.inliner.inline(model.name)
         q = qualified(tree.copy(), self.catalog.schema, model.dialect)
-        return tree, _Lineage(q, self.catalog)
+        return tree, ModelLineage(q, self.catalog)
 
-    def candidates(self, lineage: _Lineage) -> tuple[list[Candidate], list[Unmapped]]:
+    def candidates(self, lineage: ModelLineage) -> tuple[list[Candidate], list[Unmapped]]:
         """Aggregated output columns over money columns (counts and ids are not definitions)."""
         found: list[Candidate] = []
         notes: list[Unmapped] = []
@@ -231,7 +231,7 @@ class Extractor:
 
     # -- extraction ----------------------------------------------------------------------
     def extract(
-        self, model: ModelSource, tree: exp.Query, lineage: _Lineage, chosen: Candidate, others: list[str]
+        self, model: ModelSource, tree: exp.Query, lineage: ModelLineage, chosen: Candidate, others: list[str]
     ) -> Extraction:
         unmapped: list[Unmapped] = []
         provenance: dict[str, Provenance] = {}
@@ -364,7 +364,7 @@ class Extractor:
         filters[ref] = filters[ref] & allowed if ref in filters else allowed
         provenance.setdefault(f"filter:{ref}", Provenance()).add(cond.fragment, cond.origin)
 
-    def _period_keys(self, lineage: _Lineage, unmapped: list[Unmapped]) -> list[PeriodKey]:
+    def _period_keys(self, lineage: ModelLineage, unmapped: list[Unmapped]) -> list[PeriodKey]:
         keys: list[PeriodKey] = []
         for sel in _selects(lineage.root):
             inner = sel.this if isinstance(sel, exp.Alias) else sel

@@ -23,6 +23,8 @@ from canon.contracts.model import JoinEdge
 from canon.engines.base import Engine
 from canon.errors import QueryError
 
+Caches = tuple[dict[DecisionVector, int], dict[DecisionVector, QueryError]]  # (figures, compile failures)
+
 
 def _with_relations(tree: exp.Query, relations: Relations, raw_tables: Iterable[str]) -> exp.Query:
     raw = {t.lower() for t in raw_tables}
@@ -92,6 +94,11 @@ class Evaluator:
 
     `many()` evaluates a list at once: vectors sharing a measure and a time basis are answered
     by one scan (`compile_batch`), which is what keeps bridges fast on large tables.
+
+    A figure is cached under the joins it was compiled with: `cache` holds figures on the
+    project's own join graph, and a model's extra joins (edges the graph lacks) get a cache of
+    their own. The evaluator outlives the audit (propose reuses it), and a figure computed
+    through one model's joins is not the vector's figure on the project's graph.
     """
 
     def __init__(self, engine: Engine, graph: JoinGraph, relations: Relations, period: Period) -> None:
@@ -101,6 +108,15 @@ class Evaluator:
         self.period = period
         self.cache: dict[DecisionVector, int] = {}
         self.failed: dict[DecisionVector, QueryError] = {}
+        self._known = set(graph.edges)
+        self._scoped: dict[tuple[JoinEdge, ...], Caches] = {}
+
+    def _caches(self, edges: Iterable[JoinEdge]) -> Caches:
+        """(figures, failures) for vectors compiled with `edges` on top of the project's graph."""
+        extra = tuple(dict.fromkeys(e for e in edges if e not in self._known))
+        if not extra:
+            return self.cache, self.failed
+        return self._scoped.setdefault(extra, ({}, {}))
 
     def _query(self, vector: DecisionVector, edges: Iterable[JoinEdge]) -> exp.Select:
         q = VectorQuery(
@@ -114,31 +130,36 @@ class Evaluator:
         return compile_vector(q, self.graph, self.relations)
 
     def compiles(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
-        if vector in self.cache:
+        edge_list = tuple(edges)
+        cache, failed = self._caches(edge_list)
+        if vector in cache:
             return True
-        if vector in self.failed:
+        if vector in failed:
             return False
         try:
-            self._query(vector, edges)
+            self._query(vector, edge_list)
         except QueryError as exc:
-            self.failed[vector] = exc
+            failed[vector] = exc
             return False
         return True
 
     def __call__(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> int:
-        if vector in self.cache:
-            return self.cache[vector]
-        if vector in self.failed:
-            raise self.failed[vector]
-        table = self.engine.execute(self._query(vector, edges))
+        edge_list = tuple(edges)
+        cache, failed = self._caches(edge_list)
+        if vector in cache:
+            return cache[vector]
+        if vector in failed:
+            raise failed[vector]
+        table = self.engine.execute(self._query(vector, edge_list))
         value = sum(v for v in table.column("value_cents").to_pylist() if v is not None) if table.num_rows else 0
-        self.cache[vector] = int(value)
-        return self.cache[vector]
+        cache[vector] = int(value)
+        return cache[vector]
 
     def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = ()) -> None:
         """Fill the cache for every vector that compiles, one query per (measure, time basis)."""
         edge_list = tuple(edges)
-        todo = [v for v in dict.fromkeys(vectors) if v not in self.cache and self.compiles(v, edge_list)]
+        cache, _ = self._caches(edge_list)
+        todo = [v for v in dict.fromkeys(vectors) if v not in cache and self.compiles(v, edge_list)]
         groups: dict[tuple[object, object], list[DecisionVector]] = {}
         for v in todo:
             groups.setdefault((v.measure, v.time_basis), []).append(v)
@@ -150,4 +171,4 @@ class Evaluator:
             table = self.engine.execute(query)
             row = table.to_pylist()[0] if table.num_rows else {}
             for i, v in enumerate(group):
-                self.cache[v] = int(row.get(f"v{i}") or 0)
+                cache[v] = int(row.get(f"v{i}") or 0)

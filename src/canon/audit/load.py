@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from canon.audit.sources import ModelSet, from_manifest, from_sql_dir
 from canon.errors import CheckFailed, Location, UserError
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project  # annotations only: the facade stands above the audit
 
 
 def is_dbt_project(root: Path) -> bool:

@@ -7,9 +7,13 @@ said up front, as one message naming the parameter or the contract line and the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from canon.errors import Location, UserError, hint_or_list
 from canon.kb.model import knowledge_base
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project  # annotations only: the facade stands above the audit
 
 
 def require_auditable(project: Project, metric: str) -> None:

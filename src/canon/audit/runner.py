@@ -1,39 +1,61 @@
-"""Run an audit end to end: models → definitions → reproduction → bridges → history → usage.
+"""Run an audit as ordered stages over one typed context.
 
-Each stage is timed (`--timings`) and reported on a progress bar; a model that cannot be read
-is listed with the reason instead of stopping the audit.
+`AuditContext.open` reads what every stage needs once (the metric, the warehouse schema as a
+`Catalog`, the `Extractor`, one `Evaluator` and one `Domains` with their caches); then each
+stage in `STAGES` is a plain function `stage(ctx) -> None` that reads earlier stages' outputs
+from the context and writes its own typed output into it:
+
+    canonical  → ctx.canonical_cents    the contract's own figure (what extraction aims at)
+    discover   → ctx.candidates         models that aggregate money of the metric's family
+    extract    → ctx.extractions        one decision vector per model
+    reproduce  → ctx.definitions        the model's own figure and its vector's figure
+    bridge     → ctx.bridges            waterfalls to the canonical figure (and `--compare`)
+    history    → ctx.history            git blame of every decision line
+    usage      → ctx.usage              query log and exposures
+
+One loop (`run_stages`) times every stage (`--timings`) and names it on the progress bar; a
+model that cannot be read is listed in `ctx.skipped` with the reason instead of stopping the
+audit. Keeping stages this small is what lets each be tested on its own (tests/audit/stages)
+and lets `propose` reuse the evaluator and domains (and their caches) the audit filled.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlglot import exp
 
+from canon.audit import history as history_mod
+from canon.audit import usage as usage_mod
 from canon.audit.bridge import build_bridge, reads_rows_of
 from canon.audit.domains import Domains
-from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, prepare_failures
+from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, ModelLineage, prepare_failures
 from canon.audit.extract import Unmapped as ExtractUnmapped
 from canon.audit.figures import Evaluator, model_figure
 from canon.audit.inline import Inliner, aggregates_money_kind
 from canon.audit.lineage import is_raw
-from canon.audit.result import AuditResult, Bridge, Definition, Unmapped
+from canon.audit.result import AuditResult, Bridge, Commit, Definition, Unmapped, Usage
 from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.periods import Period
+from canon.compiler.relations import Relations
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge, Metric
 from canon.contracts.refs import ColumnRef
 from canon.engines.render import render
 from canon.errors import QueryError
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project  # annotations only: the facade stands above the audit
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -48,16 +70,282 @@ class AuditOptions:
 
 
 @dataclass
-class _Timer:
-    timings: dict[str, float] = field(default_factory=dict)
+class Discovered:
+    """A model that aggregates money of the metric's family: what `extract` chooses among."""
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
+    model: ModelSource
+    tree: exp.Query  # the model with its upstream models inlined down to raw tables
+    lineage: ModelLineage
+    candidates: list[Candidate]  # its aggregated money outputs, in output order
+
+
+@dataclass
+class AuditContext:
+    """What an audit knows, filled in stage by stage (see the module docstring for the order).
+
+    The inputs and the shared readers come first and are set by `open`; every later field is
+    one stage's output, empty until that stage has run.
+    """
+
+    project: Project
+    options: AuditOptions
+    metric: Metric | None
+    relations: Relations
+    evaluator: Evaluator  # figures of decision vectors for the period, cached by vector and joins
+    domains: Domains  # distinct values per raw column, cached
+    catalog: Catalog
+    extractor: Extractor
+    family: set[str] | None  # tables whose money belongs to the metric (None: no contract to say)
+    canonical_cents: int | None = None
+    candidates: dict[str, Discovered] = field(default_factory=dict)
+    extractions: dict[str, Extraction] = field(default_factory=dict)
+    definitions: list[Definition] = field(default_factory=list)
+    bridges: dict[str, Bridge] = field(default_factory=dict)
+    bridge_failures: dict[str, Unmapped] = field(default_factory=dict)
+    pair_bridge: Bridge | None = None
+    history: dict[str, list[Commit]] = field(default_factory=dict)
+    usage: dict[str, Usage] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # model → why it is not a definition
+    timings: dict[str, float] = field(default_factory=dict)
+    stage: str = ""  # the stage running now, for progress
+
+    @classmethod
+    def open(cls, project: Project, options: AuditOptions) -> AuditContext:
+        """Read once what every stage needs: the raw schema, the keys, the join graph, the metric."""
+        metric = project.metrics.get(options.metric)
+        canonical_vector = metric.decisions if metric is not None and metric.is_declarative else None
+        relations = project.relations(project.engine)
+        models = options.models
+        schema = raw_schema(project, models)
+        keys = [ColumnRef(t, k) for t, s in project.config.sources.items() for k in s.primary_key]
+        keys += [c for e in project.join_graph().edges for c in (e.child, e.parent)]
+        catalog = Catalog(schema, keys)
+        domains = Domains(project.engine, relations)
+        integer_money = canonical_vector is not None and catalog.unit(canonical_vector.measure.column) == "minor"
+        dims = metric.dimension_columns() if metric is not None else set()
+        extractor = Extractor(Inliner(models), catalog, domains, dims, integer_money, _uniqueness(project))
+        return cls(
+            project=project,
+            options=options,
+            metric=metric,
+            relations=relations,
+            evaluator=Evaluator(project.engine, project.join_graph(), relations, options.period),
+            domains=domains,
+            catalog=catalog,
+            extractor=extractor,
+            family=_family(project, canonical_vector, catalog),
+        )
+
+    @property
+    def period(self) -> Period:
+        return self.options.period
+
+    @property
+    def models(self) -> ModelSet:
+        return self.options.models
+
+    @property
+    def canonical_vector(self) -> DecisionVector | None:
+        metric = self.metric
+        return metric.decisions if metric is not None and metric.is_declarative else None
+
+    def metric_joins(self) -> tuple[JoinEdge, ...]:
+        return self.metric.joins() if self.metric is not None else ()
+
+    def each(self, items: Sequence[T]) -> Iterator[T]:
+        """Iterate a stage's items, reporting progress under the running stage's name."""
+        progress = self.options.progress
+        for i, item in enumerate(items):
+            if progress is not None:
+                progress(self.stage, i, len(items))
+            yield item
+
+    def result(self) -> AuditResult:
+        """The stages' outputs as one `AuditResult` (definitions carry their bridge, history, usage)."""
+        definitions = [
+            replace(
+                d,
+                unmapped=[*d.unmapped, *([self.bridge_failures[d.model]] if d.model in self.bridge_failures else [])],
+                bridge=self.bridges.get(d.model),
+                history=list(self.history.get(d.model, [])),
+                usage=self.usage.get(d.model),
+            )
+            for d in self.definitions
+        ]
+        metric = self.metric
+        return AuditResult(
+            metric=self.options.metric,
+            label=metric.label if metric else self.options.metric.upper(),
+            period=self.period,
+            canonical_vector=self.canonical_vector,
+            canonical_cents=self.canonical_cents,
+            definitions=definitions,
+            skipped=sorted(self.skipped.items()),
+            timings=self.timings,
+            pair_bridge=self.pair_bridge,
+        )
+
+
+# ---------------------------------------------------------------- stages
+
+
+def canonical(ctx: AuditContext) -> None:
+    """The contract's own figure: extraction keeps the candidate closest to it, bridges end at it."""
+    vector = ctx.canonical_vector
+    if vector is not None:
+        ctx.canonical_cents = ctx.evaluator(vector, ctx.metric_joins())
+
+
+def discover(ctx: AuditContext) -> None:
+    """Models that aggregate money of the metric's family; every other model is skipped with why."""
+    extractor = ctx.extractor
+    for name in ctx.each(sorted(ctx.models.models)):
+        model = ctx.models.models[name]
         try:
-            yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 3)
+            if not aggregates_money_kind(extractor.inliner.parsed(name)):
+                # no SUM/AVG/MIN/MAX of its own: it counts, or passes rows through
+                ctx.skipped[name] = "aggregates no money itself (counts, ids, or passes rows through)"
+                continue
+            tree, lineage = extractor.prepare(model)
+            candidates, notes = extractor.candidates(lineage)
+        except prepare_failures() as exc:
+            ctx.skipped[name] = f"not read: {exc}"
+            continue
+        candidates = [c for c in candidates if ctx.family is None or c.shape.column.table.lower() in ctx.family]
+        if not candidates:
+            ctx.skipped[name] = _why_not(notes)
+            continue
+        ctx.candidates[name] = Discovered(model, tree, lineage, candidates)
+
+
+def extract(ctx: AuditContext) -> None:
+    """One decision vector per discovered model (the candidate closest to the canonical figure)."""
+    for name in ctx.each(list(ctx.candidates)):
+        try:
+            ctx.extractions[name] = _choose(ctx, ctx.candidates[name])
+        except prepare_failures() as exc:
+            ctx.skipped[name] = f"aggregates money but cannot be mapped: {exc}"
+
+
+def reproduce(ctx: AuditContext) -> None:
+    """Each model's own figure for the period, and the figure its decision vector compiles to."""
+    engine = ctx.project.engine
+    for name in ctx.each(list(ctx.extractions)):
+        extraction = ctx.extractions[name]
+        model = ctx.models.models[name]
+        built = _built_relation(ctx.project, model)
+        value = model_figure(engine, extraction, ctx.period, ctx.relations, ctx.models.raw_tables, built)
+        try:
+            reproduced = ctx.evaluator(extraction.vector, [*extraction.edges, *ctx.metric_joins()])
+        except QueryError as exc:
+            extraction.unmapped.append(ExtractUnmapped(str(exc), "the decisions do not compile"))
+            reproduced = 0
+        ctx.definitions.append(_definition(model, extraction, value, reproduced, ctx.metric))
+
+
+def bridge(ctx: AuditContext) -> None:
+    """Waterfalls from each definition to the canonical figure, and between the `--compare` pair."""
+    vector = ctx.canonical_vector
+    if vector is not None and ctx.canonical_cents is not None:
+        graph = ctx.project.join_graph()
+        for d in ctx.each(ctx.definitions):
+            edges = [*ctx.extractions[d.model].edges, *ctx.metric_joins()]
+            try:
+                ctx.bridges[d.model] = build_bridge(
+                    d.vector,
+                    vector,
+                    _evaluate_with(ctx.evaluator, edges),
+                    ctx.domains,
+                    d.model,
+                    f"canonical {ctx.options.metric}",
+                    start_cents=d.value_cents,
+                    end_cents=ctx.canonical_cents,
+                    separable=reads_rows_of(graph.merged(edges)),
+                    compiles=partial(ctx.evaluator.compiles, edges=edges),
+                    prefetch=partial(ctx.evaluator.many, edges=edges),
+                )
+            except QueryError as exc:
+                ctx.bridge_failures[d.model] = Unmapped(str(exc), "bridge could not be computed")
+    if ctx.options.compare:
+        ctx.pair_bridge = _pair_bridge(ctx, ctx.options.compare)
+
+
+def history(ctx: AuditContext) -> None:
+    """Who wrote each decision line, when, and under which ticket (git blame)."""
+    for d in ctx.each(ctx.definitions):
+        ctx.history[d.model] = history_mod.dig(ctx.project.root, ctx.models, d)
+
+
+def usage(ctx: AuditContext) -> None:
+    """Who still queries each definition (query log) and what is built on it (exposures)."""
+    exposures = usage_mod.usage_from_exposures(ctx.models)
+    from_log: dict[str, Usage] = {}
+    if ctx.options.query_log is not None:
+        from_log, _ = usage_mod.usage_from_log(
+            ctx.options.query_log, ctx.models, ctx.period, dialect=ctx.models.dialect
+        )
+    for d in ctx.definitions:
+        if d.model in from_log:
+            found = from_log[d.model]
+            found.exposures = exposures.get(d.model, [])
+            ctx.usage[d.model] = found
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named stage and when it applies (a stage that does not apply is neither run nor timed)."""
+
+    name: str
+    run: Callable[[AuditContext], None]
+    applies: Callable[[AuditContext], bool] = lambda ctx: True
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("canonical", canonical, lambda ctx: ctx.canonical_vector is not None),
+    Stage("discover", discover),
+    Stage("extract", extract),
+    Stage("reproduce", reproduce),
+    Stage("bridge", bridge, lambda ctx: ctx.canonical_vector is not None or ctx.options.compare is not None),
+    Stage("history", history, lambda ctx: ctx.options.with_history),
+    Stage("usage", usage),
+)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def run_stages(ctx: AuditContext, stages: Sequence[Stage] = STAGES) -> AuditContext:
+    """Run `stages` in order over `ctx`, timing each and naming it on the progress bar."""
+    for stage in stages:
+        if not stage.applies(ctx):
+            continue
+        ctx.stage = stage.name
+        with _timed(ctx.timings, stage.name):
+            stage.run(ctx)
+    ctx.stage = ""
+    return ctx
+
+
+def audit_context(project: Project, options: AuditOptions, stages: Sequence[Stage] = STAGES) -> AuditContext:
+    """The whole audit, kept as its context: the result plus the evaluator and domains it filled."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "catalog"):
+        ctx = AuditContext.open(project, options)
+    ctx.timings = timings
+    return run_stages(ctx, stages)
+
+
+def run_audit(project: Project, options: AuditOptions) -> AuditResult:
+    return audit_context(project, options).result()
+
+
+# ---------------------------------------------------------------- helpers
 
 
 def raw_schema(project: Project, models: ModelSet) -> dict[str, dict[str, str]]:
@@ -91,178 +379,18 @@ def _uniqueness(project: Project) -> Callable[[ColumnRef], bool]:
     return unique
 
 
-def run_audit(project: Project, options: AuditOptions) -> AuditResult:
-    timer = _Timer()
-    metric: Metric | None = project.metrics.get(options.metric)
-    canonical_vector = metric.decisions if metric is not None and metric.is_declarative else None
-    engine = project.engine
-    relations = project.relations(engine)
-    models = options.models
-    with timer.stage("catalog"):
-        schema = raw_schema(project, models)
-        keys = [ColumnRef(t, k) for t, s in project.config.sources.items() for k in s.primary_key]
-        keys += [c for e in project.join_graph().edges for c in (e.child, e.parent)]
-        catalog = Catalog(schema, keys)
-        domains = Domains(engine, relations)
-        integer_money = canonical_vector is not None and catalog.unit(canonical_vector.measure.column) == "minor"
-        dims = metric.dimension_columns() if metric is not None else set()
-        extractor = Extractor(Inliner(models), catalog, domains, dims, integer_money, _uniqueness(project))
-    family = _family(project, canonical_vector, catalog)
-
-    evaluator = Evaluator(engine, project.join_graph(), relations, options.period)
-    canonical_cents = None
-    if canonical_vector is not None:
-        with timer.stage("canonical"):
-            canonical_cents = evaluator(canonical_vector, metric.joins() if metric else ())
-
-    definitions: list[Definition] = []
-    skipped: list[tuple[str, str]] = []
-    extractions: dict[str, Extraction] = {}
-    names = sorted(models.models)
-    for i, name in enumerate(names):
-        model = models.models[name]
-        if options.progress:
-            options.progress("discover", i, len(names))
-        with timer.stage("discover"):
-            try:
-                if not aggregates_money_kind(extractor.inliner.parsed(name)):
-                    # no SUM/AVG/MIN/MAX of its own: it counts, or passes rows through
-                    skipped.append((name, "aggregates no money itself (counts, ids, or passes rows through)"))
-                    continue
-                tree, lineage = extractor.prepare(model)
-                candidates, notes = extractor.candidates(lineage)
-            except prepare_failures() as exc:
-                skipped.append((name, f"not read: {exc}"))
-                continue
-            candidates = [c for c in candidates if family is None or c.shape.column.table.lower() in family]
-            if not candidates:
-                skipped.append((name, _why_not(notes)))
-                continue
-        with timer.stage("extract"):
-            try:
-                extraction = _choose(
-                    project,
-                    extractor,
-                    model,
-                    tree,
-                    lineage,
-                    candidates,
-                    options.period,
-                    canonical_cents,
-                    relations,
-                    models,
-                )
-            except prepare_failures() as exc:
-                skipped.append((name, f"aggregates money but cannot be mapped: {exc}"))
-                continue
-        extractions[name] = extraction
-
-    for i, (name, extraction) in enumerate(extractions.items()):
-        if options.progress:
-            options.progress("reproduce", i, len(extractions))
-        model = models.models[name]
-        with timer.stage("reproduce"):
-            built = _built_relation(project, model)
-            value = model_figure(engine, extraction, options.period, relations, models.raw_tables, built)
-            try:
-                reproduced = evaluator(extraction.vector, [*extraction.edges, *(metric.joins() if metric else ())])
-            except QueryError as exc:
-                extraction.unmapped.append(ExtractUnmapped(str(exc), "the decisions do not compile"))
-                reproduced = 0
-        definitions.append(_definition(model, extraction, value, reproduced, metric))
-
-    if canonical_vector is not None and canonical_cents is not None:
-        for i, d in enumerate(definitions):
-            if options.progress:
-                options.progress("bridge", i, len(definitions))
-            edges = [*extractions[d.model].edges, *(metric.joins() if metric else ())]
-            with timer.stage("bridge"):
-                try:
-                    d.bridge = build_bridge(
-                        d.vector,
-                        canonical_vector,
-                        _evaluate_with(evaluator, edges),
-                        domains,
-                        d.model,
-                        f"canonical {options.metric}",
-                        start_cents=d.value_cents,
-                        end_cents=canonical_cents,
-                        separable=reads_rows_of(project.join_graph().merged(edges)),
-                        compiles=partial(evaluator.compiles, edges=edges),
-                        prefetch=partial(evaluator.many, edges=edges),
-                    )
-                except QueryError as exc:
-                    d.unmapped.append(Unmapped(str(exc), "bridge could not be computed"))
-
-    result = AuditResult(
-        metric=options.metric,
-        label=metric.label if metric else options.metric.upper(),
-        period=options.period,
-        canonical_vector=canonical_vector,
-        canonical_cents=canonical_cents,
-        definitions=definitions,
-        skipped=skipped,
-        timings=timer.timings,
-    )
-    if options.compare:
-        with timer.stage("bridge"):
-            result.pair_bridge = _pair_bridge(result, extractions, options.compare, evaluator, domains)
-    _enrich(project, options, result, timer)
-    result.timings = timer.timings
-    return result
-
-
-def _enrich(project: Project, options: AuditOptions, result: AuditResult, timer: _Timer) -> None:
-    """History and usage, when those modules and inputs are available."""
-    if options.with_history:
-        with timer.stage("history"):
-            import importlib
-
-            try:
-                history = importlib.import_module("canon.audit.history")
-            except ImportError:  # pragma: no cover - module lands with the archaeology work
-                history = None
-            if history is not None:
-                for d in result.definitions:
-                    d.history = history.dig(project.root, options.models, d)
-    with timer.stage("usage"):
-        import importlib
-
-        try:
-            usage_mod = importlib.import_module("canon.audit.usage")
-        except ImportError:  # pragma: no cover
-            return
-        exposures = usage_mod.usage_from_exposures(options.models)
-        usage = {}
-        if options.query_log is not None:
-            usage, _ = usage_mod.usage_from_log(
-                options.query_log, options.models, options.period, dialect=options.models.dialect
-            )
-        for d in result.definitions:
-            if d.model in usage:
-                d.usage = usage[d.model]
-            if d.usage is not None:
-                d.usage.exposures = exposures.get(d.model, [])
-
-
-def _pair_bridge(
-    result: AuditResult,
-    extractions: dict[str, Extraction],
-    pair: tuple[str, str],
-    evaluator: Evaluator,
-    domains: Domains,
-) -> Bridge:
-    by_name = {d.model: d for d in result.definitions}
+def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
+    by_name = {d.model: d for d in ctx.definitions}
     a, b = pair
     for name in (a, b):
         if name not in by_name:
             raise QueryError(f"`{name}` is not one of the definitions found", fix=f"choose from: {', '.join(by_name)}")
-    edges = [*extractions[a].edges, *extractions[b].edges]
+    edges = [*ctx.extractions[a].edges, *ctx.extractions[b].edges]
     return build_bridge(
         by_name[a].vector,
         by_name[b].vector,
-        _evaluate_with(evaluator, edges),
-        domains,
+        _evaluate_with(ctx.evaluator, edges),
+        ctx.domains,
         a,
         b,
         start_cents=by_name[a].value_cents,
@@ -301,29 +429,19 @@ def _why_not(notes: list[ExtractUnmapped]) -> str:
     return "aggregates no money of the metric's family (counts, ids, pass-through)"
 
 
-def _choose(
-    project: Project,
-    extractor: Extractor,
-    model: ModelSource,
-    tree: exp.Query,
-    lineage: object,
-    candidates: list[Candidate],
-    period: Period,
-    canonical_cents: int | None,
-    relations: object,
-    models: ModelSet,
-) -> Extraction:
+def _choose(ctx: AuditContext, found: Discovered) -> Extraction:
     """When a model aggregates money several ways, keep the column closest to the metric's figure."""
     extractions = []
-    for cand in candidates:
-        others = [c.output for c in candidates if c is not cand]
-        extractions.append(extractor.extract(model, tree, lineage, cand, others))  # type: ignore[arg-type]
+    for cand in found.candidates:
+        others = [c.output for c in found.candidates if c is not cand]
+        extractions.append(ctx.extractor.extract(found.model, found.tree, found.lineage, cand, others))
+    canonical_cents = ctx.canonical_cents
     if len(extractions) == 1 or canonical_cents is None:
         return extractions[0]
-    built = _built_relation(project, model)
+    built = _built_relation(ctx.project, found.model)
 
     def distance(e: Extraction) -> float:
-        v = model_figure(project.engine, e, period, relations, models.raw_tables, built)  # type: ignore[arg-type]
+        v = model_figure(ctx.project.engine, e, ctx.period, ctx.relations, ctx.models.raw_tables, built)
         if v == 0 or canonical_cents == 0:
             return math.inf
         return abs(math.log(abs(v) / abs(canonical_cents)))

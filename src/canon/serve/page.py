@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from canon.audit.store import audit_path
 from canon.present.money import format_cents, format_signed_cents
-from canon.serve.audit_store import audit_path
 from canon.serve.context import ServeContext
 from canon.serve.deps import COOKIE, authenticate, bearer, get_ctx, presented_token
 from canon.serve.errors import ApiError

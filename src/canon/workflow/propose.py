@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canon.audit.bridge import moves_between
 from canon.audit.domains import Domains
@@ -26,7 +26,9 @@ from canon.contracts.values import Scalar, format_value, sorted_values, to_json_
 from canon.engines.render import render
 from canon.errors import QueryError
 from canon.kb.model import Claim, KbMetric, knowledge_base
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project  # annotations only: the facade stands above the workflow
 
 Evaluate = Callable[[DecisionVector], int]
 
@@ -354,6 +356,12 @@ def _add_option(
 
 
 def propose(project: Project, audit: AuditResult, evaluate: Evaluate, domains: Domains) -> Proposal:
+    """The proposal for `audit`'s metric and period.
+
+    Pass the audit's own evaluator and domains (`AuditSession.evaluator`/`.domains`, or simply
+    `AuditSession.propose()`): the canonical figure and the bridges' figures and column values
+    are then already in their caches. Any evaluator for the same period gives the same proposal.
+    """
     kb = knowledge_base()
     metric = project.metrics.get(audit.metric)
     kb_metric = kb.metric(audit.metric)

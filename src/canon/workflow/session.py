@@ -1,7 +1,8 @@
 """The audit a workflow step stands on, with the evaluator and domains it used.
 
 `Project.audit/propose/build/verify` run it once per process and keep it: propose prices its
-judgment calls with the same evaluator, build deprecates the models it found.
+judgment calls with the audit's own evaluator and domains (the ones its stages filled, caches
+included), build deprecates the models it found.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from canon.audit.domains import Domains
 from canon.audit.figures import Evaluator
 from canon.audit.load import load_models
 from canon.audit.result import AuditResult
-from canon.audit.runner import AuditOptions, Progress, run_audit
+from canon.audit.runner import AuditContext, AuditOptions, Progress, audit_context
 from canon.audit.sources import ModelSet
 from canon.compiler.periods import Period
 
 if TYPE_CHECKING:
     from canon.project import Project
+    from canon.workflow.propose import Proposal
 
 
 @dataclass
@@ -27,9 +29,16 @@ class AuditSession:
     project: Project
     audit: AuditResult
     models: ModelSet
-    evaluator: Evaluator
-    domains: Domains
+    evaluator: Evaluator  # the audit's own, with its cache of figures
+    domains: Domains  # the audit's own, with its cache of column values
     with_history: bool = True
+    context: AuditContext | None = None  # every stage's output, for callers that need more than the result
+
+    def propose(self) -> Proposal:
+        """The canonical definition proposed from this audit, priced with the audit's evaluator."""
+        from canon.workflow.propose import propose
+
+        return propose(self.project, self.audit, self.evaluator, self.domains)
 
 
 def audit_session(
@@ -55,7 +64,7 @@ def audit_session(
     log = query_log
     if log is None and project.config.query_log and (project.root / project.config.query_log).exists():
         log = project.root / project.config.query_log
-    result = run_audit(
+    ctx = audit_context(
         project,
         AuditOptions(
             metric,
@@ -67,6 +76,4 @@ def audit_session(
             progress=progress,
         ),
     )
-    relations = project.relations(project.engine)
-    evaluator = Evaluator(project.engine, project.join_graph(), relations, the_period)
-    return AuditSession(project, result, models, evaluator, Domains(project.engine, relations), with_history)
+    return AuditSession(project, ctx.result(), models, ctx.evaluator, ctx.domains, with_history, ctx)
