@@ -124,7 +124,7 @@ def test_same_seed_same_data(scaled: Path, tmp_path: Path) -> None:
 def test_bad_row_count_is_a_user_error(tmp_path: Path) -> None:
     from canon.errors import UserError
 
-    with pytest.raises(UserError, match="--rows"):
+    with pytest.raises(UserError, match="rows must be at least 1"):
         generate_acme(0, tmp_path)
 
 

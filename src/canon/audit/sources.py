@@ -136,7 +136,7 @@ def from_manifest(manifest_path: Path, project_root: Path) -> ModelSet:
 def from_sql_dir(folder: Path, dialect: str, raw_tables: Iterable[str], project_root: Path | None = None) -> ModelSet:
     """Every `*.sql` file under `folder` is a model named after the file."""
     if not folder.is_dir():
-        raise UserError(f"{folder} is not a folder", location=Location(parameter="--sql-dir"))
+        raise UserError(f"{folder} is not a folder", location=Location(parameter="sql_dir"))
     models: dict[str, ModelSource] = {}
     base = project_root or folder
     for path in sorted(folder.rglob("*.sql")):

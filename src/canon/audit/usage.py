@@ -110,7 +110,7 @@ def usage_from_log(
     if not path.is_file():
         raise UserError(
             f"query log {path} does not exist",
-            location=Location(file=str(path), parameter="--query-log"),
+            location=Location(file=str(path), parameter="query_log"),
             fix="pass a CSV or JSONL file with timestamp, user, team and query columns",
         )
     stats = LogStats()
@@ -315,7 +315,7 @@ def _read_csv(path: Path) -> _Rows:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise UserError(
             f"query log {path} is not a readable CSV file: {exc}",
-            location=Location(file=str(path), parameter="--query-log"),
+            location=Location(file=str(path), parameter="query_log"),
             fix="write the log as CSV with a header row, or as JSONL (one JSON object per line)",
         ) from exc
     names = {c.strip().lower(): c for c in df.columns}
@@ -323,7 +323,7 @@ def _read_csv(path: Path) -> _Rows:
     if missing:
         raise UserError(
             f"query log {path} has no {' or '.join(missing)} column (header: {', '.join(df.columns)})",
-            location=Location(file=str(path), line=1, parameter="--query-log"),
+            location=Location(file=str(path), line=1, parameter="query_log"),
             fix="the log needs columns timestamp, user, team and query (CSV header or JSONL keys)",
         )
     n = df.height

@@ -43,9 +43,14 @@ CLI_SPELLING = {
     "scale": "--scale",
     "example": "--example",
     "rows": "--rows",
+    "directory": "DIR",
 }
 # Where a command spells a name otherwise (`canon audit --metric mrr`, not `canon audit mrr`).
-COMMAND_SPELLING = {"audit": {"metric": "--metric"}, "generate": {"example": "EXAMPLE"}}
+COMMAND_SPELLING = {
+    "audit": {"metric": "--metric"},
+    "generate": {"example": "EXAMPLE"},
+    "demo": {"directory": "--dir"},
+}
 
 app = typer.Typer(
     name="canon",

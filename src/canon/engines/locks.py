@@ -32,7 +32,7 @@ def exclusive(engine: Engine, name: str, what: str) -> Iterator[None]:
     if not engine.try_advisory_lock(key):
         raise BusyError(
             f"another session is already running {what}",
-            location=Location(parameter="--section"),
+            location=Location(parameter="section"),
             fix="wait for that build to finish (it holds a PostgreSQL advisory lock), then run this one again",
         )
     try:

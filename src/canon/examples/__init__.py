@@ -49,7 +49,7 @@ def get_example(name: str) -> Example:
     if name not in known:
         raise UserError(
             f"there is no example called `{name}`",
-            location=Location(parameter="--example"),
+            location=Location(parameter="example"),
             fix=hint_or_list(name, sorted(known)),
         )
     return known[name]
@@ -80,14 +80,14 @@ def check_destination(dest: Path, force: bool) -> Path:
     if target.exists() and not target.is_dir():
         raise UserError(
             f"{dest} exists and is not a folder",
-            location=Location(parameter="DIR"),
+            location=Location(parameter="directory"),
             fix="choose a folder path that does not exist yet",
         )
     if target.exists() and any(target.iterdir()):
         if not force:
             raise UserError(
                 f"{dest} already exists and is not empty",
-                location=Location(parameter="DIR"),
+                location=Location(parameter="directory"),
                 fix="choose a new folder, or pass --force to replace this one and everything in it",
             )
         cwd = Path.cwd().resolve()
@@ -95,7 +95,7 @@ def check_destination(dest: Path, force: bool) -> Path:
         if target.resolve() in protected or target.resolve() == cwd or target.resolve() in cwd.parents:
             raise UserError(
                 f"refusing to replace {dest}: it is the current folder, one of its parents, or your home",
-                location=Location(parameter="DIR"),
+                location=Location(parameter="directory"),
                 fix="pass a dedicated folder for the example, e.g. `acme`",
             )
     return target

@@ -99,7 +99,7 @@ def parse_file_args(args: Sequence[str], schema: DeclaredSchema, cwd: Path) -> d
         if key in out:
             raise UserError(
                 f"two files given for table `{key}`",
-                location=Location(parameter="FILES"),
+                location=Location(parameter="files"),
                 fix="pass one file per table",
             )
         out[key] = path

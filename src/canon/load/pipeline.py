@@ -62,7 +62,7 @@ def _select(
 ) -> tuple[list[tuple[DeclaredTable, Path]], list[str]]:
     keys = {id(t): k for k, t in schema.tables.items()}
     if only:
-        wanted = [schema.require(n, Location(parameter="--only")) for n in only]
+        wanted = [schema.require(n, Location(parameter="only")) for n in only]
     elif explicit:
         wanted = [schema.tables[k] for k in explicit]
     else:
@@ -76,7 +76,7 @@ def _select(
         elif only:
             raise LoadError(
                 f"no file for table `{t.name}`",
-                location=Location(parameter="--only"),
+                location=Location(parameter="only"),
                 fix=f"put it at seeds/{t.name}.csv or data/{t.name}.csv|.parquet, or pass {t.name}=PATH",
             )
         else:
@@ -214,7 +214,7 @@ def _open(
     Whether an engine can be loaded is its own fact (`can_load`), checked before connecting
     (starting Spark just to refuse it would take seconds).
     """
-    where = Location(parameter="--engine")
+    where = Location(parameter="engine")
     if not engine_class(kind, location=where).can_load:
         loadable = [name for name, cls in ENGINES.items() if cls.can_load]
         raise ConfigError(
@@ -264,7 +264,7 @@ def load_sources(
     if not root.is_dir():
         raise UserError(
             "project folder not found",
-            location=Location(parameter="--project", file=str(root)),
+            location=Location(parameter="project", file=str(root)),
             fix="pass --project DIR pointing at the dbt/canon project",
         )
     config = load_config(root) if (root / CONFIG_FILE).exists() else None

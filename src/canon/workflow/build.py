@@ -142,7 +142,7 @@ def build(
         if name not in known:
             raise UserError(
                 f"--rewire {name}: not a definition of {metric.label} found by the audit",
-                location=Location(parameter="--rewire"),
+                location=Location(parameter="rewire"),
                 fix=f"choose one of: {', '.join(known) or '(none found)'}",
             )
     missing = sorted(t for t in metric.decisions.tables() if t not in models.source_refs)

@@ -126,14 +126,14 @@ def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[
             hint = did_you_mean(key, calls)
             raise UserError(
                 f"unknown judgment call `{key}`",
-                location=Location(parameter="--decide"),
+                location=Location(parameter="decisions"),
                 fix=hint or (f"calls in the proposal: {', '.join(calls)}" if calls else "run `canon propose` first"),
             )
         choice = value.strip().lower()
         if choice not in YES | NO:
             raise UserError(
                 f"`--decide {key}={value}`: answer yes or no",
-                location=Location(parameter="--decide"),
+                location=Location(parameter="decisions"),
                 fix=f"--decide {key}=no keeps the proposal; --decide {key}=yes adopts: "
                 + calls[key]["options"][0]["label"],
             )
