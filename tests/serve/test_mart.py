@@ -130,7 +130,7 @@ def test_unbuilt_mart_is_503(tmp_path: Path, tokens_file: Path) -> None:
 
     root = write_project(tmp_path)
     (root / "metrics" / "later.yml").write_text(
-        "name: later\nowner: finance\nserved_by: mart.later\nmeta: {section: finance}\n"
+        "name: later\nowner: finance\nserved_by: mart.later\nmart: {section: finance}\n"
         "composition: {type: sql, sql: 'SELECT 1'}\n"
     )
     with TestClient(create_app(settings_for(root, tokens_file))) as c:

@@ -1,8 +1,8 @@
 """Mart sections: which materialized tables a section serves, nested how, filtered how.
 
 A section's layout comes from canon.yml (`serve.sections`) or, by default, from the contracts
-themselves: every contract with `meta.section: finance` is a grouping of section `finance`,
-placed at the dotted path `meta.grouping` (`pnl.pnl_summary` nests under `pnl`), read from its
+themselves: every contract with `mart.section: finance` is a grouping of section `finance`,
+placed at the dotted path `mart.grouping` (`pnl.pnl_summary` nests under `pnl`), read from its
 `served_by` relation (default `mart.<name>`), its period column and grain from `grain`, its
 rollup level column from `rollup` (the served column enumerating the rollup hierarchy).
 
@@ -71,7 +71,7 @@ def _relation(served_by: str | None, name: str) -> tuple[str, str]:
 
 def grouping_from_contract(metric: Metric) -> Grouping:
     spec = metric.spec
-    path = tuple(str(spec.meta.get("grouping") or spec.name).split("."))
+    path = tuple((spec.mart.grouping if spec.mart and spec.mart.grouping else spec.name).split("."))
     schema, table = _relation(spec.served_by, spec.name)
     rollup = spec.rollup
     levels = tuple(rollup.hierarchy)
@@ -108,9 +108,8 @@ def grouping_from_contract(metric: Metric) -> Grouping:
 def resolve_sections(serve: ServeConfig | None, metrics: dict[str, Metric]) -> dict[str, Section]:
     found: dict[str, list[Grouping]] = {}
     for metric in metrics.values():
-        section = metric.spec.meta.get("section")
-        if section:
-            found.setdefault(str(section), []).append(grouping_from_contract(metric))
+        if metric.spec.mart is not None:
+            found.setdefault(metric.spec.mart.section, []).append(grouping_from_contract(metric))
     sections = {name: Section(name, tuple(sorted(gs, key=lambda g: g.path))) for name, gs in found.items()}
     for name, cfg in (serve.sections if serve else {}).items():
         groupings = []
