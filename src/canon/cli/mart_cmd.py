@@ -11,7 +11,7 @@ from rich.console import Console
 from canon.cli import app
 from canon.cli.options import FormatOption, ProjectOption, require_format
 from canon.engines import Engine, connect
-from canon.errors import Location, UserError
+from canon.errors import Location, UserError, hint_or_list
 from canon.present.results import render_csv, render_json, render_rich
 from canon.project import Project, load_project
 
@@ -65,6 +65,9 @@ def build_cmd(
 def show_cmd(
     grouping: str = typer.Argument(..., help="Grouping (contract) name, e.g. pnl_summary."),
     level: str | None = typer.Option(None, "--level", "-l", help="Rollup level, e.g. organization or portfolio."),
+    key: str | None = typer.Option(
+        None, "--key", "-k", help="One entity of the section's coordination key (its contracts' mart.key)."
+    ),
     where: list[str] = typer.Option([], "--where", "-w", help="column=value filter (repeatable)."),
     limit: int = typer.Option(50, "--limit", min=1, help="Rows to show."),
     fmt: str = FormatOption,
@@ -73,8 +76,8 @@ def show_cmd(
     engine: str | None = EngineOption,
     dsn: str | None = DsnOption,
 ) -> None:
-    """Print a served grouping, filtered, at its own grain or rolled up a level."""
-    from canon.mart import load_section, read_grouping
+    """Print a served grouping, filtered, at its own grain or rolled up a level (the API's read path)."""
+    from canon.mart import find_grouping, load_section, read_grouping
 
     require_format(fmt, ("table", "csv", "json"))
     filters: dict[str, str] = {}
@@ -84,11 +87,16 @@ def show_cmd(
             raise UserError(f"--where `{item}` is not column=value", location=Location(parameter="--where"))
         filters[column.strip()] = value.strip()
     proj = load_project(project)
+    model = find_grouping(grouping, load_section(proj.metrics_dir, section))
+    if level is not None and level not in model.levels:
+        raise UserError(
+            f"`{grouping}` has no level `{level}`",
+            location=Location(parameter="--level"),
+            fix=hint_or_list(level, model.levels),
+        )
     eng = _engine(proj, engine, dsn)
     try:
-        table = read_grouping(
-            eng, grouping, filters=filters, level=level, contracts=load_section(proj.metrics_dir, section), limit=limit
-        )
+        table = read_grouping(eng, model, level=level, key=key, filters=filters, limit=limit)
     finally:
         eng.close()
     if fmt == "json":
