@@ -94,6 +94,18 @@ def show_cmd(
             location=Location(parameter="--level"),
             fix=hint_or_list(level, model.levels),
         )
+    if key is not None and model.key is None:
+        raise UserError(
+            f"`{grouping}` declares no coordination key",
+            location=Location(parameter="--key"),
+            fix="filter with --where column=value, or declare `mart: {key: <column>}` in its contract",
+        )
+    if key is not None and level is not None and level != model.finest:
+        raise UserError(
+            f"--key selects {model.finest} rows; it cannot be combined with --level {level}",
+            location=Location(parameter="--level"),
+            fix=f"drop --level, or use --level {model.finest}",
+        )
     eng = _engine(proj, engine, dsn)
     try:
         table = read_grouping(eng, model, level=level, key=key, filters=filters, limit=limit)
