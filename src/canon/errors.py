@@ -8,8 +8,9 @@ can print one clear paragraph and exit 2 instead of a traceback. Failures of a c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 
 
@@ -82,6 +83,23 @@ class UserError(CanonError):
         self.fix = fix
         self.problems = tuple(problems)
         super().__init__(self.render())
+
+    def spelled(self, names: Mapping[str, str]) -> UserError:
+        """This error with parameters renamed for an interface (`period_from` → `--from` or `from`).
+
+        The library names a parameter by its meaning; the CLI and the HTTP API each know their
+        own spelling of it. Names missing from `names` are kept as they are.
+        """
+
+        def rename(loc: Location) -> Location:
+            name = loc.parameter
+            return replace(loc, parameter=names.get(name, name)) if name else loc
+
+        renamed = copy.copy(self)
+        renamed.location = rename(self.location)
+        renamed.problems = tuple(replace(p, location=rename(p.location)) for p in self.problems)
+        renamed.args = (renamed.render(),)
+        return renamed
 
     def render(self) -> str:
         where = str(self.location)

@@ -1,18 +1,30 @@
-"""The Project facade: one object the CLI, the HTTP API and Python users all go through.
+"""The Project facade: the one front door the CLI, the HTTP API, the demo and Python users share.
 
-It knows the project folder, its configuration, its contracts and its warehouse, and offers
-`query()`, `compile()`, `check_catalog()`; later layers (audit, build, verify, mart, serve)
-hang off it instead of re-reading configuration themselves.
+Everything canon does is a short method here returning a typed result: questions (`query`,
+`sql`), the audit path (`audit`, `propose`, `approve`, `build`, `baseline`, `verify`,
+`postmortem`), data (`load`, `test`) and the mart and API (`build_mart`, `read_grouping`,
+`serve_app`). Interfaces only parse their input and present the result, so an orchestration
+(which period, which audit, which checks in which order) exists once.
+
+Parameters keep the names of their meaning (`period_from`, `grain`); errors name them so, and
+the CLI and HTTP API respell them (`--from`, `from`) for their users.
+
+>>> import canon
+>>> project = canon.load_project(example_dir)               # an ACME example, loaded  # doctest: +SKIP
+>>> table = project.query("mrr", period_from="2026-10", period_to="2026-10")  # doctest: +SKIP
+
+Heavy modules (the audit, dbt, the mart, FastAPI) are imported by the method that needs them,
+so `canon query` does not pay for `canon serve`.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlglot import exp
 
 from canon.compiler.joins import JoinGraph
@@ -26,14 +38,30 @@ from canon.compiler.question import (
     value_kind,
 )
 from canon.compiler.relations import Relations
-from canon.config import ProjectConfig, load_config
+from canon.config import CONFIG_FILE, ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
 from canon.engines import Engine, connect
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from fastapi import FastAPI
+
+    from canon.audit.result import AuditResult
+    from canon.checks.contract_tests import TestResult
+    from canon.load.report import LoadReport
+    from canon.mart.report import MartReport
+    from canon.workflow.build import BuildReport
+    from canon.workflow.propose import Proposal
+    from canon.workflow.session import AuditSession
+    from canon.workflow.signoff import SignOff
+    from canon.workflow.verify import Check, VerifyReport
+
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 
+#: Called with (stage, index, total) while an audit runs, for progress bars.
+Progress = Callable[[str, int, int], None]
 
 _OPEN: weakref.WeakSet[Project] = weakref.WeakSet()
 
@@ -53,6 +81,8 @@ class Project:
         self.root = root
         self.config = config
         self._engine = engine
+        self._catalog: dict[str, dict[str, str]] = {}  # table → columns, for this connection
+        self._sessions: dict[tuple[str, str, str | None], AuditSession] = {}
         _OPEN.add(self)
 
     # -- contracts -----------------------------------------------------------------------
@@ -113,6 +143,7 @@ class Project:
 
     def use_engine(self, engine: Engine) -> None:
         self._engine = engine
+        self._catalog.clear()
 
     def relations(self, engine: Engine | None = None) -> Relations:
         eng = engine or self._engine
@@ -131,65 +162,92 @@ class Project:
     def current_period(self) -> Period | None:
         return parse_period(self.config.current_period, "month") if self.config.current_period else None
 
+    def period(self, label: str | None = None, parameter: str = "period") -> Period:
+        """The period a command is about: `label` (`2026-10`, `2026-Q4`, `2026`…) or canon.yml's current one.
+
+        The one place a period argument is parsed, so the audit, the workflow and the API agree.
+        """
+        text = label or self.config.current_period
+        if not text:
+            raise UserError(
+                "no period given and canon.yml has no current_period",
+                location=Location(parameter=parameter),
+                fix="pass a period such as 2026-10, or set current_period in canon.yml",
+            )
+        try:
+            return parse_period(text, "month" if len(text) == 7 else None)
+        except ValueError as exc:
+            raise UserError(str(exc), location=Location(parameter=parameter)) from None
+
     # -- questions -----------------------------------------------------------------------
     def question(
         self,
-        metrics: Sequence[str],
+        metrics: str | Sequence[str],
         grain: str = "month",
         by: Sequence[str] = (),
         where: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
     ) -> Question:
+        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions."""
+        names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         if grain not in GRAINS:
             raise QueryError(
                 f"unknown grain `{grain}`",
-                location=Location(parameter="--grain"),
+                location=Location(parameter="grain"),
                 fix=hint_or_list(grain, GRAINS),
             )
         g: Grain = grain  # type: ignore[assignment]
-        first = _period_arg(period_from, g, "--from")
-        last = _period_arg(period_to, g, "--to")
+        first = _period_arg(period_from, g, "period_from")
+        last = _period_arg(period_to, g, "period_to")
         if first and last and first > last:
             raise empty_period(first, last)
         needs_range = any(
-            self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in metrics
+            self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in names
         )
         if needs_range and (first is None or last is None) and self.current_period is not None:
             last = last or parse_period(self.current_period.label, g)
             first = first or last.shift(-17 if g == "month" else -5)
-        return Question(tuple(metrics), g, tuple(by), where, first, last)
+        return Question(names, g, tuple(by), where, first, last)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
         for name in question.metrics:
             self.metric(name)
         return compile_question(question, self.metrics, self.join_graph(), self.relations(engine or self._engine))
 
-    def sql(self, question: Question, dialect: str) -> str:
+    def sql(self, question: Question | str | Sequence[str], dialect: str | None = None, **ask: Any) -> str:
+        """The SQL a question runs, for any dialect sqlglot writes (default: the warehouse's own)."""
+        dialect = dialect or self.config.warehouse.engine
         if dialect not in DIALECTS:
             raise UserError(
                 f"unknown dialect `{dialect}`",
-                location=Location(parameter="--dialect"),
+                location=Location(parameter="dialect"),
                 fix=hint_or_list(dialect, DIALECTS),
             )
-        tree = self.compile(question, _DialectOnly(dialect))
+        q = question if isinstance(question, Question) else self.question(question, **ask)
+        tree = self.compile(q, _DialectOnly(dialect))
         return tree.sql(dialect=dialect, pretty=True, identify=True)
 
-    def query(self, question: Question, check: bool = True) -> pa.Table:
-        """Run a question; the result has `period` (label), `period_start`, dimensions, values."""
+    def query(self, question: Question | str | Sequence[str], check: bool = True, **ask: Any) -> pa.Table:
+        """Run a question; the result has `period` (label), `period_start`, dimensions, values.
+
+        `question` is a `Question` or metric name(s) with `question()`'s keywords:
+        `project.query("mrr", by=["segment"], period_from="2026-01")`.
+        """
+        from canon.present.arrow import string_array
+
+        q = question if isinstance(question, Question) else self.question(question, **ask)
         if check:
-            self.check_catalog(question.metrics)
-        table = self.engine.execute(self.compile(question, self.engine))
-        labels = [
-            Period(v, question.grain).label if v is not None else None for v in table.column("period_start").to_pylist()
-        ]
-        return table.add_column(0, "period", pa.array(labels, pa.string()))
+            self.check_catalog(q.metrics)
+        table = self.engine.execute(self.compile(q, self.engine))
+        labels = [Period(v, q.grain).label if v is not None else None for v in table.column("period_start").to_pylist()]
+        return table.add_column(0, "period", string_array(labels))
 
     def check_catalog(self, names: Sequence[str]) -> None:
         """Every table and column a metric reads exists in the warehouse, before any query runs."""
         problems: list[Problem] = []
         relations = self.relations(self.engine)
-        cache: dict[str, dict[str, str]] = {}
+        cache = self._catalog
         seen: set[str] = set()
         todo = list(names)
         while todo:
@@ -206,6 +264,8 @@ class Project:
                     rel = relations.get(ref.table)
                     cache[ref.table] = self.engine.columns(rel.name, rel.db or None)
                 cols = cache[ref.table]
+                if not cols:
+                    del cache[ref.table]  # a missing table may be loaded before the next question
                 loc = metric.doc.locate(path) if metric.doc else Location(file=str(metric.file))
                 if not cols:
                     problems.append(
@@ -231,10 +291,297 @@ class Project:
     def value_kind(self, name: str) -> str:
         return value_kind(self.metric(name))
 
+    # -- the audit path ----------------------------------------------------------------
+    def audit(
+        self,
+        metric: str,
+        period: str | None = None,
+        *,
+        sql_dir: Path | None = None,
+        dialect: str | None = None,
+        query_log: Path | None = None,
+        compare: tuple[str, str] | None = None,
+        with_history: bool = True,
+        progress: Progress | None = None,
+        fresh: bool = False,
+        store: bool = True,
+    ) -> AuditResult:
+        """Every definition of `metric`: decisions, reproduction, bridges, history, usage.
+
+        The result is kept (with the evaluator and domains it used) for `propose` and `build` in
+        this process; `fresh=True` runs it again (a model may have changed since) without
+        replacing the kept one. With `store`, its JSON is kept as the metric's last audit for
+        the catalog page.
+        """
+        return self._audit_session(
+            metric,
+            period,
+            sql_dir=sql_dir,
+            dialect=dialect,
+            query_log=query_log,
+            compare=compare,
+            with_history=with_history,
+            progress=progress,
+            fresh=fresh,
+            store=store,
+        ).audit
+
+    def _audit_session(
+        self,
+        metric: str,
+        period: str | None = None,
+        *,
+        sql_dir: Path | None = None,
+        dialect: str | None = None,
+        query_log: Path | None = None,
+        compare: tuple[str, str] | None = None,
+        with_history: bool = False,
+        progress: Progress | None = None,
+        fresh: bool = False,
+        store: bool = False,
+    ) -> AuditSession:
+        from canon.audit.preflight import require_auditable
+        from canon.workflow.session import audit_session
+
+        if query_log is not None and not Path(query_log).is_file():
+            raise UserError(
+                f"query log {query_log} does not exist",
+                location=Location(parameter="query_log"),
+                fix="pass a CSV or JSONL file with timestamp, user, team and query columns",
+            )
+        require_auditable(self, metric)
+        the_period = self.period(period)
+        key = (metric, the_period.label, str(sql_dir or ""))
+        cached = self._sessions.get(key)
+        if cached is not None and not fresh and compare is None and (cached.with_history or not with_history):
+            return cached
+        session = audit_session(
+            self,
+            metric,
+            the_period,
+            with_history=with_history,
+            sql_dir=sql_dir,
+            dialect=dialect,
+            query_log=query_log,
+            compare=compare,
+            progress=progress,
+        )
+        if compare is None and not fresh:
+            self._sessions[key] = session
+        if store:
+            import orjson
+
+            from canon.serve.audit_store import store_audit
+
+            text = orjson.dumps(session.audit.to_json(), option=orjson.OPT_INDENT_2).decode()
+            store_audit(self.root, session.audit.metric, text)
+        return session
+
+    def propose(self, metric: str, period: str | None = None, write: bool = True) -> Proposal:
+        """The canonical definition drafted from the audit, with precedent and priced judgment calls.
+
+        With `write`, the proposal is saved (`.canon/proposals/`) and the contract marked `proposed`.
+        """
+        from canon.workflow.propose import propose
+        from canon.workflow.signoff import save_proposal, write_proposal_into_contract
+
+        session = self._audit_session(metric, period)
+        proposal = propose(self, session.audit, session.evaluator, session.domains)
+        if write:
+            data = proposal.to_json()
+            save_proposal(self, data)
+            m = self.metrics.get(metric)
+            if m is not None and m.file is not None:
+                write_proposal_into_contract(self, m.file, data)
+        return proposal
+
+    def approve(
+        self,
+        metric: str,
+        by: str,
+        role: str,
+        decisions: Mapping[str, str] | None = None,
+        note: str | None = None,
+    ) -> SignOff:
+        """Record one person's sign-off in the contract, bound to the hash of the definition signed."""
+        from canon.workflow.signoff import approve
+
+        return approve(self, metric, by, role, dict(decisions or {}), note=note)
+
+    def build(self, metric: str, rewire: Sequence[str] = (), draft: bool = False) -> BuildReport:
+        """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""
+        from canon.workflow.build import build, require_signed
+
+        require_signed(self.metric(metric), draft)
+        session = self._audit_session(metric)
+        return build(self, metric, session.audit, session.models, rewire=list(rewire), draft=draft)
+
+    def signed_metrics(self) -> list[str]:
+        from canon.workflow.verify import signed_metrics
+
+        return signed_metrics(self)
+
+    def baseline(self, metrics: Sequence[str] = ()) -> dict[str, Any]:
+        """Store every period's figure of `metrics` (default: every signed one) for `verify`."""
+        from canon.workflow.baseline import write_baseline
+
+        names = list(metrics) or self.signed_metrics()
+        if not names:
+            raise UserError(
+                "no metric to record", location=Location(parameter="metrics"), fix="approve a metric first or name one"
+            )
+        return write_baseline(self, names)
+
+    def verify(
+        self, metrics: Sequence[str] = (), expect: Mapping[str, int] | None = None, run_dbt: bool = True
+    ) -> VerifyReport:
+        """Sign-offs, `dbt build`, contract tests, board numbers (`expect`: cents), baseline and drift."""
+        from canon.audit.load import is_dbt_project
+        from canon.workflow.verify import (
+            VerifyReport,
+            board_numbers,
+            check_baseline,
+            check_contract_tests,
+            check_signoffs,
+            run_dbt_build,
+        )
+
+        names = list(metrics) or self.signed_metrics()
+        checks = [check_signoffs(self, names)]
+        if run_dbt and is_dbt_project(self.root):
+            checks.append(run_dbt_build(self))
+        checks.append(check_contract_tests(self, names))
+        board_check, board = board_numbers(self, names, dict(expect or {}))
+        checks += [board_check, check_baseline(self, names)]
+        checks += [self.check_drift(name) for name in names]
+        return VerifyReport(checks, board)
+
+    def check_drift(self, metric: str) -> Check:
+        """Fails when a live model computes `metric` with other decisions than its contract's."""
+        from canon.workflow.verify import check_drift
+
+        return check_drift(self, metric, lambda: self._audit_session(metric, fresh=True).audit)
+
+    def postmortem(self, metric: str, output: Path | None = None, canonical_model: str | None = None) -> Path:
+        """Write the postmortem (default `analyses/05_postmortem.md`); returns where."""
+        from canon.fsutil import atomic_write_text
+        from canon.workflow.postmortem import render_postmortem
+
+        audit = self._audit_session(metric, with_history=True).audit
+        text = render_postmortem(audit, self.metrics.get(metric), canonical_model or f"fct_{metric}_canonical")
+        target = output or (self.root / "analyses" / "05_postmortem.md")
+        atomic_write_text(target, text)
+        return target
+
+    # -- data ----------------------------------------------------------------------------
+    def test(self, metrics: Sequence[str] = ()) -> list[TestResult]:
+        """The tests generated from the contracts, run against the warehouse (each with offending rows)."""
+        from canon.checks import contract_tests
+
+        for name in metrics:
+            self.metric(name)
+        return contract_tests.run(self, list(metrics) or None)
+
+    def load(
+        self,
+        files: Sequence[str | Path] = (),
+        *,
+        only: Sequence[str] = (),
+        engine: str | None = None,
+        dsn: str | None = None,
+        memory_limit: str | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> LoadReport:
+        """Load the declared source tables from files; rows that break the schema are quarantined."""
+        from canon.load import load_sources
+
+        self.close()  # the load writes the warehouse file; this project reopens it afterwards
+        return load_sources(
+            self.root,
+            engine=engine,
+            dsn=dsn,
+            only=only,
+            files=files,
+            memory_limit=memory_limit,
+            progress=progress,
+        )
+
+    # -- the mart and the API ------------------------------------------------------------
+    def mart_engine(self, engine: str | None = None, dsn: str | None = None) -> Engine:
+        """The warehouse a mart is built in or read from: canon.yml's, or PostgreSQL at `dsn`."""
+        if dsn or engine == "postgres":
+            if not dsn:
+                raise UserError(
+                    "the postgres engine needs a DSN",
+                    location=Location(parameter="dsn"),
+                    fix="pass a DSN such as postgresql://user@host:5432/db",
+                )
+            return connect("postgres", dsn=dsn)
+        if engine not in (None, "duckdb"):
+            raise UserError(
+                f"unknown engine `{engine}`", location=Location(parameter="engine"), fix="use duckdb or postgres"
+            )
+        return self.engine
+
+    def build_mart(
+        self,
+        section: str = "finance",
+        *,
+        engine: str | None = None,
+        dsn: str | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> MartReport:
+        """Build every grouping of a section beside the served tables, validate, then swap atomically."""
+        from canon.mart import build_mart, load_section
+
+        contracts = load_section(self.metrics_dir, section)
+        eng = self.mart_engine(engine, dsn)
+        try:
+            return build_mart(eng, contracts, section=section, progress=progress)
+        finally:
+            eng.close()
+            if eng is self._engine:
+                self._engine = None
+
+    def read_grouping(
+        self,
+        grouping: str,
+        *,
+        section: str = "finance",
+        level: str | None = None,
+        key: str | None = None,
+        filters: Mapping[str, str] | None = None,
+        limit: int | None = None,
+        engine: str | None = None,
+        dsn: str | None = None,
+    ) -> pa.Table:
+        """One served grouping of the mart, filtered, at its own grain or rolled up to `level`;
+        `key` selects one entity of the section's coordination key (the API's read path)."""
+        from canon.mart import load_section, read_grouping
+
+        contracts = load_section(self.metrics_dir, section)
+        eng = self.mart_engine(engine, dsn)
+        try:
+            return read_grouping(
+                eng, grouping, filters=dict(filters or {}), level=level, key=key, contracts=contracts, limit=limit
+            )
+        finally:
+            if eng is not self._engine:
+                eng.close()
+
+    def serve_app(self, **settings: Any) -> FastAPI:
+        """The HTTP app (metric catalog, mart, warehouse API) for this project; `settings` as `canon serve`."""
+        from canon.serve.app import create_app
+        from canon.serve.settings import ServeSettings
+
+        return create_app(ServeSettings.from_env(project=self.root, **settings))
+
     def close(self) -> None:
+        """Release the warehouse connection (dbt, a load or another process may need the file)."""
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+        self._catalog.clear()
 
 
 class _DialectOnly(Engine):
@@ -275,7 +622,67 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def load_project(path: str | Path = ".", engine: Engine | None = None) -> Project:
-    """Open the project at `path` (or the nearest parent holding canon.yml)."""
+def load_project(path: str | Path = ".", engine: Engine | None = None, *, require_config: bool = True) -> Project:
+    """Open the project at `path` (or the nearest parent holding canon.yml).
+
+    `require_config=False` opens a folder without canon.yml (a dbt project to load sources
+    into) with the default configuration instead of refusing.
+    """
     root = find_root(Path(path).resolve())
+    if not require_config and not (root / CONFIG_FILE).exists():
+        return Project(root, ProjectConfig(name=root.name or "project"), engine)
     return Project(root, load_config(root), engine)
+
+
+# -- before there is a project -----------------------------------------------------------
+def init_example(
+    example: str,
+    directory: str | Path,
+    *,
+    current_period: str | None = None,
+    scale: int = 1,
+    seed: int | None = None,
+    force: bool = False,
+) -> Path:
+    """Write an example project (`acme`, `lessons`) into `directory`; returns the folder.
+
+    Refuses a folder holding someone's files unless `force`; nothing is half-written.
+    """
+    from canon.examples import ExampleOptions
+    from canon.examples import init_example as install_example
+    from canon.examples.acme.calendar import Timeline
+
+    if current_period is not None:
+        Timeline.parse(current_period, parameter="current_period")  # before any work
+    if scale < 1:
+        raise UserError(f"scale must be at least 1 (got {scale})", location=Location(parameter="scale"))
+    options = ExampleOptions(current_period=current_period, scale=scale, seed=seed)
+    return install_example(example, Path(directory), options, force=force)
+
+
+def example_help(example: str) -> tuple[str, str]:
+    """(description, next step) of an example, for what `canon init` prints."""
+    from canon.examples import get_example
+
+    found = get_example(example)
+    return found.description, found.next_step
+
+
+def contract_schema() -> dict[str, Any]:
+    """The JSON Schema of `metrics/*.yml`, for editors (`canon schema`)."""
+    from canon.contracts.spec import json_schema
+
+    return json_schema()
+
+
+def generate_example_data(
+    example: str, rows: int, out: str | Path, *, current_period: str = "2026-10", seed: int = 20_261_031
+) -> dict[str, int]:
+    """Write an example's raw tables at benchmark scale as Parquet in `out`; rows written per table."""
+    if example != "acme":
+        raise UserError(
+            f"there is no generator for `{example}`", location=Location(parameter="example"), fix="use `acme`"
+        )
+    from canon.examples.acme.scale import generate_acme
+
+    return generate_acme(rows, Path(out), current_period=current_period, seed=seed).rows

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from canon.project import Project
@@ -78,3 +81,42 @@ def test_sql_composition_answers_like_a_declarative_metric(tiny: Project) -> Non
     got = values(tiny, "collected_by_sql", period_from="2026-09", period_to="2026-11")
     assert got == values(tiny, "cash", period_from="2026-09", period_to="2026-11")
     assert got == {"2026-09": 1_000_000, "2026-10": 1_650_001, "2026-11": 50_000}
+
+
+def test_catalog_is_read_once_per_connection(tiny: Project) -> None:
+    # The catalog check is canon's whole in-process overhead on a small query: a second
+    # question on the same connection must not ask the warehouse for its columns again.
+    calls: list[str] = []
+    engine = tiny.engine
+    real = engine.columns
+
+    def counting(table: str, schema: str | None = None) -> dict[str, str]:
+        calls.append(table)
+        return real(table, schema)
+
+    engine.columns = counting  # type: ignore[method-assign]
+    try:
+        first = values(tiny, "mrr", period_from="2026-09", period_to="2026-10")
+        after_first = len(calls)
+        second = values(tiny, "mrr", by=["segment"], period_from="2026-09", period_to="2026-10")
+    finally:
+        del engine.columns
+    assert after_first > 0 and len(calls) == after_first
+    assert sum(second.values()) == sum(first.values())
+
+
+def test_query_takes_metric_names_and_keywords(tiny: Project) -> None:
+    by_name = tiny.query("mrr", period_from="2026-09", period_to="2026-10")
+    by_question = tiny.query(tiny.question(["mrr"], period_from="2026-09", period_to="2026-10"))
+    assert by_name.equals(by_question)
+
+
+def test_a_query_does_not_import_pandas(tiny_root: Path) -> None:
+    # pyarrow imports pandas (≈0.3 s) when asked to build an array from a Python list.
+    code = (
+        "import sys; from canon import load_project; p = load_project(sys.argv[1]); "
+        "t = p.query('mrr', period_from='2026-09', period_to='2026-10'); p.close(); "
+        "print(t.num_rows, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tiny_root)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "False"]

@@ -41,7 +41,7 @@ def load_models(project: Project, sql_dir: Path | None = None, dialect: str | No
     if not is_dbt_project(project.root):
         raise UserError(
             f"{project.root} is not a dbt project and no --sql-dir was given",
-            location=Location(parameter="--sql-dir"),
+            location=Location(parameter="sql_dir"),
             fix="run inside a dbt project, or pass --sql-dir FOLDER --dialect duckdb|postgres|snowflake",
         )
     return from_manifest(compile_dbt(project), project.root)

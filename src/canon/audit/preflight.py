@@ -22,6 +22,6 @@ def require_auditable(project: Project, metric: str) -> None:
     names = sorted({*project.metrics, *knowledge_base().metrics})
     raise UserError(
         f"no contract `{metric}` in {project.config.metrics_dir}/ and no standard definition of it",
-        location=Location(parameter="--metric"),
+        location=Location(parameter="metric"),
         fix=hint_or_list(metric, names, "audit one of"),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
@@ -24,7 +24,10 @@ from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import Metric
 from canon.contracts.refs import ColumnRef
 from canon.contracts.spec import DeclarativeComposition
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project
+
 
 SAMPLE = 5
 

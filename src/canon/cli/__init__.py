@@ -13,7 +13,41 @@ import click
 import typer
 from rich.console import Console
 
-from canon.errors import CanonError
+from canon.errors import CanonError, UserError
+
+# The library names parameters by meaning (Python keywords); the CLI spells them as flags.
+CLI_SPELLING = {
+    "metric": "METRIC",
+    "metrics": "METRICS",
+    "grain": "--grain",
+    "by": "--by",
+    "where": "--where",
+    "period": "--period",
+    "period_from": "--from",
+    "period_to": "--to",
+    "dialect": "--dialect",
+    "sql_dir": "--sql-dir",
+    "query_log": "--query-log",
+    "compare": "--compare",
+    "decisions": "--decide",
+    "expect": "--expect",
+    "rewire": "--rewire",
+    "section": "--section",
+    "level": "--level",
+    "key": "--key",
+    "grouping": "GROUPING",
+    "engine": "--engine",
+    "dsn": "--dsn",
+    "only": "--only",
+    "files": "FILES",
+    "project": "--project",
+    "current_period": "--current-period",
+    "scale": "--scale",
+    "example": "--example",
+    "rows": "--rows",
+}
+# Where a command spells a name otherwise (`canon audit --metric mrr`, not `canon audit mrr`).
+COMMAND_SPELLING = {"audit": {"metric": "--metric"}, "generate": {"example": "EXAMPLE"}}
 
 app = typer.Typer(
     name="canon",
@@ -33,26 +67,40 @@ def _root(
     _state["debug"] = debug
 
 
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to `app`; the order is the help order.
-    from canon.cli import commands  # noqa: F401
+def _register_commands(args: Sequence[str] = ()) -> None:
+    """Import the module of the command named in `args` (all of them for help or an unknown name)."""
+    from canon.cli.commands import register
+
+    register(_command_name(args))
+
+
+def _command_name(args: Sequence[str]) -> str | None:
+    """The first word that is not a root option (`canon --debug query …` → `query`)."""
+    for arg in args:
+        if arg in ("--help", "-h"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the app, turn canon errors into a message and an exit code."""
-    _register_commands()
     args = list(sys.argv[1:] if argv is None else argv)
+    _register_commands(args)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     try:
         try:
             rv = app(args=args, prog_name="canon", standalone_mode=False)
         finally:
-            from canon.project import close_all
-
-            close_all()
+            facade = sys.modules.get("canon.project")  # a command that never opened a project skips this
+            if facade is not None:
+                facade.close_all()
     except CanonError as exc:
         if _state["debug"] or "--debug" in args:
             raise
+        if isinstance(exc, UserError):
+            exc = exc.spelled(CLI_SPELLING | COMMAND_SPELLING.get(_command_name(args) or "", {}))
         label = "error" if exc.exit_code == 2 else "failed"
         err.print(f"[bold red]{label}:[/] {exc.render()}", markup=True)
         sys.exit(exc.exit_code)

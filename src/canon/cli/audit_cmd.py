@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from canon.audit.load import load_models
-from canon.audit.preflight import require_auditable
-from canon.audit.runner import AuditOptions, run_audit
 from canon.cli import app
 from canon.cli.options import ProjectOption, require_format
-from canon.compiler.periods import parse_period
 from canon.errors import Location, UserError
 from canon.fsutil import atomic_write_text
 from canon.project import load_project
-from canon.serve.audit_store import store_audit
+
+if TYPE_CHECKING:
+    from canon.audit.result import AuditResult
 
 FORMATS = ("terminal", "markdown", "json", "html")
 
@@ -45,24 +44,7 @@ def audit_cmd(
     require_format(fmt, FORMATS)
     if compare and len(compare) != 2:
         raise UserError("--compare takes exactly two models", location=Location(parameter="--compare"))
-    if query_log is not None and not query_log.is_file():
-        raise UserError(
-            f"query log {query_log} does not exist",
-            location=Location(parameter="--query-log"),
-            fix="pass a CSV or JSONL file with timestamp, user, team and query columns",
-        )
     proj = load_project(project)
-    require_auditable(proj, metric)
-    label = period or proj.config.current_period
-    if not label:
-        raise UserError("no period given", location=Location(parameter="--period"), fix="pass --period 2026-10")
-    try:
-        the_period = parse_period(label, "month" if len(label) == 7 else None)
-    except ValueError as exc:
-        raise UserError(str(exc), location=Location(parameter="--period")) from None
-    log = query_log
-    if log is None and proj.config.query_log and (proj.root / proj.config.query_log).exists():
-        log = proj.root / proj.config.query_log
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
@@ -72,23 +54,19 @@ def audit_cmd(
         transient=True,
     ) as bar:
         task = bar.add_task("reading models", total=None)
-        models = load_models(proj, sql_dir, dialect)
 
         def progress(stage: str, i: int, n: int) -> None:
             bar.update(task, description=stage, completed=i + 1, total=n)
 
-        result = run_audit(
-            proj,
-            AuditOptions(
-                metric,
-                the_period,
-                models,
-                query_log=log,
-                compare=(compare[0], compare[1]) if compare else None,
-                progress=progress,
-            ),
+        result = proj.audit(
+            metric,
+            period,
+            sql_dir=sql_dir,
+            dialect=dialect,
+            query_log=query_log,
+            compare=(compare[0], compare[1]) if compare else None,
+            progress=progress,
         )
-    store_audit(proj.root, result.metric, render(result, "json"))  # the catalog page shows the last audit
     text = render(result, fmt)
     if fmt == "html":
         target = output or Path("audit.html")
@@ -105,10 +83,7 @@ def audit_cmd(
         Console(stderr=True).print("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
 
 
-def render(result: object, fmt: str) -> str:
-    from canon.audit.result import AuditResult
-
-    assert isinstance(result, AuditResult)
+def render(result: AuditResult, fmt: str) -> str:
     if fmt == "json":
         return orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode()
     if fmt == "markdown":
@@ -126,9 +101,7 @@ def render(result: object, fmt: str) -> str:
     return buf.getvalue()
 
 
-def _print_terminal(result: object, console: Console | None = None) -> None:
+def _print_terminal(result: AuditResult, console: Console | None = None) -> None:
     from canon.audit.report.terminal import print_report
-    from canon.audit.result import AuditResult
 
-    assert isinstance(result, AuditResult)
     print_report(result, console or Console())

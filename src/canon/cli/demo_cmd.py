@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.examples.acme.calendar import Timeline
 
 
 @app.command("demo")
@@ -20,9 +19,9 @@ def demo_cmd(
     """The ACME story end to end: three MRRs, the audit, the proposal, one sign-off, the layer, verify, drift."""
     import shutil
 
-    from canon.demo import run_demo
+    from canon.demo import Timeline, run_demo
 
     if current_period is not None:
-        Timeline.parse(current_period)
+        Timeline.parse(current_period, parameter="current_period")
     width = max(shutil.get_terminal_size((130, 40)).columns, 110)
     run_demo(directory, Console(highlight=False, width=width), current_period, interactive)

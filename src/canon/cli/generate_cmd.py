@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.errors import Location, UserError
+from canon.project import generate_example_data
 
 
 @app.command("generate")
@@ -21,17 +21,11 @@ def generate_cmd(
     seed: int = typer.Option(20_261_031, "--seed", help="Random seed; the same seed gives the same data."),
 ) -> None:
     """Write raw_accounts/contracts/invoices/payments.parquet with the example's distributions."""
-    if example != "acme":
-        raise UserError(
-            f"there is no generator for `{example}`", location=Location(parameter="EXAMPLE"), fix="use `acme`"
-        )
-    from canon.examples.acme.scale import generate_acme
-
     console = Console(highlight=False)
     started = time.perf_counter()
     with console.status(f"Generating {rows:,} invoice rows…"):
-        result = generate_acme(rows, out, current_period=current_period, seed=seed)
+        written = generate_example_data(example, rows, out, current_period=current_period, seed=seed)
     seconds = time.perf_counter() - started
-    for table, count in result.rows.items():
+    for table, count in written.items():
         console.print(f"{table:14s} {count:>14,} rows  {out / (table + '.parquet')}")
     console.print(f"{rows:,} invoice rows in {seconds:.1f}s ({rows / seconds:,.0f} rows/s)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 
 from rich.console import Console
@@ -14,4 +15,7 @@ def version_cmd() -> None:
     """Print canon's version and the versions of the engines it drives."""
     console = Console()
     for dist in ("canon", "sqlglot", "duckdb", "dbt-core", "dbt-duckdb", "psycopg", "pyspark"):
-        console.print(f"{dist} {dist_version(dist)}")
+        try:
+            console.print(f"{dist} {dist_version(dist)}")
+        except PackageNotFoundError:  # an engine extra (canon[postgres], canon[spark]) not installed
+            console.print(f"{dist} not installed")

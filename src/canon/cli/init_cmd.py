@@ -8,9 +8,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.errors import Location, UserError
-from canon.examples import ExampleOptions, examples, init_example
-from canon.examples.acme.calendar import Timeline
+from canon.project import example_help, init_example
 
 
 @app.command("init")
@@ -29,15 +27,10 @@ def init_cmd(
     seed: int | None = typer.Option(None, "--seed", help="Random seed; the same seed and scale give the same rows."),
 ) -> None:
     """Write an example project: ACME (dbt project, seeds, query log, git history) or lessons (silver + mart)."""
-    if current_period is not None:
-        Timeline.parse(current_period)  # validate before any work, naming the parameter
-    if scale < 1:
-        raise UserError(f"--scale must be at least 1 (got {scale})", location=Location(parameter="--scale"))
-    options = ExampleOptions(current_period=current_period, scale=scale, seed=seed)
     console = Console(highlight=False)
     with Console(stderr=True).status(f"writing the {example} example"):
-        root = init_example(example, directory, options, force=force)
-    found = examples()[example]
+        root = init_example(example, directory, current_period=current_period, scale=scale, seed=seed, force=force)
+    description, next_step = example_help(example)
     console.print(f"Wrote the [bold]{example}[/] example to {root}")
-    console.print(f"  {found.description}")
-    console.print(f"Next: cd {directory} && {found.next_step}")
+    console.print(f"  {description}")
+    console.print(f"Next: cd {directory} && {next_step}")

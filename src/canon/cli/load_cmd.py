@@ -14,6 +14,7 @@ from rich.console import Console
 
 from canon.cli import app
 from canon.errors import CheckFailed
+from canon.project import load_project
 
 
 @app.command("load")
@@ -34,16 +35,13 @@ def load_cmd(
     ),
 ) -> None:
     """Load CSV/Parquet sources; rows that break the declared schema go to canon_quarantine."""
-    from canon.load import load_sources
-
     console = Console()
     with console.status("loading…") as status:
-        report = load_sources(
-            project,
+        report = load_project(project, require_config=False).load(
+            files or (),
             engine=engine,
             dsn=dsn,
             only=only or (),
-            files=files or (),
             memory_limit=memory_limit,
             progress=lambda msg: status.update(msg),
         )

@@ -20,3 +20,14 @@ def require_format(fmt: str, allowed: tuple[str, ...]) -> None:
         raise UserError(
             f"unknown format `{fmt}`", location=Location(parameter="--format"), fix=f"use {', '.join(allowed)}"
         )
+
+
+def key_values(items: list[str], flag: str, fix: str, what: str = "KEY=VALUE") -> dict[str, str]:
+    """`KEY=VALUE` flags (`--decide pending=no`) as a dict; a malformed one names the flag."""
+    found: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"{flag} `{item}` is not {what}", location=Location(parameter=flag), fix=fix)
+        found[key.strip()] = value.strip()
+    return found

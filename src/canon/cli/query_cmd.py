@@ -6,11 +6,9 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from canon.cli import app
 from canon.cli.options import FormatOption, ProjectOption, require_format
-from canon.present.results import render_csv, render_json, render_rich
 from canon.project import load_project
 
 FORMATS = ("table", "csv", "json")
@@ -36,12 +34,20 @@ def query_cmd(
     proj = load_project(project)
     question = proj.question(metrics, grain, by, where, period_from, period_to)
     if sql or dialect:
-        sys.stdout.write(proj.sql(question, dialect or proj.config.warehouse.engine) + "\n")
+        sys.stdout.write(proj.sql(question, dialect) + "\n")
         return
     table = proj.query(question)
     if fmt == "json":
+        from canon.present.results import render_json
+
         sys.stdout.write(render_json(table) + "\n")
     elif fmt == "csv":
+        from canon.present.results import render_csv
+
         sys.stdout.write(render_csv(table))
     else:
+        from rich.console import Console
+
+        from canon.present.results import render_rich
+
         Console().print(render_rich(table, title=", ".join(metrics)))

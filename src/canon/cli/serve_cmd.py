@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from pathlib import Path
 
 import typer
@@ -16,35 +15,7 @@ import typer
 from canon.cli import app
 from canon.cli.options import ProjectOption
 from canon.errors import ConfigError, Location
-
-SETTINGS_ENV = "CANON_SERVE_SETTINGS"
-
-
-class _CurrentStderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is now (not the one at start-up, which may be gone)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
-def _configure_logging(level: str) -> None:
-    handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    for name in ("canon.serve.access", "canon.serve"):
-        lg = logging.getLogger(name)
-        lg.handlers = [handler]
-        lg.setLevel(level.upper())
-        lg.propagate = False
-
-
-def app_from_env() -> object:
-    """uvicorn factory for multi-worker runs: settings travel in an environment variable."""
-    from canon.serve.app import create_app
-    from canon.serve.settings import ServeSettings
-
-    _configure_logging(os.environ.get("CANON_SERVE_LOG_LEVEL", "info"))
-    return create_app(ServeSettings.model_validate_json(os.environ[SETTINGS_ENV]))
+from canon.serve.logs import SETTINGS_ENV, configure_logging
 
 
 @app.command("serve")
@@ -68,22 +39,19 @@ def serve_cmd(
     """Serve the metric catalog, the finance mart and the warehouse API over HTTP (FastAPI on uvicorn)."""
     import uvicorn
 
-    from canon.serve.app import create_app
-    from canon.serve.settings import ServeSettings
+    from canon.project import load_project
 
     if port <= 0 or port > 65535:
         raise ConfigError(f"port {port} is out of range", location=Location(parameter="--port"), fix="use 1..65535")
     if workers < 1:
         raise ConfigError("--workers must be at least 1", location=Location(parameter="--workers"))
-    settings = ServeSettings.from_env(
-        project=project.resolve(),
+    configure_logging(log_level)
+    application = load_project(project).serve_app(
         tokens_file=tokens_file.resolve() if tokens_file else None,
         rate=rate,
         burst=burst,
         engine_threads=engine_threads,
     )
-    _configure_logging(log_level)
-    application = create_app(settings)
     ctx = application.state.ctx
     if len(ctx.tokens) == 0:
         ctx.close()
@@ -101,10 +69,10 @@ def serve_cmd(
         uvicorn.run(application, host=host, port=port, log_level=log_level, access_log=False)
         return
     ctx.close()
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    os.environ[SETTINGS_ENV] = ctx.settings.model_dump_json()
     os.environ["CANON_SERVE_LOG_LEVEL"] = log_level
     uvicorn.run(
-        "canon.cli.serve_cmd:app_from_env",
+        "canon.serve.logs:app_from_env",
         factory=True,
         host=host,
         port=port,

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from canon.checks import contract_tests
 from canon.cli import app
 from canon.cli.options import FormatOption, ProjectOption, require_format
 from canon.errors import CheckFailed
@@ -25,10 +24,7 @@ def test_cmd(
 ) -> None:
     """Run the contract tests: admitted values, classified domains, nulls, keys, assertions, null rules."""
     require_format(fmt, ("table", "json"))
-    proj = load_project(project)
-    for name in metrics or []:
-        proj.metric(name)
-    results = contract_tests.run(proj, metrics or None)
+    results = load_project(project).test(metrics or ())
     failed = [r for r in results if not r.passed]
     if fmt == "json":
         payload = [

@@ -1,37 +1,22 @@
-"""`canon propose | approve | build | verify | baseline | postmortem`: the path from three numbers to one."""
+"""`canon propose | approve | build | verify | baseline | postmortem`: the path from three numbers to one.
+
+Each command parses its flags, calls one `Project` method and presents the typed result.
+"""
 
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
 
 import orjson
 import typer
 from rich.console import Console
 
-from canon.audit.result import AuditResult
 from canon.cli import app
-from canon.cli.options import ProjectOption, require_format
+from canon.cli.options import ProjectOption, key_values, require_format
 from canon.errors import CheckFailed, Location, UserError
-from canon.fsutil import atomic_write_text
-from canon.project import Project, load_project
-from canon.workflow import baseline as baselines
+from canon.project import load_project
 from canon.workflow import present
-from canon.workflow.build import build
-from canon.workflow.postmortem import render_postmortem
-from canon.workflow.propose import propose
-from canon.workflow.session import audit_session
-from canon.workflow.signoff import approve, save_proposal, write_proposal_into_contract
-from canon.workflow.verify import (
-    VerifyReport,
-    board_numbers,
-    check_baseline,
-    check_contract_tests,
-    check_drift,
-    check_signoffs,
-    signed_metrics,
-)
 
 
 @app.command("propose")
@@ -46,14 +31,7 @@ def propose_cmd(
 ) -> None:
     """Draft the canonical definition with cited precedent; score every model; price each judgment call."""
     require_format(fmt, ("terminal", "markdown", "json"))
-    proj = load_project(project)
-    session = audit_session(proj, metric, period, with_history=False)
-    proposal = propose(proj, session.audit, session.evaluator, session.domains)
-    data = proposal.to_json()
-    save_proposal(proj, data)
-    m = proj.metrics.get(metric)
-    if write and m is not None and m.file is not None:
-        write_proposal_into_contract(proj, m.file, data)
+    data = load_project(project).propose(metric, period, write=write).to_json()
     if fmt == "json":
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
     elif fmt == "markdown":
@@ -72,21 +50,10 @@ def approve_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Record the sign-off in the contract: who, role, when, the decisions, the definition hash."""
-    decisions: dict[str, str] = {}
-    for item in decide:
-        if "=" not in item:
-            raise UserError(
-                f"--decide `{item}` is not KEY=VALUE",
-                location=Location(parameter="--decide"),
-                fix="e.g. --decide pending=no",
-            )
-        key, value = item.split("=", 1)
-        decisions[key.strip()] = value.strip()
-    proj = load_project(project)
-    record = approve(proj, metric, by, role, decisions, note=note)
+    decisions = key_values(decide, "--decide", "e.g. --decide pending=no")
+    record = load_project(project).approve(metric, by, role, decisions, note=note)
     Console().print(
-        f"[green]approved[/] {metric} by {record['by']} ({record['role']}); "
-        f"definition {record['definition_hash'][:23]}…"
+        f"[green]approved[/] {metric} by {record.by} ({record.role}); definition {record.definition_hash[:23]}…"
     )
 
 
@@ -98,13 +65,7 @@ def build_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""
-    proj = load_project(project)
-    from canon.workflow.build import require_signed
-
-    require_signed(proj.metric(metric), draft)
-    session = audit_session(proj, metric, with_history=False)
-    report = build(proj, metric, session.audit, session.models, rewire=rewire, draft=draft)
-    present.print_build(report, Console())
+    present.print_build(load_project(project).build(metric, rewire=rewire, draft=draft), Console())
 
 
 @app.command("baseline")
@@ -114,10 +75,7 @@ def baseline_cmd(
 ) -> None:
     """Store every period's figure so `canon verify` reports any later change."""
     proj = load_project(project)
-    names = metrics or signed_metrics(proj)
-    if not names:
-        raise UserError("no metric to record", fix="approve a metric first or name one")
-    data = baselines.write_baseline(proj, names)
+    data = proj.baseline(metrics or ())
     Console().print(
         f"baseline written to {proj.config.baseline}: "
         + ", ".join(f"{m} ({len(v)} periods)" for m, v in data["metrics"].items())
@@ -135,33 +93,18 @@ def verify_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Tests, board number, baseline and drift. Exit 0 pass, 1 fail, 2 usage error."""
-    from canon.audit.load import is_dbt_project
     from canon.present.money import parse_money
-    from canon.workflow.dbt_run import run_dbt_build
 
-    proj = load_project(project)
-    names = metrics or signed_metrics(proj)
+    require_format(fmt, ("terminal", "json"))
     expected: dict[str, int] = {}
-    for item in expect:
-        if "=" not in item:
-            raise UserError(f"--expect `{item}` is not METRIC=AMOUNT", location=Location(parameter="--expect"))
-        k, v = item.split("=", 1)
+    for key, value in key_values(expect, "--expect", "e.g. --expect mrr=1260000.00", what="METRIC=AMOUNT").items():
         try:
-            expected[k.strip()] = parse_money(v)
+            expected[key] = parse_money(value)
         except Exception:
             raise UserError(
-                f"--expect `{item}`: `{v}` is not an amount", location=Location(parameter="--expect")
+                f"--expect `{key}={value}`: `{value}` is not an amount", location=Location(parameter="--expect")
             ) from None
-    checks = [check_signoffs(proj, names)]
-    if dbt and is_dbt_project(proj.root):
-        checks.append(run_dbt_build(proj))
-    checks.append(check_contract_tests(proj, names))
-    board_check, board = board_numbers(proj, names, expected)
-    checks.append(board_check)
-    checks.append(check_baseline(proj, names))
-    for name in names:
-        checks.append(check_drift(proj, name, partial(_drift_audit, proj, name)))
-    report = VerifyReport(checks, board)
+    report = load_project(project).verify(metrics or (), expected, run_dbt=dbt)
     if fmt == "json":
         sys.stdout.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
@@ -169,10 +112,6 @@ def verify_cmd(
     if not report.passed:
         failed = [c for c in report.checks if not c.passed]
         raise CheckFailed("; ".join(f"{c.name}: {c.detail}" for c in failed))
-
-
-def _drift_audit(project: Project, metric: str) -> AuditResult:
-    return audit_session(project, metric, with_history=False).audit
 
 
 @app.command("postmortem")
@@ -184,9 +123,5 @@ def postmortem_cmd(
     project: Path = ProjectOption,
 ) -> None:
     """Write the postmortem: what diverged, by how much, why, what was decided, how it stays fixed."""
-    proj = load_project(project)
-    session = audit_session(proj, metric)
-    text = render_postmortem(session.audit, proj.metrics.get(metric), f"fct_{metric}_canonical")
-    target = output or (proj.root / "analyses" / "05_postmortem.md")
-    atomic_write_text(target, text)
+    target = load_project(project).postmortem(metric, output)
     Console().print(f"wrote {target}")

@@ -62,13 +62,13 @@ def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expres
     except sqlglot.errors.ParseError as exc:
         raise QueryError(
             f"--where does not parse: {str(exc).splitlines()[0]}",
-            location=Location(parameter="--where"),
+            location=Location(parameter="where"),
             fix="write a SQL condition over dimensions, e.g. \"segment = 'enterprise'\"",
         ) from None
     if not isinstance(tree, exp.Expression) or tree.find(exp.Select, exp.Subquery, exp.Command):
         raise QueryError(
             "--where must be a plain condition (no subqueries or statements)",
-            location=Location(parameter="--where"),
+            location=Location(parameter="where"),
         )
 
     def resolve(node: exp.Expression) -> exp.Expression:
@@ -80,7 +80,7 @@ def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expres
                 hint = did_you_mean(node.name, dimensions)
                 raise QueryError(
                     f"--where uses `{node.name}`, which is not a dimension of this metric",
-                    location=Location(parameter="--where"),
+                    location=Location(parameter="where"),
                     fix=hint or f"use one of: {', '.join(sorted(dimensions)) or '(none declared)'}",
                 )
             return exp.column(dim.column.column, table=dim.column.table)
@@ -94,7 +94,7 @@ def lookup_metric(name: str, metrics: Mapping[str, Metric]) -> Metric:
     if name not in metrics:
         raise QueryError(
             f"unknown metric `{name}`",
-            location=Location(parameter="METRIC"),
+            location=Location(parameter="metric"),
             fix=hint_or_list(name, sorted(metrics), "known metrics"),
         )
     return metrics[name]
@@ -103,7 +103,7 @@ def lookup_metric(name: str, metrics: Mapping[str, Metric]) -> Metric:
 def empty_period(first: Period, last: Period) -> QueryError:
     return QueryError(
         f"empty period: --from {first} is after --to {last}",
-        location=Location(parameter="--from"),
+        location=Location(parameter="period_from"),
         fix="swap the two, or widen the range",
     )
 
@@ -115,7 +115,7 @@ def _dimensions_for(metric: Metric, by: Sequence[str]) -> tuple[DimensionRef, ..
         if name not in dims:
             raise QueryError(
                 f"metric `{metric.name}` has no dimension `{name}`",
-                location=Location(parameter="--by"),
+                location=Location(parameter="by"),
                 fix=hint_or_list(name, sorted(dims), empty="(none declared)"),
             )
         out.append(dims[name])
@@ -156,7 +156,7 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
         served = ", ".join(c.name for c in metric.spec.served_columns[:6])
         raise QueryError(
             f"`{metric.name}` is a grouping of several served columns ({served}…), not one value to aggregate",
-            location=Location(parameter="METRIC"),
+            location=Location(parameter="metric"),
             fix=f"read it with `canon mart show {metric.name}`, or give its composition a `value_column` "
             "(and a date `period_column`) to query it like a metric",
         )
@@ -280,7 +280,7 @@ def compile_question(
     question: Question, metrics: Mapping[str, Metric], graph: JoinGraph, relations: Relations
 ) -> exp.Select:
     if not question.metrics:
-        raise QueryError("name at least one metric", location=Location(parameter="METRIC"))
+        raise QueryError("name at least one metric", location=Location(parameter="metric"))
     chosen = [lookup_metric(name, metrics) for name in question.metrics]
     if question.first and question.last and question.first > question.last:
         raise empty_period(question.first, question.last)

@@ -312,12 +312,7 @@ def read_grouping(
     query per read). Rows come in a total order: level, keys, period, then every other column.
     """
     g = grouping if isinstance(grouping, MartGrouping) else find_grouping(grouping, contracts, schema)
-    table = exp.table_(g.table, db=g.schema)
-    existing = list(columns) if columns is not None else list(engine.columns(g.table, g.schema))
-    if not existing:
-        raise QueryError(
-            f"the mart has no grouping `{g.name}` ({g.schema}.{g.table})", fix="run `canon mart build` first"
-        )
+    # the ask is checked against the contract before the warehouse is touched
     if level is not None:
         _check_level(g, level)
     if key is not None:
@@ -334,6 +329,12 @@ def read_grouping(
                 fix=f"drop the level, or ask for level `{g.finest}`",
             )
         level = g.finest if g.stores_levels else level
+    table = exp.table_(g.table, db=g.schema)
+    existing = list(columns) if columns is not None else list(engine.columns(g.table, g.schema))
+    if not existing:
+        raise QueryError(
+            f"the mart has no grouping `{g.name}` ({g.schema}.{g.table})", fix="run `canon mart build` first"
+        )
     stored = Layer(exp.select(*[col(c) for c in existing]).from_(table), existing)
     where: list[exp.Expr] = []
     if level is None or (level == g.finest and not g.stores_levels):
@@ -362,7 +363,7 @@ def read_grouping(
         if column not in layer.columns:
             raise QueryError(
                 f"cannot filter `{g.name}` on `{column}`",
-                location=Location(parameter="filter"),
+                location=Location(parameter="where"),
                 fix=hint_or_list(column, layer.columns, "columns"),
             )
         where.append(_condition(column, value))

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from canon.config.serve import RateLimitConfig, ServeConfig
 from canon.fsutil import atomic_write_text
 from canon.project import Project, load_project
 from canon.serve.auth import TokenStore
-from canon.serve.config import RateLimitConfig, ServeConfig
 from canon.serve.cursor import CursorCodec
 from canon.serve.engines import EnginePool
 from canon.serve.ratelimit import RateLimiter

@@ -25,7 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canon.serve.config import ColumnType
+from canon.config.serve import ColumnType
 
 _BIGINT = re.compile(r"^(bigint|int8|hugeint|ubigint|uhugeint|int64|long)\b", re.I)
 _NUMBER = re.compile(

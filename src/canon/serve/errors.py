@@ -94,12 +94,14 @@ def bad_parameter(parameter: str, message: str, accepted: list[str] | str | None
     return ApiError(400, "invalid_parameter", message, parameter=parameter, accepted=accepted)
 
 
-_CLI_TO_HTTP = {"--grain": "grain", "--by": "by", "--from": "from", "--to": "to", "--where": "where", "METRIC": "name"}
+# The facade names parameters by meaning; the API spells some of them as its query parameters.
+HTTP_SPELLING = {"period_from": "from", "period_to": "to", "metric": "name", "metrics": "name"}
 
 
 def from_canon_error(exc: CanonError) -> ApiError:
     """A canon error from the Project facade, as the envelope (query parameter names, not flags)."""
     if isinstance(exc, UserError):
+        exc = exc.spelled(HTTP_SPELLING)
         param = exc.location.parameter
         message = exc.message + (f" Fix: {exc.fix}" if exc.fix else "")
         if exc.problems:
@@ -108,7 +110,7 @@ def from_canon_error(exc: CanonError) -> ApiError:
             400,
             "invalid_parameter" if param else "invalid_request",
             message,
-            parameter=_CLI_TO_HTTP.get(param or "", param),
+            parameter=param,
         )
     if isinstance(exc, EngineError):
         return ApiError(503, "warehouse_unavailable", "the warehouse could not answer; retry later")

@@ -23,11 +23,11 @@ from typing import Any
 from sqlglot import exp
 
 from canon.compiler.periods import Grain, Period, parse_period
+from canon.config.serve import ServeConfig
 from canon.contracts.model import Metric
 from canon.engines import Engine
 from canon.errors import QueryError
 from canon.mart.model import MartGrouping, MartSection, read_grouping, section_models
-from canon.serve.config import ServeConfig
 from canon.serve.encoding import encode_table, iso_utc
 from canon.serve.errors import ApiError, bad_parameter
 from canon.serve.warehouse.catalog import catalog_columns

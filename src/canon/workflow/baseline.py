@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canon.compiler.question import value_column
 from canon.fsutil import atomic_write_text
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sqlglot import exp
@@ -25,9 +25,11 @@ from canon.contracts.yamlpos import round_trip_load
 from canon.errors import CheckFailed, Location, UserError
 from canon.fsutil import write_if_changed
 from canon.present.money import format_cents
-from canon.project import Project
 from canon.workflow import dbt_files
 from canon.workflow.blocks import block, upsert_block
+
+if TYPE_CHECKING:
+    from canon.project import Project
 
 
 @dataclass

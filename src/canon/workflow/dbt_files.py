@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -22,7 +22,9 @@ from canon.contracts.model import Metric
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, sorted_values
 from canon.kb.model import knowledge_base
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project
 
 PLACEHOLDER = "__canon_src__"
 FLAG_NAMES = {

@@ -7,9 +7,10 @@ are validated by the contract loader before anything is written, and land atomic
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -18,10 +19,36 @@ from canon.contracts.model import definition_hash
 from canon.contracts.yamlpos import round_trip_dump, round_trip_load
 from canon.errors import Location, UserError, did_you_mean
 from canon.fsutil import atomic_write_text
-from canon.project import Project
+
+if TYPE_CHECKING:
+    from canon.project import Project
 
 YES = {"yes", "true", "include", "count", "y", "1"}
 NO = {"no", "false", "exclude", "keep", "n", "0"}
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """One person's sign-off as written into the contract: who, role, when, the hash signed."""
+
+    metric: str
+    by: str
+    role: str
+    at: str
+    definition_hash: str
+    decisions: dict[str, str]
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "by": self.by,
+            "role": self.role,
+            "at": self.at,
+            "definition_hash": self.definition_hash,
+            "decisions": self.decisions,
+            "note": self.note,
+        }
 
 
 def proposal_path(project: Project, metric: str) -> Path:
@@ -153,10 +180,10 @@ def approve(
     decisions: dict[str, str],
     now: datetime | None = None,
     note: str | None = None,
-) -> dict[str, Any]:
+) -> SignOff:
     """Record who signed what, when, with the hash of the definition they signed."""
     if not by.strip() or not role.strip():
-        raise UserError("a sign-off needs a name and a role", location=Location(parameter="--by/--role"))
+        raise UserError("a sign-off needs a name and a role", location=Location(parameter="by/role"))
     m = project.metric(metric)
     assert m.file is not None
     ppath = proposal_path(project, metric)
@@ -183,10 +210,4 @@ def approve(
     data["signoff"] = signoff
     _validated_write(m.file, data)
     project.reload()
-    return {
-        "metric": metric,
-        "by": by,
-        "role": role,
-        "definition_hash": signoff["definition_hash"],
-        "decisions": decisions,
-    }
+    return SignOff(metric, by, role, str(signoff["at"]), str(signoff["definition_hash"]), dict(outcome), note)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canon.audit.result import definition_headline
 from canon.checks import contract_tests
 from canon.compiler.question import value_column
 from canon.contracts.spec import SIGNED_STATUSES
 from canon.present.money import format_cents, format_signed_cents
-from canon.project import Project
 from canon.workflow import baseline as baselines
+
+if TYPE_CHECKING:
+    from canon.project import Project
 
 
 @dataclass
@@ -132,3 +134,17 @@ def check_drift(project: Project, metric: str, run_audit: Callable[[], Any]) -> 
     headline = definition_headline(label, len(live_ways), len(live))
     items = [f"{d.model} ({d.path}): {format_cents(d.value_cents)} for {result.period.label}" for d in offending]
     return Check("drift", not offending, headline if offending else f"{headline}: the canonical one", items)
+
+
+def run_dbt_build(project: Project, select: list[str] | None = None) -> Check:
+    """Real `dbt build` (models and their tests), each failing node named."""
+    from canon.dbt.runner import run_dbt
+
+    project.close()  # dbt opens the warehouse file itself
+    args = ["build", *(["--select", *select] if select else [])]
+    run = run_dbt(project.root, args, check=False)
+    failed = [f"{n.resource_type} {n.name}: {n.status} {(n.message or '').strip()}".strip() for n in run.failed()]
+    if not run.results and run.errors:
+        failed.extend(run.errors)
+    detail = f"{len(run.results) - len(run.failed())} of {len(run.results)} nodes passed"
+    return Check("dbt build", run.success and not failed, detail, failed)

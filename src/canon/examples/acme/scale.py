@@ -407,7 +407,7 @@ class _Generator:
 def generate_acme(rows: int, out: Path, *, current_period: str = "2026-10", seed: int = DEFAULT_SEED) -> GenerateResult:
     """Write raw_{accounts,contracts,invoices,payments}.parquet with exactly `rows` invoices."""
     if rows < 1:
-        raise UserError(f"--rows must be at least 1 (got {rows})", location=Location(parameter="--rows"))
+        raise UserError(f"rows must be at least 1 (got {rows})", location=Location(parameter="rows"))
     timeline = Timeline.parse(current_period)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

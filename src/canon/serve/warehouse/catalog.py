@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlglot import exp
 
 from canon.config import CONFIG_FILE
+from canon.config.serve import ColumnType, DomainConfig, ServeConfig, TableConfig
 from canon.contracts.yamlpos import load_positioned
 from canon.engines import Engine
 from canon.errors import ConfigError, Location, Problem, did_you_mean, hint_or_list
-from canon.serve.config import ColumnType, DomainConfig, ServeConfig, TableConfig
 from canon.serve.encoding import manifest_type
 
 

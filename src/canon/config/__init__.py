@@ -13,10 +13,10 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
+from canon.config.serve import ServeConfig
 from canon.contracts.spec import Join, Spec
 from canon.contracts.yamlpos import load_positioned
 from canon.errors import ConfigError, Location, Problem
-from canon.serve.config import ServeConfig
 
 CONFIG_FILE = "canon.yml"
 
@@ -64,7 +64,7 @@ class ProjectConfig(Spec):
     dbt: DbtConfig | None = None
     query_log: str | None = None
     baseline: str = ".canon/baseline.json"
-    serve: ServeConfig | None = Field(default=None, description="What `canon serve` exposes (see canon.serve.config).")
+    serve: ServeConfig | None = Field(default=None, description="What `canon serve` exposes (see canon.config.serve).")
 
     @field_validator("name")
     @classmethod

@@ -1,14 +1,12 @@
-"""`canon demo`: the ACME story end to end on the embedded DuckDB, one step per function.
+"""Act one of the demo: the three teams' MRRs for the current month next to the canonical one.
 
-Act one writes the example, builds it with real dbt, and puts the three teams' numbers for the
-current month next to the canonical one; `canon.workflow.story` tells the rest (audit,
-propose, approve, build, verify, drift, reports).
+Each figure is written here by hand as SQL over the warehouse dbt built (not through canon's
+compiler), so the story's first table is an independent witness of the board number.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,12 +18,9 @@ from rich.table import Table
 from sqlglot import exp
 
 from canon.config import load_config
-from canon.dbt import DbtRun, run_dbt
 from canon.engines import connect
 from canon.errors import Location, UserError
-from canon.examples import ExampleOptions, check_destination, get_example, install
 from canon.examples.acme.calendar import CURRENT, Timeline
-from canon.workflow.story import StoryResult
 
 
 @dataclass(frozen=True)
@@ -51,26 +46,6 @@ class Figures:
     period: str
     teams: tuple[tuple[TeamModel, Decimal], ...]
     canonical: Decimal
-
-
-def prepare(folder: Path, current_period: str | None = None) -> Path:
-    """Write the ACME example into `folder`, replacing a previous demo (never other files)."""
-    target = Path(folder)
-    if target.exists() and any(target.iterdir()) and not (target / "canon.yml").is_file():
-        raise UserError(
-            f"{folder} is not empty and is not a previous canon demo",
-            location=Location(parameter="--dir"),
-            fix="pass a new folder to --dir (the demo replaces only a folder it created)",
-        )
-    checked = check_destination(target, force=True)
-    example = get_example("acme")
-    install(checked, lambda root: example.write(root, ExampleOptions(current_period=current_period)))
-    return checked
-
-
-def build(folder: Path) -> DbtRun:
-    """`dbt build` the project: seeds, staging and team models, and every data test."""
-    return run_dbt(folder, ["build"])
 
 
 def month_filter(col: exp.Column, period: str) -> exp.Condition:
@@ -167,34 +142,3 @@ def render(result: Figures, console: Console) -> None:
     )
     console.print(table)
     console.print(headline(result))
-
-
-def run_demo(
-    folder: Path, console: Console, current_period: str | None = None, interactive: bool = False
-) -> StoryResult:
-    """The whole ACME story: orient, diverge, align, build, verify, drift, report."""
-    from canon.workflow.story import run_story
-
-    root = Path(folder)
-
-    def orient() -> None:
-        with console.status("Writing the ACME example project…"):
-            prepare(root, current_period)
-        console.print(f"Wrote the ACME example to {root} (dbt project, 18 months of data, git history, BI query log)")
-
-    def build_and_show() -> None:
-        with console.status("Building it with dbt (seeds, models, tests)…"):
-            run = build(root)
-        console.print(f"dbt build: {len(run.results)} nodes, all passed")
-        render(figures(root), console)
-
-    confirm = _ask_to_ship(console) if interactive else None
-    return run_story(root, console, orient, build_and_show, confirm)
-
-
-def _ask_to_ship(console: Console) -> Callable[[object], bool]:
-    def ask(_: object) -> bool:
-        answer = console.input("\nType [bold]ship it[/] to sign as CFO and build the layer (anything else stops): ")
-        return answer.strip().lower().rstrip("!.") == "ship it"
-
-    return ask

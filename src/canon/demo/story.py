@@ -3,7 +3,8 @@
 Each act is one function over the same project, and each prints what a data lead would show a
 CEO: three numbers, why they differ and by how much, the proposed definition with precedent and
 the calls only a person can make, the sign-off, the layer built, the board number confirmed, and
-a fourth definition that the drift guard refuses.
+a fourth definition that the drift guard refuses. Every step is one `Project` method; this
+module only tells it.
 """
 
 from __future__ import annotations
@@ -20,25 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 from canon.audit.report.html import write_html
-from canon.fsutil import atomic_write_text
+from canon.audit.result import AuditResult
 from canon.present.money import format_cents, format_signed_cents
-from canon.project import Project, load_project
-from canon.workflow import baseline as baselines
-from canon.workflow.build import build as build_layer
-from canon.workflow.dbt_run import run_dbt_build
-from canon.workflow.postmortem import render_postmortem
-from canon.workflow.propose import Proposal, propose
-from canon.workflow.session import AuditSession, audit_session
-from canon.workflow.signoff import approve, save_proposal, write_proposal_into_contract
-from canon.workflow.verify import (
-    Check,
-    VerifyReport,
-    board_numbers,
-    check_baseline,
-    check_contract_tests,
-    check_drift,
-    check_signoffs,
-)
+from canon.project import load_project
+from canon.workflow.propose import Proposal
+from canon.workflow.verify import Check, VerifyReport
 
 ROGUE = "fct_mrr_ops_dashboard"
 
@@ -59,8 +46,7 @@ def _act(console: Console, title: str, subtitle: str) -> None:
     console.print(Rule(f"[bold]{title}[/] · {subtitle}", align="left"))
 
 
-def diverge(console: Console, session: AuditSession) -> None:
-    audit = session.audit
+def diverge(console: Console, audit: AuditResult) -> None:
     console.print(
         Panel(Text(audit.headline(), style="bold"), title=f"canon audit --metric mrr --period {audit.period.label}")
     )
@@ -132,15 +118,6 @@ def align(console: Console, proposal: Proposal) -> None:
             )
 
 
-def verify_all(project: Project, expect: int) -> VerifyReport:
-    names = ["mrr"]
-    checks = [check_signoffs(project, names), run_dbt_build(project), check_contract_tests(project, names)]
-    board_check, board = board_numbers(project, names, {"mrr": expect})
-    checks += [board_check, check_baseline(project, names)]
-    checks.append(check_drift(project, "mrr", lambda: audit_session(project, "mrr", with_history=False).audit))
-    return VerifyReport(checks, board)
-
-
 def _print_checks(console: Console, report: VerifyReport) -> None:
     for c in report.checks:
         mark = "[green]✓[/]" if c.passed else "[red]✗[/]"
@@ -166,33 +143,26 @@ def run_story(
     result.timings["orient"] = round(time.perf_counter() - t0, 1)
 
     _act(console, "2. Diverge", "every definition, every decision, priced to the cent")
-    session = audit_session(project, "mrr")
-    diverge(console, session)
+    audit = project.audit("mrr")
+    diverge(console, audit)
 
     _act(console, "3. Align", "a canonical definition with precedent, and one human decision")
-    proposal = propose(project, session.audit, session.evaluator, session.domains)
-    data = proposal.to_json()
-    save_proposal(project, data)
-    metric = project.metric("mrr")
-    assert metric.file is not None
-    write_proposal_into_contract(project, metric.file, data)
+    proposal = project.propose("mrr")
     align(console, proposal)
     if confirm is not None and not confirm(proposal):
         console.print("Not shipped. The proposal is saved in .canon/proposals/mrr.json; nothing was built.")
         return result
-    record = approve(
-        project,
+    record = project.approve(
         "mrr",
         "Dana Whitfield",
         "CFO",
         {"pending": "no", "expansion": "no", "pilots": "no"},
         note="Board MRR: recurring subscription revenue recognized in the month, accrual basis.",
     )
-    console.print(f"Signed by [bold]{record['by']} ({record['role']})[/]: definition {record['definition_hash'][:23]}…")
+    console.print(f"Signed by [bold]{record.by} ({record.role})[/]: definition {record.definition_hash[:23]}…")
 
     _act(console, "4. Build", "one model, the orphans deprecated, the rules as tests")
-    project.reload()
-    report = build_layer(project, "mrr", session.audit, session.models, rewire=["fct_revenue_monthly"])
+    report = project.build("mrr", rewire=["fct_revenue_monthly"])
     console.print(
         f"Wrote {len(report.changed)} files: {report.canonical_model}, schema docs, a MetricFlow metric, "
         f"{sum(1 for p in report.changed if p.startswith('tests/'))} tests. "
@@ -201,8 +171,8 @@ def run_story(
     project.close()
 
     _act(console, "5. Verify", "the board number, the tests, the drift guard")
-    baselines.write_baseline(project, ["mrr"])
-    verified = verify_all(project, 126_000_000)
+    project.baseline(["mrr"])
+    verified = project.verify(["mrr"], {"mrr": 126_000_000})
     _print_checks(console, verified)
     board = verified.board.get("mrr", ("", None))[1]
     result.board_cents = board
@@ -220,7 +190,7 @@ def run_story(
         "where type = 'subscription' and status in ('paid', 'pending')\n"
         "group by 1\n"
     )
-    drift = check_drift(project, "mrr", lambda: audit_session(project, "mrr", with_history=False).audit)
+    drift = project.check_drift("mrr")
     result.drift = drift
     console.print(f"  [red]✗ canon verify: {drift.detail}[/]")
     for item in drift.items:
@@ -229,9 +199,8 @@ def run_story(
     rogue.unlink()
 
     _act(console, "7. Report", "for the CEO and the pull request")
-    html = write_html(session.audit, root / "reports" / "mrr_audit.html")
-    post = root / "analyses" / "05_postmortem.md"
-    atomic_write_text(post, render_postmortem(session.audit, project.metric("mrr"), report.canonical_model))
+    html = write_html(audit, root / "reports" / "mrr_audit.html")
+    post = project.postmortem("mrr", root / "analyses" / "05_postmortem.md", report.canonical_model)
     result.report_html, result.postmortem = html, post
     console.print(f"  audit report: {html}")
     console.print(f"  postmortem:   {post}")
