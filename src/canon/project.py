@@ -41,7 +41,9 @@ from canon.compiler.relations import Relations
 from canon.config import CONFIG_FILE, ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
-from canon.engines import Engine, connect
+from canon.engines import Engine, sql_only
+from canon.engines.from_config import open_warehouse
+from canon.engines.render import render
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
 if TYPE_CHECKING:
@@ -131,14 +133,7 @@ class Project:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            wh = self.config.warehouse
-            if wh.engine == "duckdb":
-                self._engine = connect("duckdb", path=self.root / (wh.path or "warehouse.duckdb"))
-            elif wh.engine == "postgres":
-                self._engine = connect("postgres", dsn=wh.resolved_dsn(), schema=wh.schema_)
-            else:
-                tables = {k: str(self.root / v) for k, v in wh.spark_tables.items()}
-                self._engine = connect("spark", tables=tables)
+            self._engine = open_warehouse(self.root, self.config.warehouse)
         return self._engine
 
     def use_engine(self, engine: Engine) -> None:
@@ -148,10 +143,8 @@ class Project:
     def relations(self, engine: Engine | None = None) -> Relations:
         eng = engine or self._engine
         schema = self.config.warehouse.schema_
-        if eng is not None and eng.name == "spark":
-            schema = None
-        elif eng is not None and eng.name == "postgres" and schema in (None, "main"):
-            schema = eng.default_schema
+        if eng is not None:
+            schema = eng.source_schema(schema)
         mapping = {name: src.relation for name, src in self.config.sources.items()}
         return Relations.from_names(mapping, schema)
 
@@ -225,8 +218,8 @@ class Project:
                 fix=hint_or_list(dialect, DIALECTS),
             )
         q = question if isinstance(question, Question) else self.question(question, **ask)
-        tree = self.compile(q, _DialectOnly(dialect))
-        return tree.sql(dialect=dialect, pretty=True, identify=True)
+        tree = self.compile(q, sql_only(dialect))
+        return render(tree, dialect, pretty=True)
 
     def query(self, question: Question | str | Sequence[str], check: bool = True, **ask: Any) -> pa.Table:
         """Run a question; the result has `period` (label), `period_start`, dimensions, values.
@@ -508,19 +501,15 @@ class Project:
 
     # -- the mart and the API ------------------------------------------------------------
     def mart_engine(self, engine: str | None = None, dsn: str | None = None) -> Engine:
-        """The warehouse a mart is built in or read from: canon.yml's, or PostgreSQL at `dsn`."""
-        if dsn or engine == "postgres":
-            if not dsn:
-                raise UserError(
-                    "the postgres engine needs a DSN",
-                    location=Location(parameter="dsn"),
-                    fix="pass a DSN such as postgresql://user@host:5432/db",
-                )
-            return connect("postgres", dsn=dsn)
-        if engine not in (None, "duckdb"):
+        """The warehouse a mart is built in or read from: canon.yml's, or another `engine` / PostgreSQL `dsn`."""
+        if engine not in (None, "duckdb", "postgres"):
             raise UserError(
-                f"unknown engine `{engine}`", location=Location(parameter="engine"), fix="use duckdb or postgres"
+                f"the mart is built on duckdb or postgres, not `{engine}`",
+                location=Location(parameter="engine"),
+                fix="use duckdb or postgres",
             )
+        if dsn or engine not in (None, self.config.warehouse.engine):
+            return open_warehouse(self.root, self.config.warehouse, dsn=dsn, engine=engine)
         return self.engine
 
     def build_mart(
@@ -582,27 +571,6 @@ class Project:
             self._engine.close()
             self._engine = None
         self._catalog.clear()
-
-
-class _DialectOnly(Engine):
-    """Stands in for an engine when only SQL text is wanted (`canon query --sql`)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
-        self.name = dialect
-        self.default_schema = "public" if dialect == "postgres" else None
-
-    def execute(self, query: exp.Expression | str, params: object = None) -> pa.Table:  # pragma: no cover
-        raise NotImplementedError
-
-    def run(self, statements: object) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def columns(self, table: str, schema: str | None = None) -> dict[str, str]:  # pragma: no cover
-        return {}
-
-    def tables(self, schema: str | None = None) -> list[str]:  # pragma: no cover
-        return []
 
 
 def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None:

@@ -10,7 +10,7 @@ from tests.architecture.imports import Import, all_imports
 
 # Bottom to top. A package may import its own modules and any package in a lower layer.
 LAYERS: list[set[str]] = [
-    {"errors", "fsutil"},
+    {"errors", "fsutil", "sqltree"},
     {"contracts", "present", "kb"},
     {"config"},
     {"compiler", "engines", "dbt"},

@@ -29,6 +29,7 @@ from canon.contracts.decisions import DecisionVector, Measure, TimeBasis, Unit
 from canon.contracts.model import JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
+from canon.engines.render import render
 
 SPINE_KEY = "canon_spine"
 TEMPORAL = ("DATE", "TIMESTAMP", "DATETIME", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS")
@@ -492,7 +493,7 @@ def _predicate_sql(part: exp.Expr) -> str:
     clean = part.copy()
     for col in clean.find_all(exp.Column):
         col.meta.pop(RAW_KEY, None)
-    return clean.sql(dialect="duckdb")
+    return render(clean, "duckdb", identify=False)
 
 
 def _fragment(cond: Condition, part: exp.Expr) -> str:

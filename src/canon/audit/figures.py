@@ -55,16 +55,10 @@ def period_condition(engine: Engine, keys: list[PeriodKey], period: Period, alia
         first = _key_value(engine, key, literal(period.start))
         last = _key_value(engine, key, literal(period.last_day))
         if first == last:
-            conds.append(exp.EQ(this=col, expression=_value_literal(first)))
+            conds.append(exp.EQ(this=col, expression=literal(first)))
         else:
-            conds.append(exp.Between(this=col, low=_value_literal(first), high=_value_literal(last)))
+            conds.append(exp.Between(this=col, low=literal(first), high=literal(last)))
     return exp.and_(*conds) if conds else exp.true()
-
-
-def _value_literal(value: object) -> exp.Expression:
-    if value is None:
-        return exp.null()
-    return literal(value)  # type: ignore[arg-type]
 
 
 def model_figure(

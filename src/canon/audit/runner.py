@@ -29,6 +29,7 @@ from canon.compiler.periods import Period
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge, Metric
 from canon.contracts.refs import ColumnRef
+from canon.engines.render import render
 from canon.errors import QueryError
 from canon.project import Project
 
@@ -334,7 +335,7 @@ def _built_relation(project: Project, model: ModelSource) -> exp.Table | None:
     if len(model.relation) < 2:
         return None
     name, schema = model.relation[-1], model.relation[-2]
-    if project.engine.name == "spark":
+    if not project.engine.tables_in_schemas:  # Spark views have no schema to find a dbt build in
         return None
     cols = project.engine.columns(name, schema)
     return exp.table_(name, db=schema) if cols else None
@@ -354,7 +355,7 @@ def _definition(model: ModelSource, e: Extraction, value: int, reproduced: int, 
             keys.append((key.output, None))
             continue
         expr = key.expr.copy().transform(lambda n: exp.column("__period__") if is_raw(n) else n)
-        keys.append((key.output, expr.sql(dialect=model.dialect)))
+        keys.append((key.output, render(expr, model.dialect, identify=False)))
     outputs = [s.alias_or_name for s in e.inlined.selects] if isinstance(e.inlined, exp.Query) else []
     return Definition(
         model=model.name,

@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -309,6 +308,8 @@ def _read_jsonl(path: Path) -> _Rows:
 
 def _read_csv(path: Path) -> _Rows:
     """CSV through polars (all columns as text): a 100k-line log reads in a fraction of a second."""
+    import polars as pl
+
     try:
         df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
     except (pl.exceptions.PolarsError, OSError) as exc:

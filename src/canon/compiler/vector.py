@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 
 from sqlglot import exp
 
+from canon import sqltree
 from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
 from canon.compiler.periods import Grain, Period, period_range
 from canon.compiler.relations import Relations
@@ -23,10 +22,9 @@ from canon.contracts.model import DimensionRef, JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
 from canon.errors import QueryError
+from canon.sqltree import DATE, literal
 
 PERIOD_COLUMN = "period_start"
-DATE = exp.DataType.build("DATE")
-TIMESTAMP = exp.DataType.build("TIMESTAMP")
 BIGINT = exp.DataType.build("BIGINT")
 DECIMAL = exp.DataType.build("DECIMAL(38, 6)")
 _Qualifier = Callable[[ColumnRef], exp.Column]
@@ -46,21 +44,6 @@ class VectorQuery:
     first: Period | None = None
     last: Period | None = None
     extra_edges: tuple[JoinEdge, ...] = field(default=())
-
-
-def literal(value: Scalar) -> exp.Expression:
-    """A typed SQL literal built by sqlglot (quoted and escaped there, never pasted)."""
-    if value is None:
-        return exp.null()
-    if isinstance(value, bool):
-        return exp.true() if value else exp.false()
-    if isinstance(value, datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), TIMESTAMP.copy(), copy=False)
-    if isinstance(value, date):
-        return exp.cast(exp.Literal.string(value.isoformat()), DATE.copy(), copy=False)
-    if isinstance(value, int | float | Decimal):
-        return exp.Literal.number(value)
-    return exp.Literal.string(str(value))
 
 
 def admitted(column: exp.Expression, values: Iterable[Scalar]) -> exp.Expression:
@@ -96,7 +79,7 @@ class _Aliases:
 
 
 def _col(alias: str, column: str) -> exp.Column:
-    return exp.column(column, table=alias)
+    return sqltree.col(column, alias, quoted=None)
 
 
 def _join_condition(step: Step, from_alias: str, to_alias: str) -> exp.Expression:

@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlglot import exp
 
 from canon.config import load_config
-from canon.engines import connect
+from canon.engines.from_config import open_warehouse
 from canon.errors import Location, UserError
 from canon.examples.acme.calendar import CURRENT, Timeline
 
@@ -99,8 +99,7 @@ def figures(folder: Path) -> Figures:
     if not period:
         raise UserError("canon.yml has no current_period", location=Location(file="canon.yml", field="current_period"))
     schema = config.warehouse.schema_ or "main"
-    warehouse = folder / (config.warehouse.path or "warehouse.duckdb")
-    with connect("duckdb", path=warehouse, read_only=True) as engine, warnings.catch_warnings():
+    with open_warehouse(folder, config.warehouse, read_only=True) as engine, warnings.catch_warnings():
         # DuckDB 2 warns that DB-API results are copied into Arrow; harmless for a handful of rows.
         warnings.simplefilter("ignore", UserWarning)
         teams = tuple((model, _money(engine.scalar(team_query(model, period, schema)))) for model in TEAM_MODELS)

@@ -1,30 +1,94 @@
 """The engine interface: render a sqlglot tree for this dialect, run it, return Arrow.
 
-Every SQL string canon sends is rendered here from a syntax tree, with identifiers quoted,
-so user values never reach an engine as pasted text.
+Every SQL string canon sends is rendered from a syntax tree (`canon.engines.render`), with
+identifiers quoted, so user values never reach an engine as pasted text.
+
+What differs between engines is said here once, as class attributes and small hooks, so
+code elsewhere asks `engine.tables_in_schemas` or `engine.supports_advisory_locks` instead
+of testing `engine.name == "spark"`. Adding an engine means filling these in, not hunting
+for branches across the code base.
 """
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
 
+from canon.engines.render import render
+from canon.errors import ConfigError, Location
+
+# A canon.yml written against DuckDB says `schema: main`; on an engine whose default schema
+# has another name, that means "the default schema", not a schema literally called main.
+_PORTABLE_DEFAULT_SCHEMAS = (None, "main")
+
+
+def require_driver(module: str, engine: str, extra: str | None) -> ModuleType:
+    """Import an engine's driver at the moment it is needed, or say which extra installs it.
+
+    Drivers are optional extras (`canon[postgres]`, `canon[spark]`): a DuckDB user never
+    pays for importing pyspark, and a PostgreSQL user without psycopg is told the one
+    command that fixes it instead of reading an ImportError traceback.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = f"canon[{extra}]" if extra else module.split(".")[0]
+        raise ConfigError(
+            f"the {engine} engine needs the Python package `{module.split('.')[0]}`, which is not installed",
+            location=Location(file="canon.yml", field="warehouse.engine"),
+            fix=f"pip install '{package}' (or choose another warehouse.engine)",
+        ) from None
+
 
 class Engine(ABC):
-    """A connection to one warehouse. Subclasses set `dialect` (a sqlglot dialect name)."""
+    """A connection to one warehouse; the class attributes are the engine's facts.
 
+    They are plain class attributes (not ClassVar) so `DialectOnly` can borrow another
+    engine's facts per instance.
+    """
+
+    #: the engine's name in canon.yml (`warehouse.engine`) and on the command line
     name: str = "engine"
+    #: the sqlglot dialect its SQL is rendered in
     dialect: str = "duckdb"
+    #: the schema unqualified tables live in (an instance may be opened on another one)
     default_schema: str | None = None
+    #: the optional-dependency extra that installs the driver (None: always installed)
+    extra: str | None = None
+    #: tables are addressed as `schema.table`; False where canon registers tables by bare
+    #: name (Spark temporary views), so a schema would point at nothing
+    tables_in_schemas: bool = True
+    #: a schema left unset (or DuckDB's `main`) in canon.yml means this engine's default
+    #: schema, spelled out (PostgreSQL `public`); False keeps tables unqualified instead
+    qualifies_default_schema: bool = False
+    #: `canon serve` can read it: one process answering many requests, each thread on its
+    #: own handle (`thread_handle`)
+    can_serve: bool = True
+    #: `canon load` can write it (a backend in `canon.load` stages files into it)
+    can_load: bool = True
+    #: sessions can hold a named lock across processes (`try_advisory_lock`)
+    supports_advisory_locks: bool = False
 
     def render(self, query: exp.Expression | str) -> str:
+        """SQL text for this engine: trees through `canon.engines.render`; text (already this
+        engine's SQL, written by a person or a test) passes unchanged."""
         if isinstance(query, str):
             return query
-        return query.sql(dialect=self.dialect, identify=True)
+        return render(query, self.dialect)
+
+    def source_schema(self, configured: str | None) -> str | None:
+        """The schema source tables are read from, given canon.yml's `warehouse.schema`."""
+        if not self.tables_in_schemas:
+            return None
+        if self.qualifies_default_schema and configured in _PORTABLE_DEFAULT_SCHEMAS:
+            return self.default_schema
+        return configured
 
     @abstractmethod
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
@@ -50,6 +114,18 @@ class Engine(ABC):
         table = self.execute(query)
         return table.column(0)[0].as_py() if table.num_rows else None
 
+    def thread_handle(self) -> Engine:
+        """A handle another thread may use while this one is in use (see `can_serve`)."""
+        raise NotImplementedError(f"{self.name} cannot be shared between threads")
+
+    def try_advisory_lock(self, key: int) -> bool:
+        """Take the session lock `key` without waiting; False when another session holds it."""
+        raise NotImplementedError(f"{self.name} has no advisory locks")
+
+    def advisory_unlock(self, key: int) -> None:
+        """Release a lock taken by `try_advisory_lock`."""
+        raise NotImplementedError(f"{self.name} has no advisory locks")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection."""
 
@@ -58,3 +134,31 @@ class Engine(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class DialectOnly(Engine):
+    """Stands in for an engine when only SQL text is wanted (`canon query --sql`).
+
+    It carries the facts of the engine registered for the dialect, if any (so PostgreSQL
+    text names `public` like a real PostgreSQL connection would), and cannot run anything.
+    """
+
+    def __init__(self, dialect: str, like: type[Engine] | None = None) -> None:
+        self.dialect = dialect
+        self.name = dialect
+        self.default_schema = like.default_schema if like else None
+        if like is not None:
+            self.tables_in_schemas = like.tables_in_schemas
+            self.qualifies_default_schema = like.qualifies_default_schema
+
+    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        raise NotImplementedError("a dialect-only engine renders SQL; it cannot run it")
+
+    def run(self, statements: Iterable[exp.Expression | str]) -> None:
+        raise NotImplementedError("a dialect-only engine renders SQL; it cannot run it")
+
+    def columns(self, table: str, schema: str | None = None) -> dict[str, str]:
+        return {}
+
+    def tables(self, schema: str | None = None) -> list[str]:
+        return []

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines.base import Engine
+from canon.engines.render import render
 from canon.errors import EngineError
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
     default_schema = "main"
+    # One open file admits one read-write process, and `canon serve` hands each thread a
+    # cursor on one shared connection; nothing cross-process to lock beyond that.
 
     def __init__(
         self,
@@ -27,9 +32,11 @@ class DuckDBEngine(Engine):
         memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
+        import duckdb
+
         self.path = str(path)
         try:
-            self.conn = connection or duckdb.connect(self.path, read_only=read_only)
+            self.conn: duckdb.DuckDBPyConnection = connection or duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             hint = ""
             if "lock" in str(exc).lower():
@@ -45,13 +52,17 @@ class DuckDBEngine(Engine):
 
     def _set(self, setting: str, value: exp.Expr) -> None:
         """A DuckDB setting as a tree: the value is a quoted literal even when a user typed it."""
+        import duckdb
+
         item = exp.SetItem(this=exp.EQ(this=exp.column(setting), expression=value))
         try:
             self.conn.execute(self.render(exp.Set(expressions=[item])))
         except duckdb.Error as exc:
-            raise EngineError(f"DuckDB refused `{setting}` = {value.sql('duckdb')}: {exc}") from None
+            raise EngineError(f"DuckDB refused `{setting}` = {render(value, 'duckdb')}: {exc}") from None
 
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        import duckdb
+
         sql = self.render(query)
         try:
             relation = self.conn.sql(sql, params=dict(params)) if params else self.conn.sql(sql)
@@ -60,6 +71,8 @@ class DuckDBEngine(Engine):
             raise EngineError(f"DuckDB failed: {exc}\nSQL: {sql}") from None
 
     def run(self, statements: Iterable[exp.Expression | str]) -> None:
+        import duckdb
+
         cur = self.conn.cursor()
         cur.execute("BEGIN TRANSACTION")
         try:
@@ -84,6 +97,10 @@ class DuckDBEngine(Engine):
             [schema or self.default_schema],
         ).fetchall()
         return [r[0] for r in rows]
+
+    def thread_handle(self) -> DuckDBEngine:
+        """A cursor on the same open database: cheap, and safe to use from another thread."""
+        return DuckDBEngine(connection=self.conn.cursor())
 
     def close(self) -> None:
         self.conn.close()

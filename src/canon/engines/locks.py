@@ -13,8 +13,6 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlglot import exp
-
 from canon.engines.base import Engine
 from canon.errors import BusyError, Location
 
@@ -24,18 +22,14 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"canon:{name}".encode()).digest()[:8], "big", signed=True)
 
 
-def _call(engine: Engine, function: str, key: int) -> object:
-    return engine.scalar(exp.select(exp.Anonymous(this=function, expressions=[exp.Literal.number(key)])))
-
-
 @contextmanager
 def exclusive(engine: Engine, name: str, what: str) -> Iterator[None]:
     """Hold `name` for the duration of the block, or raise BusyError at once if another session does."""
-    if engine.dialect != "postgres":
+    if not engine.supports_advisory_locks:
         yield
         return
     key = lock_key(name)
-    if not _call(engine, "pg_try_advisory_lock", key):
+    if not engine.try_advisory_lock(key):
         raise BusyError(
             f"another session is already running {what}",
             location=Location(parameter="--section"),
@@ -44,4 +38,4 @@ def exclusive(engine: Engine, name: str, what: str) -> Iterator[None]:
     try:
         yield
     finally:
-        _call(engine, "pg_advisory_unlock", key)
+        engine.advisory_unlock(key)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
 
-from canon.engines.base import Engine
+from canon.engines.base import Engine, require_driver
 from canon.errors import EngineError
 
 # PostgreSQL type OIDs → Arrow types for the results canon reads back.
@@ -31,25 +32,36 @@ _OID_TYPES: dict[int, pa.DataType] = {
 }
 
 
+def _psycopg() -> ModuleType:
+    return require_driver("psycopg", "postgres", "postgres")
+
+
 class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
     default_schema = "public"
+    extra = "postgres"
+    qualifies_default_schema = True
+    supports_advisory_locks = True
 
     def __init__(self, dsn: str, schema: str | None = None) -> None:
-        import psycopg
-
+        psycopg = _psycopg()
         self.dsn = dsn
+        self._schema = schema
         if schema:
             self.default_schema = schema
         try:
-            self.conn = psycopg.connect(dsn, autocommit=True)
+            self.conn: Any = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as exc:
             raise EngineError(f"cannot connect to PostgreSQL ({_redact(dsn)}): {exc}") from None
 
-    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        import psycopg
+    @property
+    def label(self) -> str:
+        """Where this engine points, without the password (for reports and logs)."""
+        return _redact(self.dsn)
 
+    def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        psycopg = _psycopg()
         sql = self.render(query)
         try:
             with self.conn.cursor() as cur:
@@ -74,8 +86,7 @@ class PostgresEngine(Engine):
         return _OID_TYPES.get(desc.type_code, pa.string())
 
     def run(self, statements: Iterable[exp.Expression | str]) -> None:
-        import psycopg
-
+        psycopg = _psycopg()
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 for st in statements:
@@ -100,8 +111,41 @@ class PostgresEngine(Engine):
             )
             return [r[0] for r in cur.fetchall()]
 
+    def thread_handle(self) -> PostgresEngine:
+        """A psycopg connection must not serve two threads at once: another one, same place."""
+        return PostgresEngine(self.dsn, schema=self._schema)
+
+    def try_advisory_lock(self, key: int) -> bool:
+        return bool(self.scalar(_lock_call("pg_try_advisory_lock", key)))
+
+    def advisory_unlock(self, key: int) -> None:
+        self.scalar(_lock_call("pg_advisory_unlock", key))
+
+    def copy_csv(self, table: exp.Table, columns: Sequence[str], chunks: Iterable[bytes | memoryview]) -> None:
+        """Stream CSV text (no header) into `table` through COPY: the bulk path, no row loop in Python.
+
+        Loads (rows parsed by DuckDB) and test transfers both arrive here; identifiers are
+        composed by psycopg, never pasted.
+        """
+        psycopg = _psycopg()
+        pgsql = psycopg.sql
+        parts = [p for p in (table.db, table.name) if p]
+        statement = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+            pgsql.Identifier(*parts), pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
+        )
+        try:
+            with self.conn.cursor() as cur, cur.copy(statement) as pipe:
+                for chunk in chunks:
+                    pipe.write(chunk)
+        except psycopg.Error as exc:
+            raise EngineError(f"PostgreSQL COPY into {'.'.join(parts)} failed: {exc}") from exc
+
     def close(self) -> None:
         self.conn.close()
+
+
+def _lock_call(function: str, key: int) -> exp.Select:
+    return exp.select(exp.Anonymous(this=function, expressions=[exp.Literal.number(key)]))
 
 
 def _to_array(values: list[Any], typ: pa.DataType) -> pa.Array:

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 from sqlglot import exp
 
-from canon.engines.base import Engine
+from canon.engines.base import Engine, require_driver
 from canon.errors import EngineError
 
 
@@ -22,10 +22,9 @@ def build_local_session(app_name: str = "canon", cores: int = 2, memory: str = "
     """A local-mode SparkSession tuned for a small machine (few shuffle partitions, UTC)."""
     os.environ.setdefault("PYSPARK_PYTHON", "python3")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
+    pyspark_sql = require_driver("pyspark.sql", "spark", "spark")
     session = (
-        SparkSession.builder.master(f"local[{cores}]")
+        pyspark_sql.SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
         .config("spark.sql.session.timeZone", "UTC")
@@ -43,6 +42,13 @@ class SparkEngine(Engine):
     name = "spark"
     dialect = "spark"
     default_schema = "default"
+    extra = "spark"
+    # Tables are session temporary views registered under their bare names.
+    tables_in_schemas = False
+    # A local session per process is a batch engine: serve a DuckDB or PostgreSQL copy, and
+    # load files into one of those (Spark reads the Parquet they export).
+    can_serve = False
+    can_load = False
 
     def __init__(self, session: Any = None, tables: Mapping[str, str | Path] | None = None) -> None:
         self.session = session or build_local_session()

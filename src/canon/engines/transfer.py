@@ -11,7 +11,6 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from psycopg import sql as pgsql
 from sqlglot import exp
 
 from canon.engines.ddl import create_schema, create_table, drop_table
@@ -68,16 +67,9 @@ def copy_to_postgres(
             dst.run([drop_table(target), create_table(target, types)])
             path = Path(tmp) / f"{src_schema}.{name}.csv"
             _copy_to_file(src, exp.table_(name, db=src_schema), path, "csv")
-            copy_sql = pgsql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT csv)").format(
-                pgsql.Identifier(dst_schema),
-                pgsql.Identifier(name),
-                pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns),
-            )
-            with dst.conn.cursor() as cur:
-                with cur.copy(copy_sql) as copy, path.open("rb") as fh:
-                    while chunk := fh.read(1 << 20):
-                        copy.write(chunk)
-                cur.execute(pgsql.SQL("ANALYZE {}.{}").format(pgsql.Identifier(dst_schema), pgsql.Identifier(name)))
+            with path.open("rb") as fh:
+                dst.copy_csv(target, list(columns), iter(lambda: fh.read(1 << 20), b""))
+            dst.run([exp.Analyze(tables=[target.copy()])])
             path.unlink()
             count = dst.scalar(exp.select(exp.Count(this=exp.Star())).from_(target))
             copied[f"{dst_schema}.{name}"] = int(count) if isinstance(count, int) else 0

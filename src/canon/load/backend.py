@@ -15,18 +15,13 @@ from typing import Any
 from sqlglot import exp
 
 from canon.engines.base import Engine
+from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged
+from canon.sqltree import table
 
 NEW_SUFFIX = "__canon_new"  # the table being built beside the one it replaces
-
-
-def table(name: str, schema: str | None = None) -> exp.Table:
-    return exp.Table(
-        this=exp.to_identifier(name, quoted=True),
-        db=exp.to_identifier(schema, quoted=True) if schema else None,
-    )
 
 
 def temp_ctas(name: str, query: exp.Expr) -> exp.Create:
@@ -51,7 +46,7 @@ class Backend(ABC):
     label: str  # where the data goes, for the report (no secrets)
 
     def render(self, tree: exp.Expr) -> str:
-        return tree.sql(dialect=self.dialect, identify=True)
+        return render(tree, self.dialect)
 
     @abstractmethod
     def run(self, tree: exp.Expr) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -26,13 +25,14 @@ from canon.load.staging import Staged, drop_staging, stage_file
 class DuckDBBackend(Backend):
     dialect = "duckdb"
     default_schema = "main"
+    engine: DuckDBEngine
 
-    def __init__(self, path: str | Path, memory_limit: str | None = None) -> None:
-        self.engine = DuckDBEngine(path)
+    def __init__(self, engine: DuckDBEngine, memory_limit: str | None = None) -> None:
+        self.engine = engine
         self.conn: duckdb.DuckDBPyConnection = self.engine.conn
         if memory_limit:  # beyond it DuckDB spills temporary tables to <file>.tmp/
             self.conn.execute("SET memory_limit = ?", [memory_limit])
-        self.label = str(path)
+        self.label = engine.path
         # Line numbers rely on insertion order; timestamps without an offset mean UTC.
         self.conn.execute("SET enable_progress_bar = false")
         self.conn.execute("SET preserve_insertion_order = true")

@@ -19,7 +19,11 @@ from uuid import uuid4
 
 from sqlglot import exp
 
-from canon.config import CONFIG_FILE, ProjectConfig, load_config
+from canon.config import CONFIG_FILE, ProjectConfig, WarehouseConfig, load_config
+from canon.engines import ENGINES, engine_class
+from canon.engines.duckdb import DuckDBEngine
+from canon.engines.from_config import open_warehouse
+from canon.engines.postgres import PostgresEngine
 from canon.errors import ConfigError, LoadError, Location, UserError
 from canon.load import quarantine
 from canon.load.backend import Backend, drop, table
@@ -205,29 +209,31 @@ def _open(
     database: str | Path | None,
     memory_limit: str | None,
 ) -> Backend:
-    if kind == "duckdb":
-        from canon.load.duckdb_backend import DuckDBBackend
+    """The warehouse as canon.yml (or the flags) say, wrapped in the backend for its engine.
 
-        path = (
-            Path(database) if database else root / ((config.warehouse.path if config else None) or "warehouse.duckdb")
+    Whether an engine can be loaded is its own fact (`can_load`), checked before connecting
+    (starting Spark just to refuse it would take seconds).
+    """
+    where = Location(parameter="--engine")
+    if not engine_class(kind, location=where).can_load:
+        loadable = [name for name, cls in ENGINES.items() if cls.can_load]
+        raise ConfigError(
+            f"canon load cannot load into `{kind}`",
+            location=where,
+            fix="use " + " or ".join(f"--engine {name}" for name in loadable),
         )
-        return DuckDBBackend(path, memory_limit=memory_limit)
-    if kind == "postgres":
+    warehouse = config.warehouse if config else WarehouseConfig()
+    engine = open_warehouse(root, warehouse, engine=kind, dsn=dsn, path=database)
+    if isinstance(engine, PostgresEngine):
         from canon.load.postgres_backend import PostgresBackend
 
-        resolved = dsn or (config.warehouse.resolved_dsn() if config else None)
-        if not resolved:
-            raise ConfigError(
-                "loading into PostgreSQL needs a DSN",
-                location=Location(parameter="--dsn"),
-                fix="pass --dsn postgresql://user@host:5432/db or set warehouse.dsn in canon.yml",
-            )
-        return PostgresBackend(resolved, memory_limit=memory_limit or "1GB")
-    raise ConfigError(
-        f"canon load cannot load into `{kind}`",
-        location=Location(parameter="--engine"),
-        fix="use --engine duckdb or --engine postgres",
-    )
+        return PostgresBackend(engine, memory_limit=memory_limit or "1GB")
+    if isinstance(engine, DuckDBEngine):
+        from canon.load.duckdb_backend import DuckDBBackend
+
+        return DuckDBBackend(engine, memory_limit=memory_limit)
+    engine.close()
+    raise ConfigError(f"canon load has no backend for `{kind}`", location=where)
 
 
 def load_sources(

@@ -22,18 +22,17 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg
 import pyarrow.csv as pacsv
-from psycopg import sql
 from sqlglot import exp
 
-from canon.engines.postgres import PostgresEngine, _redact
+from canon.engines.postgres import PostgresEngine
+from canon.engines.render import render
 from canon.errors import EngineError, LoadError, Location
 from canon.load.backend import Backend, drop, iter_batches, table
 from canon.load.files import LoadTarget
 from canon.load.staging import Staged, drop_staging, stage_file
 from canon.load.validate import LINE, raw_name
+from canon.sqltree import col
 
 BATCH_ROWS = 100_000
 
@@ -58,11 +57,16 @@ FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDE
 class PostgresBackend(Backend):
     dialect = "postgres"
     default_schema = "public"
+    engine: PostgresEngine
 
-    def __init__(self, dsn: str, memory_limit: str | None = "1GB") -> None:
-        self.engine = PostgresEngine(dsn)
+    def __init__(self, engine: PostgresEngine, memory_limit: str | None = "1GB") -> None:
+        import duckdb
+        import psycopg
+
+        self._driver_error = psycopg.Error
+        self.engine = engine
         self.conn: psycopg.Connection[Any] = self.engine.conn
-        self.label = _redact(dsn)
+        self.label = engine.label
         self.conn.execute("SET TIME ZONE 'UTC'")
         # A bulk-load session: room for the staging/checked temp tables and the key
         # aggregation in memory (the defaults, 8MB and 4MB, send both to disk at 1M rows).
@@ -75,14 +79,13 @@ class PostgresBackend(Backend):
         if memory_limit:
             self.scratch.execute("SET memory_limit = ?", [memory_limit])
 
-    def _execute(self, sql_text: str | sql.Composed, params: Any = None) -> list[tuple[Any, ...]]:
+    def _execute(self, sql_text: str, params: Any = None) -> list[tuple[Any, ...]]:
         try:
             with self.conn.cursor() as cur:
-                cur.execute(sql_text.encode() if isinstance(sql_text, str) else sql_text, params)
+                cur.execute(sql_text.encode(), params)
                 return cur.fetchall() if cur.description is not None else []
-        except psycopg.Error as exc:
-            shown = sql_text if isinstance(sql_text, str) else sql_text.as_string(self.conn)
-            raise EngineError(f"PostgreSQL failed: {exc}\nSQL: {shown[:2000]}") from exc
+        except self._driver_error as exc:
+            raise EngineError(f"PostgreSQL failed: {exc}\nSQL: {sql_text[:2000]}") from exc
 
     def run(self, tree: exp.Expr) -> None:
         self._execute(self.render(tree))
@@ -91,7 +94,7 @@ class PostgresBackend(Backend):
         return self._execute(self.render(tree))
 
     def analyze(self, rel: exp.Table) -> None:
-        self._execute(sql.SQL("ANALYZE {}").format(_ident(rel)))
+        self.run(exp.Analyze(tables=[rel.copy()]))
 
     # ------------------------------------------------------------------ staging
 
@@ -109,37 +112,34 @@ class PostgresBackend(Backend):
         )
         self._execute(self.render(drop(table(name))))
         self._execute(self.render(create))
-        copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
-        )
         options = pacsv.WriteOptions(include_header=False)
-        try:
-            with self.conn.cursor() as cur, cur.copy(copy) as pipe:
-                for batch in iter_batches(reader):
-                    if batch.num_rows == 0:
-                        continue
-                    buf = io.BytesIO()
-                    pacsv.write_csv(batch, buf, options)
-                    pipe.write(buf.getbuffer())
-        except psycopg.Error as exc:
-            raise EngineError(f"PostgreSQL COPY into staging failed: {exc}") from exc
+
+        def chunks() -> Iterator[memoryview]:
+            for batch in iter_batches(reader):
+                if batch.num_rows == 0:
+                    continue
+                buf = io.BytesIO()
+                pacsv.write_csv(batch, buf, options)
+                yield buf.getbuffer()
+
+        self.engine.copy_csv(table(name), [c for c, _ in columns], chunks())
 
     def stage(self, target: LoadTarget, index: int) -> Staged:
         local = stage_file(self.scratch, target, f"__canon_stage{index}")
         name, rejects_name = f"__canon_stage{index}", f"__canon_rejects{index}"
         try:
             cols = [(LINE, "BIGINT")] + [(raw_name(i), "TEXT") for i in range(len(target.columns))]
-            query = exp.select(*[exp.column(c, quoted=True) for c, _ in cols]).from_(local.relation.copy())
-            reader = self.scratch.sql(query.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS)
+            query = exp.select(*[col(c) for c, _ in cols]).from_(local.relation.copy())
+            reader = self.scratch.sql(render(query, "duckdb")).to_arrow_reader(BATCH_ROWS)
             self._copy(name, cols, reader)
             rejects = None
             if local.rejects is not None:
                 rcols = [("line", "BIGINT"), ("message", "TEXT"), ("csv_line", "TEXT")]
-                rquery = exp.select(*[exp.column(c, quoted=True) for c, _ in rcols]).from_(local.rejects.copy())
+                rquery = exp.select(*[col(c) for c, _ in rcols]).from_(local.rejects.copy())
                 self._copy(
                     rejects_name,
                     rcols,
-                    self.scratch.sql(rquery.sql("duckdb", identify=True)).to_arrow_reader(BATCH_ROWS),
+                    self.scratch.sql(render(rquery, "duckdb")).to_arrow_reader(BATCH_ROWS),
                 )
                 rejects = table(rejects_name)
         finally:
@@ -154,7 +154,7 @@ class PostgresBackend(Backend):
         try:
             with self.conn.transaction():
                 yield
-        except psycopg.Error as exc:
+        except self._driver_error as exc:
             raise EngineError(f"PostgreSQL failed: {exc}") from exc
 
     def kind(self, schema: str, name: str) -> str | None:
@@ -181,7 +181,7 @@ class PostgresBackend(Backend):
                 location=Location(parameter="table"),
                 fix="drop those views first (dbt run recreates them), then load again",
             )
-        self._execute(sql.SQL("TRUNCATE TABLE {}").format(_ident(rel)))
+        self.run(exp.TruncateTable(expressions=[rel.copy()]))
         self.run(exp.insert(exp.select(exp.Star()).from_(new.copy()), rel.copy()))
         self.run(drop(new))
 
@@ -197,8 +197,3 @@ class PostgresBackend(Backend):
         finally:
             shutil.rmtree(self._scratch_dir, ignore_errors=True)
             self.engine.close()
-
-
-def _ident(rel: exp.Table) -> sql.Composable:
-    parts = [p for p in (rel.db, rel.name) if p]
-    return sql.Identifier(*parts)

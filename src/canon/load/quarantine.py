@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from canon.sqltree import col, table
+
 QUARANTINE_TABLE = "canon_quarantine"
 
 COLUMNS: list[tuple[str, str]] = [
@@ -28,10 +30,7 @@ COLUMNS: list[tuple[str, str]] = [
 
 
 def relation(schema: str | None) -> exp.Table:
-    return exp.Table(
-        this=exp.to_identifier(QUARANTINE_TABLE, quoted=True),
-        db=exp.to_identifier(schema, quoted=True) if schema else None,
-    )
+    return table(QUARANTINE_TABLE, schema)
 
 
 def create(schema: str | None) -> exp.Create:
@@ -48,14 +47,10 @@ def create(schema: str | None) -> exp.Create:
     )
 
 
-def _col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
-
-
 def forget(schema: str | None, tables: list[str]) -> exp.Delete:
     """Drop the records of earlier loads of the tables being reloaded now."""
     return exp.delete(relation(schema)).where(
-        exp.In(this=_col("table_name"), expressions=[exp.Literal.string(t) for t in tables])
+        exp.In(this=col("table_name"), expressions=[exp.Literal.string(t) for t in tables])
     )
 
 
@@ -68,8 +63,8 @@ def insert(schema: str | None, query: exp.Expr) -> exp.Insert:
 
 def _this_load(load_id: str, table: str) -> exp.Expr:
     return exp.and_(
-        exp.EQ(this=_col("load_id"), expression=exp.Literal.string(load_id)),
-        exp.EQ(this=_col("table_name"), expression=exp.Literal.string(table)),
+        exp.EQ(this=col("load_id"), expression=exp.Literal.string(load_id)),
+        exp.EQ(this=col("table_name"), expression=exp.Literal.string(table)),
     )
 
 
@@ -77,14 +72,14 @@ def counts(schema: str | None, load_id: str, table: str) -> exp.Select:
     """(column_name, reason, records, distinct lines) for one table of one load."""
     return (
         exp.select(
-            _col("column_name"),
-            _col("reason"),
+            col("column_name"),
+            col("reason"),
             exp.Count(this=exp.Star()).as_("n", quoted=True),
         )
         .from_(relation(schema))
         .where(_this_load(load_id, table))
-        .group_by(_col("column_name"), _col("reason"))
-        .order_by(_col("reason"), _col("column_name"))
+        .group_by(col("column_name"), col("reason"))
+        .order_by(col("reason"), col("column_name"))
     )
 
 
@@ -92,24 +87,24 @@ def examples(schema: str | None, load_id: str, table: str, per_reason: int = 3) 
     """The first few records per (column, reason), for the summary."""
     rn = exp.Window(
         this=exp.RowNumber(),
-        partition_by=[_col("column_name"), _col("reason")],
-        order=exp.Order(expressions=[exp.Ordered(this=_col("line"))]),
+        partition_by=[col("column_name"), col("reason")],
+        order=exp.Order(expressions=[exp.Ordered(this=col("line"))]),
     )
     inner = (
         exp.select(
-            _col("column_name"),
-            _col("reason"),
-            _col("line"),
-            _col("value"),
-            _col("detail"),
+            col("column_name"),
+            col("reason"),
+            col("line"),
+            col("value"),
+            col("detail"),
             rn.as_("rn", quoted=True),
         )
         .from_(relation(schema))
         .where(_this_load(load_id, table))
     )
     return (
-        exp.select(_col("column_name"), _col("reason"), _col("line"), _col("value"), _col("detail"))
+        exp.select(col("column_name"), col("reason"), col("line"), col("value"), col("detail"))
         .from_(inner.subquery("q"))
-        .where(exp.LTE(this=_col("rn"), expression=exp.Literal.number(per_reason)))
-        .order_by(_col("reason"), _col("column_name"), _col("line"))
+        .where(exp.LTE(this=col("rn"), expression=exp.Literal.number(per_reason)))
+        .order_by(col("reason"), col("column_name"), col("line"))
     )

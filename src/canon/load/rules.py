@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from canon.load.schema import DeclaredColumn
 from canon.load.types import ColumnType
+from canon.sqltree import literal
 
 # Reason codes stored in the quarantine table (stable: users filter on them).
 MISSING = "missing_value"
@@ -67,10 +68,6 @@ _FLOAT_LIMITS = {"DOUBLE": ("1e-307", "1.7976931348623157e308"), "REAL": ("1e-37
 _ZERO = "^[+-]?(0+([.]0*)?|[.]0+)([eE][+-]?[0-9]{1,3})?$"
 
 
-def lit(value: str | int) -> exp.Expr:
-    return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
-
-
 def matches(value: exp.Expr, pattern: str) -> exp.Expr:
     """Anchored regular-expression match (DuckDB `regexp_matches`, PostgreSQL `~`)."""
     return exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern))
@@ -115,17 +112,17 @@ def _case(branches: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | Non
 def _days_in_month(y: exp.Expr, m: exp.Expr) -> exp.Expr:
     leap = exp.or_(
         exp.and_(
-            exp.EQ(this=exp.Mod(this=y.copy(), expression=lit(4)), expression=lit(0)),
-            exp.NEQ(this=exp.Mod(this=y.copy(), expression=lit(100)), expression=lit(0)),
+            exp.EQ(this=exp.Mod(this=y.copy(), expression=literal(4)), expression=literal(0)),
+            exp.NEQ(this=exp.Mod(this=y.copy(), expression=literal(100)), expression=literal(0)),
         ),
-        exp.EQ(this=exp.Mod(this=y.copy(), expression=lit(400)), expression=lit(0)),
+        exp.EQ(this=exp.Mod(this=y.copy(), expression=literal(400)), expression=literal(0)),
     )
     return _case(
         [
-            (exp.In(this=m.copy(), expressions=[lit(4), lit(6), lit(9), lit(11)]), lit(30)),
-            (exp.EQ(this=m.copy(), expression=lit(2)), _case([(leap, lit(29))], lit(28))),
+            (exp.In(this=m.copy(), expressions=[literal(4), literal(6), literal(9), literal(11)]), literal(30)),
+            (exp.EQ(this=m.copy(), expression=literal(2)), _case([(leap, literal(29))], literal(28))),
         ],
-        lit(31),
+        literal(31),
     )
 
 
@@ -133,11 +130,11 @@ def _calendar_ok(t: exp.Expr, dialect: str) -> exp.Expr:
     """Day within its month, year ≥ 1 — for text already matching YYYY-MM-DD at the start."""
 
     def part(start: int, length: int) -> exp.Expr:
-        return cast(exp.Substring(this=t.copy(), start=lit(start), length=lit(length)), "INT", dialect)
+        return cast(exp.Substring(this=t.copy(), start=literal(start), length=literal(length)), "INT", dialect)
 
     y, m, d = part(1, 4), part(6, 2), part(9, 2)
     return exp.and_(
-        exp.GTE(this=y, expression=lit(1)),
+        exp.GTE(this=y, expression=literal(1)),
         exp.LTE(this=d, expression=_days_in_month(y, m)),
     )
 
@@ -166,7 +163,7 @@ def enum_canonical(col: DeclaredColumn, t: exp.Expr) -> exp.Expr | None:
         return None
     case = exp.Case(this=exp.Lower(this=t.copy()))
     for v in col.accepted_values:
-        case = case.when(lit(v.lower()), lit(v))
+        case = case.when(literal(v.lower()), literal(v))
     return case
 
 
@@ -200,7 +197,7 @@ def check_column(
             (exp.not_(matches(t, PATTERNS[fam])), invalid),
             (exp.not_(matches(t, "^[+-]?0*[0-9]{1,19}$")), OUT_OF_RANGE),
             (
-                exp.not_(exp.Between(this=cast(t, "DECIMAL(38, 0)", dialect), low=lit(lo), high=lit(hi))),
+                exp.not_(exp.Between(this=cast(t, "DECIMAL(38, 0)", dialect), low=literal(lo), high=literal(hi))),
                 OUT_OF_RANGE,
             ),
         ]
@@ -226,7 +223,7 @@ def check_column(
         mag = exp.Abs(this=cast(t, num_type, dialect))
 
         def bound(v: str) -> exp.Expr:
-            return exp.Cast(this=lit(v), to=exp.DataType.build(num_type))
+            return exp.Cast(this=literal(v), to=exp.DataType.build(num_type))
 
         # Zero is recognised from the text: DuckDB turns 1e-400 into 0.0, PostgreSQL refuses it.
         ok = exp.and_(
@@ -241,8 +238,8 @@ def check_column(
     elif fam in ("date", "timestamp", "timestamptz"):
         # Days 01-28 exist in every month of every year but 0000: no arithmetic needed.
         common_day = exp.and_(
-            exp.LTE(this=exp.Substring(this=t.copy(), start=lit(9), length=lit(2)), expression=lit("28")),
-            exp.NEQ(this=exp.Substring(this=t.copy(), start=lit(1), length=lit(4)), expression=lit("0000")),
+            exp.LTE(this=exp.Substring(this=t.copy(), start=literal(9), length=literal(2)), expression=literal("28")),
+            exp.NEQ(this=exp.Substring(this=t.copy(), start=literal(1), length=literal(4)), expression=literal("0000")),
         )
         typed += [
             (exp.not_(matches(t, PATTERNS[fam])), invalid),
@@ -252,12 +249,12 @@ def check_column(
         value = cast(t, ct.target(dialect), dialect)
     elif fam == "boolean":
         low = exp.Lower(this=t.copy())
-        words = [lit(w) for w in (*TRUE_WORDS, *FALSE_WORDS)]
+        words = [literal(w) for w in (*TRUE_WORDS, *FALSE_WORDS)]
         typed.append((exp.not_(exp.In(this=low.copy(), expressions=words)), invalid))
         value = _case(
             [
-                (exp.In(this=low.copy(), expressions=[lit(w) for w in TRUE_WORDS]), exp.true()),
-                (exp.In(this=low.copy(), expressions=[lit(w) for w in FALSE_WORDS]), exp.false()),
+                (exp.In(this=low.copy(), expressions=[literal(w) for w in TRUE_WORDS]), exp.true()),
+                (exp.In(this=low.copy(), expressions=[literal(w) for w in FALSE_WORDS]), exp.false()),
             ]
         )
     elif fam == "uuid":
@@ -266,7 +263,7 @@ def check_column(
     else:  # string: kept exactly as written (only blank-means-missing is judged on trimmed text)
         value = raw.copy()
         if ct.length:
-            typed.append((exp.GT(this=exp.Length(this=raw.copy()), expression=lit(ct.length)), TOO_LONG))
+            typed.append((exp.GT(this=exp.Length(this=raw.copy()), expression=literal(ct.length)), TOO_LONG))
             details[TOO_LONG] = f"longer than {ct.length} characters"
 
     tail: list[tuple[exp.Expr, exp.Expr]] = []
@@ -275,23 +272,23 @@ def check_column(
         details[UNKNOWN_VALUE] = f"not one of the accepted values: {_accepted_list(values)}"
         if fam == "string" and canonical is not None:
             # Trimmed and case-folded, then spelled exactly as the YAML declares it.
-            tail.append((exp.Is(this=canonical.copy(), expression=exp.Null()), lit(UNKNOWN_VALUE)))
+            tail.append((exp.Is(this=canonical.copy(), expression=exp.Null()), literal(UNKNOWN_VALUE)))
             value = canonical.copy()
             respelled = exp.and_(
                 exp.not_(exp.Is(this=canonical.copy(), expression=exp.Null())),
                 exp.NEQ(this=raw.copy(), expression=canonical.copy()),
             )
-            normalized = _case([(respelled, lit(1))], lit(0))
+            normalized = _case([(respelled, literal(1))], literal(0))
         else:
-            allowed = [cast(lit(v), ct.target(dialect), dialect) for v in values]
-            tail.append((exp.not_(exp.In(this=value.copy(), expressions=allowed)), lit(UNKNOWN_VALUE)))
+            allowed = [cast(literal(v), ct.target(dialect), dialect) for v in values]
+            tail.append((exp.not_(exp.In(this=value.copy(), expressions=allowed)), literal(UNKNOWN_VALUE)))
 
     missing = exp.Is(this=t.copy(), expression=exp.Null())
-    branches: list[tuple[exp.Expr, exp.Expr]] = [(missing, lit(MISSING) if col.not_null else exp.Null())]
+    branches: list[tuple[exp.Expr, exp.Expr]] = [(missing, literal(MISSING) if col.not_null else exp.Null())]
     if col.not_null:
         details[MISSING] = f"`{col.name}` is required (not_null) but empty"
     passed = _case(tail) if tail else exp.Null()
-    branches += [(cond, passed.copy() if code == PASS else lit(code)) for cond, code in typed]
+    branches += [(cond, passed.copy() if code == PASS else literal(code)) for cond, code in typed]
     branches += tail
 
     has_rules = len(branches) > 1 or col.not_null

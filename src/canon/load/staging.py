@@ -18,13 +18,18 @@ numbered from 1 (`file_row_number`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 from sqlglot import exp
 
+from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.validate import LINE, raw_name
+from canon.sqltree import col, table
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass
@@ -38,21 +43,17 @@ class Staged:
     tables: list[str]  # temp tables to drop afterwards
 
 
-def _q(name: str) -> exp.Table:
-    return exp.Table(this=exp.to_identifier(name, quoted=True))
-
-
 def _kw(name: str, value: exp.Expr) -> exp.Expr:
     return exp.EQ(this=exp.column(name), expression=value)
 
 
 def _render(tree: exp.Expr) -> str:
-    return tree.sql(dialect="duckdb", identify=True)
+    return render(tree, "duckdb")
 
 
 def _ctas_temp(name: str, query: exp.Expr) -> exp.Create:
     return exp.Create(
-        this=_q(name),
+        this=table(name),
         kind="TABLE",
         expression=query,
         replace=True,
@@ -84,7 +85,7 @@ def _csv_scan(target: LoadTarget, rejects: str, scan: str) -> exp.Expr:
 
 
 def _count(conn: duckdb.DuckDBPyConnection, name: str) -> int:
-    rows = conn.execute(_render(exp.select(exp.Count(this=exp.Star())).from_(_q(name)))).fetchall()
+    rows = conn.execute(_render(exp.select(exp.Count(this=exp.Star())).from_(table(name)))).fetchall()
     return int(rows[0][0]) if rows else 0
 
 
@@ -99,17 +100,17 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
             expressions=[exp.Literal.string(str(f.path)), _kw("file_row_number", exp.true())],
         )
         cols: list[exp.Expr] = [
-            exp.Add(this=exp.column("file_row_number", quoted=True), expression=exp.Literal.number(1)).as_(
-                LINE, quoted=True
-            )
+            exp.Add(this=col("file_row_number"), expression=exp.Literal.number(1)).as_(LINE, quoted=True)
         ]
     else:
         scan = _csv_scan(target, rj, rs)
         cols = []
     cols += [
-        exp.Cast(this=exp.column(src, quoted=True), to=exp.DataType.build("VARCHAR")).as_(raw_name(i), quoted=True)
+        exp.Cast(this=col(src), to=exp.DataType.build("VARCHAR")).as_(raw_name(i), quoted=True)
         for i, src in enumerate(target.file_columns)
     ]
+    import duckdb
+
     try:
         conn.execute(_render(_ctas_temp(stage, exp.select(*cols).from_(scan))))
     except duckdb.Error as exc:
@@ -120,27 +121,27 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
         ) from None
     records = _count(conn, stage)
     if f.format == "parquet":
-        return Staged(_q(stage), records, None, 0, tables)
+        return Staged(table(stage), records, None, 0, tables)
 
     # One row per rejected record (a record can fail several ways), in file order.
     by_line = (
         exp.select(
-            exp.column("line", quoted=True).as_("line", quoted=True),
-            exp.Min(this=exp.column("error_message", quoted=True)).as_("message", quoted=True),
-            exp.Min(this=exp.column("csv_line", quoted=True)).as_("csv_line", quoted=True),
+            col("line").as_("line", quoted=True),
+            exp.Min(this=col("error_message")).as_("message", quoted=True),
+            exp.Min(this=col("csv_line")).as_("csv_line", quoted=True),
         )
-        .from_(_q(rj))
-        .group_by(exp.column("line", quoted=True))
+        .from_(table(rj))
+        .group_by(col("line"))
     )
     conn.execute(_render(_ctas_temp(pos, by_line)))
     rejected = _count(conn, pos)
-    base_rows = conn.execute(_render(exp.select(exp.Min(this=exp.column("rowid"))).from_(_q(stage)))).fetchall()
+    base_rows = conn.execute(_render(exp.select(exp.Min(this=exp.column("rowid"))).from_(table(stage)))).fetchall()
     base = int(base_rows[0][0]) if base_rows and base_rows[0][0] is not None else 0
     idx = exp.Sub(this=exp.column("rowid", table="s"), expression=exp.Literal.number(base))
-    raws = [exp.column(raw_name(i), table="s", quoted=True) for i in range(len(target.file_columns))]
+    raws = [col(raw_name(i), table="s") for i in range(len(target.file_columns))]
     if rejected == 0:
         line = exp.Add(this=idx, expression=exp.Literal.number(2))
-        rel = exp.select(line.as_(LINE, quoted=True), *raws).from_(_q(stage).as_("s"))
+        rel = exp.select(line.as_(LINE, quoted=True), *raws).from_(table(stage).as_("s"))
         return Staged(rel.subquery("__canon_stage"), records, None, 0, tables)
 
     # The j-th reject (1-based, line r_j) has r_j - j - 1 good records before it; a good
@@ -148,37 +149,37 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
     ranked = exp.select(
         exp.Sub(
             this=exp.Sub(
-                this=exp.column("line", quoted=True),
+                this=col("line"),
                 expression=exp.Window(
                     this=exp.RowNumber(),
-                    order=exp.Order(expressions=[exp.Ordered(this=exp.column("line", quoted=True))]),
+                    order=exp.Order(expressions=[exp.Ordered(this=col("line"))]),
                 ),
             ),
             expression=exp.Literal.number(1),
         ).as_("k", quoted=True),
         exp.Window(
             this=exp.RowNumber(),
-            order=exp.Order(expressions=[exp.Ordered(this=exp.column("line", quoted=True))]),
+            order=exp.Order(expressions=[exp.Ordered(this=col("line"))]),
         ).as_("j", quoted=True),
-    ).from_(_q(pos))
+    ).from_(table(pos))
     shifts = (
-        exp.select(exp.column("k", quoted=True), exp.Max(this=exp.column("j", quoted=True)).as_("j", quoted=True))
+        exp.select(col("k"), exp.Max(this=col("j")).as_("j", quoted=True))
         .from_(ranked.subquery("r"))
-        .group_by(exp.column("k", quoted=True))
+        .group_by(col("k"))
     )
     line = exp.Add(
         this=exp.Add(this=idx, expression=exp.Literal.number(2)),
-        expression=exp.Coalesce(this=exp.column("j", table="j", quoted=True), expressions=[exp.Literal.number(0)]),
+        expression=exp.Coalesce(this=col("j", table="j"), expressions=[exp.Literal.number(0)]),
     )
-    rel = exp.select(line.as_(LINE, quoted=True), *raws).from_(_q(stage).as_("s"))
+    rel = exp.select(line.as_(LINE, quoted=True), *raws).from_(table(stage).as_("s"))
     rel = rel.join(
         shifts.subquery("j"),
-        on=exp.GTE(this=idx.copy(), expression=exp.column("k", table="j", quoted=True)),
+        on=exp.GTE(this=idx.copy(), expression=col("k", table="j")),
         join_type="ASOF LEFT",
     )
-    return Staged(rel.subquery("__canon_stage"), records, _q(pos), rejected, tables)
+    return Staged(rel.subquery("__canon_stage"), records, table(pos), rejected, tables)
 
 
 def drop_staging(conn: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     for name in staged.tables:
-        conn.execute(_render(exp.Drop(tables=[_q(name)], kind="TABLE", exists=True)))
+        conn.execute(_render(exp.Drop(tables=[table(name)], kind="TABLE", exists=True)))

@@ -35,11 +35,11 @@ from canon.load.rules import (
     ColumnCheck,
     check_column,
     enum_canonical,
-    lit,
     trimmed,
 )
 from canon.load.schema import ForeignKey
 from canon.load.types import Family
+from canon.sqltree import col, literal, table
 
 LINE = "__canon_line"
 VALID = "__canon_valid"  # value rules and keys passed
@@ -48,14 +48,6 @@ OK = "__canon_ok"  # VALID and every relationship found its parent
 
 def raw_name(i: int) -> str:
     return f"__canon_raw{i}"
-
-
-def _col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table, quoted=True)
-
-
-def _tbl(name: str) -> exp.Table:
-    return exp.Table(this=exp.to_identifier(name, quoted=True))
 
 
 def _is_null(e: exp.Expr) -> exp.Expr:
@@ -81,7 +73,7 @@ def json_object(pairs: list[tuple[str, exp.Expr]], dialect: str) -> exp.Expr:
 
 def _temp_ctas(name: str, query: exp.Expr) -> exp.Create:
     return exp.Create(
-        this=_tbl(name),
+        this=table(name),
         kind="TABLE",
         expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
@@ -113,8 +105,8 @@ class CheckPlan:
     def build(cls, target: LoadTarget, dialect: str, parents: list[Parent], checked: str) -> CheckPlan:
         plan = cls(target=target, dialect=dialect, checked=checked, parents=parents)
         for i, c in enumerate(target.columns):
-            canonical = _col(f"__canon_e{i}") if enum_canonical(c, _col("x")) is not None else None
-            plan.checks.append(check_column(c, _col(raw_name(i)), _col(f"__canon_t{i}"), canonical, dialect))
+            canonical = col(f"__canon_e{i}") if enum_canonical(c, col("x")) is not None else None
+            plan.checks.append(check_column(c, col(raw_name(i)), col(f"__canon_t{i}"), canonical, dialect))
         by_fold = {c.name.casefold(): c.name for c in target.columns}
         for key in target.table.unique_keys:
             norm = tuple(by_fold[k.casefold()] for k in key)
@@ -137,8 +129,8 @@ class CheckPlan:
     def create_checked(self, stage: exp.Expr) -> exp.Create:
         """Typed values, a reason per column, and the verdict of the value rules."""
         n = len(self.checks)
-        raws = [_col(raw_name(i)) for i in range(n)]
-        prep: list[exp.Expr] = [_col(LINE), *raws]
+        raws = [col(raw_name(i)) for i in range(n)]
+        prep: list[exp.Expr] = [col(LINE), *raws]
         for i, chk in enumerate(self.checks):
             prep.append(trimmed(raws[i]).as_(f"__canon_t{i}", quoted=True))
             canonical = enum_canonical(chk.column, trimmed(raws[i]))
@@ -147,15 +139,15 @@ class CheckPlan:
         judged: list[exp.Expr] = [exp.Star()]
         judged += [c.reason.as_(f"__canon_r{i}", quoted=True) for i, c in enumerate(self.checks)]
 
-        reasons = [_col(f"__canon_r{i}") for i in range(n)]
+        reasons = [col(f"__canon_r{i}") for i in range(n)]
         valid = exp.and_(*[_is_null(r) for r, c in zip(reasons, self.checks, strict=True) if c.has_rules])
-        out: list[exp.Expr] = [_col(LINE)]
+        out: list[exp.Expr] = [col(LINE)]
         for chk, r, name in zip(self.checks, reasons, self.names, strict=True):
             out.append(exp.Case().when(_is_null(r), chk.value.copy()).as_(name, quoted=True))
         out += [r.copy().as_(f"__canon_r{i}", quoted=True) for i, r in enumerate(reasons)]
         for i, chk in enumerate(self.checks):
             if chk.normalized is not None:
-                flag = exp.Case().when(_is_null(reasons[i]), chk.normalized.copy()).else_(lit(0))
+                flag = exp.Case().when(_is_null(reasons[i]), chk.normalized.copy()).else_(literal(0))
                 out.append(flag.as_(f"__canon_n{i}", quoted=True))
         bigint = exp.DataType.build("BIGINT")
         out += [exp.Cast(this=exp.Null(), to=bigint).as_(f"__canon_dup{k}", quoted=True) for k in range(len(self.keys))]
@@ -181,21 +173,21 @@ class CheckPlan:
         updates = []
         for k, key in enumerate(self.keys):
             firsts = (
-                exp.select(*[_col(c) for c in key], exp.Min(this=_col(LINE)).as_("first", quoted=True))
-                .from_(_tbl(ck))
-                .where(exp.and_(_col(VALID), *[_not_null(_col(c)) for c in key]))
-                .group_by(*[_col(c) for c in key])
-                .having(exp.GT(this=exp.Count(this=exp.Star()), expression=lit(1)))
+                exp.select(*[col(c) for c in key], exp.Min(this=col(LINE)).as_("first", quoted=True))
+                .from_(table(ck))
+                .where(exp.and_(col(VALID), *[_not_null(col(c)) for c in key]))
+                .group_by(*[col(c) for c in key])
+                .having(exp.GT(this=exp.Count(this=exp.Star()), expression=literal(1)))
             )
-            match = [exp.EQ(this=_col(c, ck), expression=_col(c, "__canon_d")) for c in key]
-            cond = exp.and_(_col(VALID, ck), *match, exp.GT(this=_col(LINE, ck), expression=_col("first", "__canon_d")))
+            match = [exp.EQ(this=col(c, ck), expression=col(c, "__canon_d")) for c in key]
+            cond = exp.and_(col(VALID, ck), *match, exp.GT(this=col(LINE, ck), expression=col("first", "__canon_d")))
             updates.append(
                 exp.Update(
-                    this=_tbl(ck),
+                    this=table(ck),
                     expressions=[
-                        exp.EQ(this=_col(f"__canon_dup{k}"), expression=_col("first", "__canon_d")),
-                        exp.EQ(this=_col(VALID), expression=exp.false()),
-                        exp.EQ(this=_col(OK), expression=exp.false()),
+                        exp.EQ(this=col(f"__canon_dup{k}"), expression=col("first", "__canon_d")),
+                        exp.EQ(this=col(VALID), expression=exp.false()),
+                        exp.EQ(this=col(OK), expression=exp.false()),
                     ],
                     from_=exp.From(this=firsts.subquery("__canon_d", copy=False)),
                     where=exp.Where(this=cond),
@@ -208,38 +200,38 @@ class CheckPlan:
         ck = self.checked
         updates = []
         for j, parent in enumerate(self.parents):
-            col = self._name(parent.fk.column)
+            name = self._name(parent.fk.column)
             extra: list[exp.Expr] = []
             if parent.relation is None:
-                ptable: exp.Expr = _tbl(ck).as_("__canon_q", quoted=True)
+                ptable: exp.Expr = table(ck).as_("__canon_q", quoted=True)
                 pcol = self._name(parent.fk.parent_column)
                 pfam: Family | None = self._family(pcol)
-                extra = [_col(VALID, "__canon_q")]
+                extra = [col(VALID, "__canon_q")]
             else:
                 ptable = parent.relation.copy().as_("__canon_q", quoted=True)
                 pcol, pfam = parent.fk.parent_column, parent.family
-            left: exp.Expr = _col(col, ck)
-            right: exp.Expr = _col(pcol, "__canon_q")
-            if pfam != self._family(col):
+            left: exp.Expr = col(name, ck)
+            right: exp.Expr = col(pcol, "__canon_q")
+            if pfam != self._family(name):
                 left, right = text(left), text(right)
             exists = exp.Exists(
-                this=exp.select(lit(1)).from_(ptable).where(exp.and_(*extra, exp.EQ(this=right, expression=left)))
+                this=exp.select(literal(1)).from_(ptable).where(exp.and_(*extra, exp.EQ(this=right, expression=left)))
             )
             updates.append(
                 exp.Update(
-                    this=_tbl(ck),
+                    this=table(ck),
                     expressions=[
-                        exp.EQ(this=_col(f"__canon_fk{j}"), expression=exp.true()),
-                        exp.EQ(this=_col(OK), expression=exp.false()),
+                        exp.EQ(this=col(f"__canon_fk{j}"), expression=exp.true()),
+                        exp.EQ(this=col(OK), expression=exp.false()),
                     ],
-                    where=exp.Where(this=exp.and_(_col(VALID, ck), _not_null(_col(col, ck)), exp.not_(exists))),
+                    where=exp.Where(this=exp.and_(col(VALID, ck), _not_null(col(name, ck)), exp.not_(exists))),
                 )
             )
         return updates
 
     def create_bad(self, stage: exp.Expr, name: str) -> exp.Create:
         """The refused rows with their raw text (a small join: only rows that are not OK)."""
-        raws = [_col(raw_name(i), "__canon_s") for i in range(len(self.checks))]
+        raws = [col(raw_name(i), "__canon_s") for i in range(len(self.checks))]
         raw_json = json_object(list(zip(self.names, raws, strict=True)), self.dialect)
         query = (
             exp.select(
@@ -247,22 +239,22 @@ class CheckPlan:
                 *[r.copy().as_(raw_name(i), quoted=True) for i, r in enumerate(raws)],
                 raw_json.as_("__canon_json", quoted=True),
             )
-            .from_(_tbl(self.checked).as_("__canon_c", quoted=True))
+            .from_(table(self.checked).as_("__canon_c", quoted=True))
             .join(
                 _alias(stage, "__canon_s"),
-                on=exp.EQ(this=_col(LINE, "__canon_s"), expression=_col(LINE, "__canon_c")),
+                on=exp.EQ(this=col(LINE, "__canon_s"), expression=col(LINE, "__canon_c")),
             )
-            .where(exp.not_(_col(OK, "__canon_c")))
+            .where(exp.not_(col(OK, "__canon_c")))
         )
         return _temp_ctas(name, query)
 
     def target_query(self) -> exp.Select:
         """Valid rows, typed exactly as declared, in file order."""
         cols = [
-            exp.Cast(this=_col(c.name), to=c.type.target(self.dialect)).as_(c.name, quoted=True)
+            exp.Cast(this=col(c.name), to=c.type.target(self.dialect)).as_(c.name, quoted=True)
             for c in self.target.columns
         ]
-        return exp.select(*cols).from_(_tbl(self.checked)).where(_col(OK)).order_by(_col(LINE))
+        return exp.select(*cols).from_(table(self.checked)).where(col(OK)).order_by(col(LINE))
 
     def quarantine_query(self, bad: str, common: list[exp.Expr], rejects: exp.Table | None = None) -> exp.Expr | None:
         """One SELECT per rule over the refused rows, UNION ALL: a record per (row, column, reason).
@@ -275,51 +267,53 @@ class CheckPlan:
             parts.append(
                 exp.select(
                     *[c.copy() for c in common],
-                    _col(LINE),
+                    col(LINE),
                     column,
                     reason,
                     detail,
                     value,
-                    _col("__canon_json"),
+                    col("__canon_json"),
                 )
-                .from_(_tbl(bad))
+                .from_(table(bad))
                 .where(where)
             )
 
         for i, chk in enumerate(self.checks):
             if not chk.has_rules:
                 continue
-            r = _col(f"__canon_r{i}")
+            r = col(f"__canon_r{i}")
             detail: exp.Expr = exp.Null()
             if chk.details:
                 case = exp.Case()
                 for code, words in chk.details.items():
-                    case = case.when(exp.EQ(this=r.copy(), expression=lit(code)), lit(words))
+                    case = case.when(exp.EQ(this=r.copy(), expression=literal(code)), literal(words))
                 detail = case
-            part(lit(chk.column.name), r, detail, _col(raw_name(i)), _not_null(r))
+            part(literal(chk.column.name), r, detail, col(raw_name(i)), _not_null(r))
         for k, key in enumerate(self.keys):
-            dup = _col(f"__canon_dup{k}")
-            kept = exp.Concat(expressions=[lit("duplicate of line "), text(dup), lit(" (kept); key " + ", ".join(key))])
-            value = (
-                text(_col(key[0]))
-                if len(key) == 1
-                else exp.ConcatWs(expressions=[lit(", "), *[text(_col(c)) for c in key]])
+            dup = col(f"__canon_dup{k}")
+            kept = exp.Concat(
+                expressions=[literal("duplicate of line "), text(dup), literal(" (kept); key " + ", ".join(key))]
             )
-            part(lit(", ".join(key)), lit(DUPLICATE_KEY), kept, value, _not_null(dup))
+            value = (
+                text(col(key[0]))
+                if len(key) == 1
+                else exp.ConcatWs(expressions=[literal(", "), *[text(col(c)) for c in key]])
+            )
+            part(literal(", ".join(key)), literal(DUPLICATE_KEY), kept, value, _not_null(dup))
         for j, parent in enumerate(self.parents):
-            col = self._name(parent.fk.column)
+            name = self._name(parent.fk.column)
             words = f"no row of {parent.label} has this value"
-            part(lit(col), lit(MISSING_PARENT), lit(words), text(_col(col)), _col(f"__canon_fk{j}"))
+            part(literal(name), literal(MISSING_PARENT), literal(words), text(col(name)), col(f"__canon_fk{j}"))
         if rejects is not None:
             parts.append(
                 exp.select(
                     *[c.copy() for c in common],
-                    _col("line"),
+                    col("line"),
                     exp.Null(),
-                    lit(MALFORMED_ROW),
-                    _col("message"),
+                    literal(MALFORMED_ROW),
+                    col("message"),
                     exp.Null(),
-                    json_object([("_line", _col("csv_line"))], self.dialect),
+                    json_object([("_line", col("csv_line"))], self.dialect),
                 ).from_(rejects.copy())
             )
         if not parts:
@@ -333,13 +327,13 @@ class CheckPlan:
         """Rows checked, rows loaded, and per enum column how many loaded values were re-spelled."""
         cols: list[exp.Expr] = [
             exp.Count(this=exp.Star()).as_("rows", quoted=True),
-            exp.Sum(this=exp.Case().when(_col(OK), lit(1)).else_(lit(0))).as_("ok", quoted=True),
+            exp.Sum(this=exp.Case().when(col(OK), literal(1)).else_(literal(0))).as_("ok", quoted=True),
         ]
         for i, chk in enumerate(self.checks):
             if chk.normalized is not None:
-                respelled = exp.Case().when(_col(OK), _col(f"__canon_n{i}")).else_(lit(0))
+                respelled = exp.Case().when(col(OK), col(f"__canon_n{i}")).else_(literal(0))
                 cols.append(exp.Sum(this=respelled).as_(f"n{i}", quoted=True))
-        return exp.select(*cols).from_(_tbl(self.checked))
+        return exp.select(*cols).from_(table(self.checked))
 
 
 def _alias(stage: exp.Expr, alias: str) -> exp.Expr:

@@ -16,6 +16,7 @@ from sqlglot import exp
 from canon.errors import ContractError
 from canon.mart.contracts import Grouping
 from canon.mart.resolve import Resolver, literal
+from canon.sqltree import col
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,6 @@ class Layer:
 
     def source(self, alias: str) -> exp.Subquery:
         return exp.Subquery(this=self.query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-
-
-def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table, quoted=True)
 
 
 def _inline(tree: exp.Expr, known: dict[str, exp.Expr]) -> exp.Expr:

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from canon.errors import ContractError
 from canon.mart.contracts import Grouping
+from canon.sqltree import literal
 
 POLICY_FN = "CANON_POLICY"
 AVAILABLE_FN = "CANON_SOURCE_AVAILABLE"
@@ -27,16 +28,6 @@ TARGETS = ("canon", "reconciliation_targets")
 
 def _anon_name(node: exp.Expr) -> str | None:
     return node.name.upper() if isinstance(node, exp.Anonymous) else None
-
-
-def literal(value: Any) -> exp.Expr:
-    if isinstance(value, bool):
-        return exp.true() if value else exp.false()
-    if value is None:
-        return exp.null()
-    if isinstance(value, (int, float, str)):
-        return exp.convert(value)
-    raise TypeError(type(value).__name__)
 
 
 class Resolver:

@@ -1,9 +1,10 @@
 """One warehouse connection per worker thread.
 
 FastAPI runs synchronous endpoints on a thread pool; a DuckDB connection or a psycopg
-connection must not be used by two threads at once. DuckDB hands out cheap per-thread cursors
-on one open database (read-only by default: serving never writes); PostgreSQL gets one
-connection per thread. Every connection is closed with the app.
+connection must not be used by two threads at once. The warehouse is opened once (read-only
+by default: serving never writes) and each thread gets the engine's own `thread_handle()`
+(DuckDB: a cheap cursor on the one open database; PostgreSQL: its own connection). Every
+handle is closed with the app.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import threading
 from pathlib import Path
 
 from canon.config import ProjectConfig
-from canon.engines import Engine, connect
+from canon.engines import ENGINES, Engine, engine_class
+from canon.engines.from_config import open_warehouse
 from canon.errors import ConfigError, Location
 
 
@@ -27,40 +29,28 @@ class EnginePool:
         self._all: list[Engine] = []
         self._lock = threading.Lock()
         self._base: Engine | None = None
-        wh = config.warehouse
-        if wh.engine == "spark":
+        where = Location(file="canon.yml", field="warehouse.engine")
+        self._class = engine_class(config.warehouse.engine, location=where)
+        if not self._class.can_serve:
+            servable = [name for name, cls in ENGINES.items() if cls.can_serve]
             raise ConfigError(
-                "canon serve reads DuckDB or PostgreSQL warehouses, not Spark",
-                location=Location(file="canon.yml", field="warehouse.engine"),
-                fix="serve a DuckDB or PostgreSQL copy of the warehouse",
+                f"canon serve cannot read a {config.warehouse.engine} warehouse",
+                location=where,
+                fix=f"serve a copy of the warehouse in one of: {', '.join(servable)}",
             )
 
     @property
     def dialect(self) -> str:
-        return "postgres" if self._config.warehouse.engine == "postgres" else "duckdb"
+        return self._class.dialect
 
     def _open(self) -> Engine:
-        wh = self._config.warehouse
-        if wh.engine == "postgres":
-            return connect("postgres", dsn=wh.resolved_dsn(), schema=wh.schema_)
-        from canon.engines.duckdb import DuckDBEngine
-
         with self._lock:
             if self._base is None:
-                path = self._root / (wh.path or "warehouse.duckdb")
-                if not path.exists():
-                    raise ConfigError(
-                        f"the warehouse {path} does not exist",
-                        location=Location(file="canon.yml", field="warehouse.path"),
-                        fix=(
-                            "create it first: `canon load` for sources, `dbt build` for a dbt project, "
-                            "or `canon init --example lessons DIR`"
-                        ),
-                    )
-                self._base = DuckDBEngine(path, read_only=self._read_only, threads=self._threads)
+                self._base = open_warehouse(
+                    self._root, self._config.warehouse, read_only=self._read_only, threads=self._threads
+                )
             base = self._base
-        assert isinstance(base, DuckDBEngine)
-        return DuckDBEngine(connection=base.conn.cursor())
+        return base.thread_handle()
 
     def get(self) -> Engine:
         engine: Engine | None = getattr(self._local, "engine", None)

@@ -21,6 +21,7 @@ from canon.compiler.vector import VectorQuery, admitted, base_rows, scaled
 from canon.contracts.model import Metric
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, sorted_values
+from canon.engines.render import render as render_sql
 from canon.kb.model import knowledge_base
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def jinja_sources(sql: str, source_refs: dict[str, tuple[str, str]]) -> str:
 
 
 def render(query: exp.Expression, dialect: str, source_refs: dict[str, tuple[str, str]] | None = None) -> str:
-    return jinja_sources(query.sql(dialect=dialect, pretty=True), source_refs or {})
+    return jinja_sources(render_sql(query, dialect, pretty=True, identify=False), source_refs or {})
 
 
 def flags_for(metric: Metric, domains: Domains, qualify: Any) -> list[Flag]:
@@ -196,7 +197,7 @@ def canonical_model_sql(
     query = rows.select(*select)
     keys = [exp.Literal.number(i + 1) for i in range(len(select) - 1)]
     query = query.group_by(*keys)
-    sql = query.sql(dialect=project.engine.dialect, pretty=True)
+    sql = render_sql(query, project.engine.dialect, pretty=True, identify=False)
     return jinja_sources(sql, source_refs), docs
 
 
@@ -207,7 +208,7 @@ def contract_test_sql(project: Project, metric: Metric, source_refs: dict[str, t
         if isinstance(test, contract_tests._AdmittedExist) or test.offending is None:
             continue
         name = re.sub(r"[^a-z0-9]+", "_", f"canon_{metric.name}__{test.name}".lower()).strip("_")
-        text = test.offending.sql(dialect=project.engine.dialect, pretty=True)
+        text = render_sql(test.offending, project.engine.dialect, pretty=True, identify=False)
         out[name] = f"-- {test.description}\n" + jinja_sources(text, source_refs) + "\n"
     return out
 

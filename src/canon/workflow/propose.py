@@ -23,6 +23,7 @@ from canon.compiler.vector import VectorQuery, compile_vector
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
+from canon.engines.render import render
 from canon.errors import QueryError
 from canon.kb.model import Claim, KbMetric, knowledge_base
 from canon.project import Project
@@ -246,9 +247,8 @@ def _show_set(values: frozenset[Scalar] | None) -> str:
 def sql_for(project: Project, vector: DecisionVector, period: Any) -> str:
     q = VectorQuery(vector, "value_cents", period.grain, first=period, last=period)
     try:
-        return compile_vector(q, project.join_graph(), project.relations(project.engine)).sql(
-            dialect=project.engine.dialect, pretty=True
-        )
+        tree = compile_vector(q, project.join_graph(), project.relations(project.engine))
+        return render(tree, project.engine.dialect, pretty=True, identify=False)
     except QueryError as exc:
         return f"-- cannot compile: {exc.message}"
 

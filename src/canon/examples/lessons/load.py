@@ -9,11 +9,12 @@ import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines.ddl import create_schema, create_table, drop_table
+from canon.engines.render import render
 from canon.examples.lessons.schema import TABLES
 
 
 def _render(node: exp.Expression) -> str:
-    return node.sql(dialect="duckdb", identify=True)
+    return render(node, "duckdb")
 
 
 def create_tables(conn: Any, names: list[str]) -> None:

@@ -22,6 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines import Engine
+from canon.engines.render import render
 from canon.serve.errors import bad_parameter
 from canon.serve.warehouse.catalog import Table
 
@@ -161,7 +162,7 @@ def statement_sql(table: Table, dialect: str, shape: Shape, fetch: int | None) -
     through a table repeats one shape thousands of times, so the text is kept.
     """
     tree = more_tree(table, shape) if fetch is None else page_tree(table, shape, fetch)
-    return tree.sql(dialect=dialect, identify=True)
+    return render(tree, dialect)
 
 
 def _params(table: Table, bounds: Bounds, key: tuple[Any, ...] | None) -> dict[str, Any]:

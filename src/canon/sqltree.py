@@ -1,0 +1,58 @@
+"""The few sqlglot tree builders every module needs: literals, columns, quoted tables.
+
+They were copied into the compiler, the loader, the mart and the audit, each slightly
+different (one turned NaN into NULL, one did not; one quoted, one did not). One copy means a
+value becomes the same SQL whichever feature builds the query, and the golden SQL files pin
+what that is.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlglot import exp
+
+DATE = exp.DataType.build("DATE")
+TIMESTAMP = exp.DataType.build("TIMESTAMP")
+
+
+def literal(value: object) -> exp.Expression:
+    """A typed SQL literal built by sqlglot (quoted and escaped there, never pasted).
+
+    None and NaN are NULL; dates and timestamps are typed casts of ISO text (portable across
+    every dialect canon renders); anything else than a scalar is a TypeError, because a list
+    or a dict reaching SQL is a bug upstream.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), TIMESTAMP.copy(), copy=False)
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), DATE.copy(), copy=False)
+    if isinstance(value, int | float | Decimal):
+        return exp.Literal.number(value)
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    raise TypeError(f"no SQL literal for a {type(value).__name__}")
+
+
+def col(name: str, table: str | None = None, *, quoted: bool | None = True) -> exp.Column:
+    """A column reference, `table.name` when a table (alias) is given.
+
+    Quoted by default: the loader and the mart name columns after what users declared
+    (`order`, `createdAt`). `quoted=None` quotes only names that need it (the compiler's
+    readable SQL for dbt files); `render` quotes everything anyway where text runs.
+    """
+    return exp.column(name, table=table, quoted=quoted)
+
+
+def table(name: str, schema: str | None = None) -> exp.Table:
+    """A table reference with both parts quoted, `schema.name` or just `name`."""
+    return exp.Table(
+        this=exp.to_identifier(name, quoted=True),
+        db=exp.to_identifier(schema, quoted=True) if schema else None,
+    )
