@@ -30,10 +30,11 @@ from canon.errors import ContractError, Location, QueryError, hint_or_list
 from canon.mart.build import table_exists
 from canon.mart.contracts import Grouping, as_groupings
 from canon.mart.intmath import portable
-from canon.mart.layers import AS_OF, Layer, col, derive, null_rules
+from canon.mart.layers import AS_OF, Layer, derive, null_rules
 from canon.mart.publish import CANONICAL
-from canon.mart.resolve import Resolver, literal
+from canon.mart.resolve import Resolver
 from canon.mart.rollup import rollup_served
+from canon.sqltree import col, literal
 
 Filters = Mapping[str, Any]
 DEFAULT_SCHEMA = "mart"
