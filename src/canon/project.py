@@ -538,19 +538,21 @@ class Project:
         *,
         section: str = "finance",
         level: str | None = None,
+        key: str | None = None,
         filters: Mapping[str, str] | None = None,
         limit: int | None = None,
         engine: str | None = None,
         dsn: str | None = None,
     ) -> pa.Table:
-        """One served grouping of the mart, filtered, at its own grain or rolled up to `level`."""
+        """One served grouping of the mart, filtered, at its own grain or rolled up to `level`;
+        `key` selects one entity of the section's coordination key (the API's read path)."""
         from canon.mart import load_section, read_grouping
 
         contracts = load_section(self.metrics_dir, section)
         eng = self.mart_engine(engine, dsn)
         try:
             return read_grouping(
-                eng, grouping, filters=dict(filters or {}), level=level, contracts=contracts, limit=limit
+                eng, grouping, filters=dict(filters or {}), level=level, key=key, contracts=contracts, limit=limit
             )
         finally:
             if eng is not self._engine:

@@ -93,3 +93,5 @@ def test_bad_options_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -
     assert yaml.code == 2 and "use table, csv, json" in yaml.err
     negative = run_cli(capsys, "mart", "show", "margin", "--limit", "-1", *p)
     assert negative.code == 2 and "--limit" in negative.err and "Traceback" not in negative.err
+    coarse = run_cli(capsys, "mart", "show", "pnl_summary", "--key", "swim-austin", "--level", "portfolio", *p)
+    assert coarse.code == 2 and "parameter `--level`" in coarse.err and "org_market" in coarse.err

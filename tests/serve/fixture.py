@@ -2,7 +2,7 @@
 
 Everything is written by hand here with the shapes the lessons example produces (schema
 `growth` with camelCase and snake_case tables, schema `mart` with the manifests' columns and
-contracts carrying `meta.section`), so the serve tests depend on conventions, not on the
+contracts carrying `mart: {section, grouping, key}`), so the serve tests depend on conventions, not on the
 generator. Figures the tests assert are recomputed in the tests with their own SQL.
 """
 
@@ -246,13 +246,19 @@ def _contract(name: str) -> str:
     period = "week" if name == "revenue_per_active_student" else "reporting_period"
     grain_time = "week" if name == "revenue_per_active_student" else "month"
     keys = "[geography_grain, geography_key]" if name == "pnl_summary" else "[org_market_id]"
-    rollup = "rollup: {rule: sum, hierarchy: [org_market, organization, portfolio]}\n" if name == "pnl_summary" else ""
+    rollup = (
+        "rollup: {rule: sum, hierarchy: [org_market, organization, portfolio], "
+        "keys: {org_market: org_market_id, organization: organization_id, portfolio: portfolio_id}, "
+        "level_column: geography_grain, key_column: geography_key}\n"
+        if name == "pnl_summary"
+        else ""
+    )
     return (
         f"name: {name}\n"
         f"description: Finance mart grouping {name}, materialized by the mart build.\n"
         "owner: finance\nstatus: authoritative\n"
         f"served_by: mart.{name}\n"
-        f"meta: {{section: finance, grouping: {path}}}\n"
+        f"mart: {{section: finance, grouping: {path}, key: org_market_id}}\n"
         f"grain: {{time: {grain_time}, period_column: {period}, keys: {keys}}}\n"
         f"{rollup}"
         "served_columns:\n" + "\n".join(served) + "\n"

@@ -52,7 +52,7 @@ def test_validation_error_envelope_exactly(client: TestClient) -> None:
 def test_unknown_query_parameters_are_refused_not_ignored(client: TestClient) -> None:
     err = client.get("/api/mart/sections/finance", params={"period": "2026-04"}).json()["error"]
     assert err["parameter"] == "period"
-    assert err["accepted"] == ["grain", "org_market", "period_from", "period_to"]
+    assert err["accepted"] == ["grain", "key", "org_market", "period_from", "period_to"]
 
 
 def test_openapi_documents_the_envelope_and_bearer_auth(client: TestClient) -> None:

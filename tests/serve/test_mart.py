@@ -86,6 +86,21 @@ def test_org_market_filter(client: TestClient, direct: Any) -> None:
     assert served(nothing, "margin") == [] and served(nothing, "pnl.pnl_summary") == []
 
 
+def test_the_key_is_the_contracts_not_the_apis(client: TestClient) -> None:
+    """`key` is the generic spelling of the declared coordination key; the section's own name
+    for it (`org_market`, the level whose key column the contracts declare) means the same."""
+    generic = client.get(URL, params={"key": "piano-paris"}).json()
+    named = client.get(URL, params={"org_market": "piano-paris"}).json()
+    assert generic["groupings"] == named["groupings"] and named["filters"]["org_market"] == "piano-paris"
+    both = client.get(URL, params={"key": "piano-paris", "org_market": "swim-berlin"})
+    assert both.status_code == 400 and both.json()["error"]["parameter"] == "org_market"
+    same_twice = client.get(URL, params={"key": "piano-paris", "org_market": "piano-paris"}).json()
+    assert same_twice["groupings"] == named["groupings"]
+    # the configured section declares no key: asking for one is refused, not answered unfiltered
+    ledger = client.get("/api/mart/sections/ledger", params={"key": "piano-paris"})
+    assert ledger.status_code == 400 and ledger.json()["error"]["parameter"] == "key"
+
+
 def test_bad_filters(client: TestClient) -> None:
     cases = [
         ({"grain": "galaxy"}, "grain"),
@@ -130,7 +145,7 @@ def test_unbuilt_mart_is_503(tmp_path: Path, tokens_file: Path) -> None:
 
     root = write_project(tmp_path)
     (root / "metrics" / "later.yml").write_text(
-        "name: later\nowner: finance\nserved_by: mart.later\nmeta: {section: finance}\n"
+        "name: later\nowner: finance\nserved_by: mart.later\nmart: {section: finance}\n"
         "composition: {type: sql, sql: 'SELECT 1'}\n"
     )
     with TestClient(create_app(settings_for(root, tokens_file))) as c:

@@ -34,6 +34,8 @@ CLI_SPELLING = {
     "rewire": "--rewire",
     "section": "--section",
     "level": "--level",
+    "key": "--key",
+    "grouping": "GROUPING",
     "engine": "--engine",
     "dsn": "--dsn",
     "only": "--only",

@@ -40,6 +40,9 @@ def build_cmd(
 def show_cmd(
     grouping: str = typer.Argument(..., help="Grouping (contract) name, e.g. pnl_summary."),
     level: str | None = typer.Option(None, "--level", "-l", help="Rollup level, e.g. organization or portfolio."),
+    key: str | None = typer.Option(
+        None, "--key", "-k", help="One entity of the section's coordination key (its contracts' mart.key)."
+    ),
     where: list[str] = typer.Option([], "--where", "-w", help="column=value filter (repeatable)."),
     limit: int = typer.Option(50, "--limit", min=1, help="Rows to show."),
     fmt: str = FormatOption,
@@ -48,7 +51,7 @@ def show_cmd(
     engine: str | None = EngineOption,
     dsn: str | None = DsnOption,
 ) -> None:
-    """Print a served grouping, filtered, at its own grain or rolled up a level."""
+    """Print a served grouping, filtered, at its own grain or rolled up a level (the API's read path)."""
     require_format(fmt, ("table", "csv", "json"))
     filters: dict[str, str] = {}
     for item in where:
@@ -57,7 +60,7 @@ def show_cmd(
             raise UserError(f"--where `{item}` is not column=value", location=Location(parameter="--where"))
         filters[column.strip()] = value.strip()
     table = load_project(project).read_grouping(
-        grouping, section=section, level=level, filters=filters, limit=limit, engine=engine, dsn=dsn
+        grouping, section=section, level=level, key=key, filters=filters, limit=limit, engine=engine, dsn=dsn
     )
     if fmt == "json":
         sys.stdout.write(render_json(table) + "\n")

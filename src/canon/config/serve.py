@@ -1,7 +1,7 @@
 """The `serve:` block of canon.yml: what the HTTP API may expose, to whom, and how fast.
 
 Everything a request can name — a domain, a table, a column, a mart section — must first be
-written here (or, for mart sections, in a contract's `meta.section`). That whitelist is the
+written here (or, for mart sections, in a contract's `mart.section`). That whitelist is the
 only source of identifiers in the SQL the API runs; request values are always bound.
 
     serve:
@@ -23,12 +23,15 @@ only source of identifiers in the SQL the API runs; request values are always bo
               primary_key: id
               date_column: date
               columns: {spendCents: {type: bigint_string}}
-      sections:                                # optional: contracts with meta.section suffice
+      sections:                                # optional: contracts with mart.section suffice
         finance:
           schema: mart
+          key: org_market_id                   # optional coordination key, filtered by `?key=`
           groupings:
             revenue_recognition: {table: revenue_recognition, period_column: reporting_period}
-            pnl.pnl_summary: {table: pnl_summary, level_column: geography_grain, key_column: geography_key}
+            pnl.pnl_summary:
+              {table: pnl_summary, level_column: geography_grain, key_column: geography_key,
+               levels: [org_market, organization, portfolio]}
 """
 
 from __future__ import annotations
@@ -115,18 +118,36 @@ class GroupingConfig(Spec):
     period_grain: Literal["day", "week", "month", "quarter", "year"] = "month"
     level_column: str | None = Field(default=None, description="Column naming the rollup level of each row.")
     key_column: str | None = Field(default=None, description="Column holding the key at that level.")
+    levels: list[str] = Field(
+        default_factory=list, description="The values of `level_column`, finest first (what `grain` may ask for)."
+    )
 
     @field_validator("table", "period_column", "level_column", "key_column")
     @classmethod
     def _ident(cls, value: str | None) -> str | None:
         return None if value is None else _identifier(value)
 
+    @model_validator(mode="after")
+    def _levels_named(self) -> GroupingConfig:
+        # without its levels a stored-levels table would be served with every level mixed together
+        if self.level_column is not None and (self.key_column is None or not self.levels):
+            raise ValueError("`level_column` needs `key_column` and `levels` (finest first)")
+        return self
+
 
 class SectionConfig(Spec):
     schema_: str = Field(default="mart", alias="schema")
+    key: str | None = Field(
+        default=None, description="Coordination key column (what contracts declare as `mart.key`); filterable by `key`."
+    )
     groupings: dict[str, GroupingConfig] = Field(
         default_factory=dict, description="Dotted path in the response (`pnl.pnl_summary`) → its table."
     )
+
+    @field_validator("key")
+    @classmethod
+    def _key_ident(cls, value: str | None) -> str | None:
+        return None if value is None else _identifier(value)
 
 
 class ConsumerConfig(Spec):

@@ -281,6 +281,36 @@ class Precedent(Spec):
     stance: Literal["supports", "dissents", "context"] = "supports"
 
 
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class MartSpec(Spec):
+    """Where a contract is served in the mart and how consumers address its rows.
+
+    Only the mart build, `canon mart show` and the mart API read this block, so an ordinary
+    metric (no `mart:`) is unaffected by it. The coordination key is declared here rather than
+    known to the API, so a generic server never names an example's column.
+    """
+
+    section: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Mart section: the folder `metrics/<section>/` and the route `/api/mart/sections/<section>`.",
+    )
+    grouping: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$",
+        description="Dotted path of the grouping in the section's response (default: the contract name), "
+        "e.g. `pnl.pnl_summary` nests under `pnl`.",
+    )
+    key: str | None = Field(
+        default=None,
+        pattern=_IDENT,
+        description="The section's coordination key: the column naming one entity at the finest rollup level "
+        "(a served column, or the finest `rollup.keys` column of a grouping that stores every level). "
+        "Consumers filter on it (`canon mart show --key`, the API's key parameter).",
+    )
+
+
 class ContractSpec(Spec):
     """One metric contract, as written in `metrics/<name>.yml`."""
 
@@ -307,7 +337,19 @@ class ContractSpec(Spec):
         default=None,
         description="Relation (`schema.table` or dbt model) materializing the metric, tested by canon test.",
     )
-    meta: dict[str, Any] = Field(default_factory=dict)
+    mart: MartSpec | None = Field(default=None, description="Mart-only: section, grouping path, coordination key.")
+    meta: dict[str, Any] = Field(default_factory=dict, description="Free-form notes canon does not interpret.")
+
+    @field_validator("meta")
+    @classmethod
+    def _meta_is_not_mart(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # `meta.section`/`meta.grouping` were read once; ignoring them now would silently unserve a grouping
+        moved = [k for k in ("section", "grouping") if k in value]
+        if moved:
+            raise ValueError(
+                f"`meta.{moved[0]}` is no longer read: write it as `mart: {{{', '.join(f'{k}: ...' for k in moved)}}}`"
+            )
+        return value
 
     @field_validator("policy")
     @classmethod

@@ -58,9 +58,9 @@ class Grouping:
 
     @property
     def path(self) -> tuple[str, ...]:
-        """Where the grouping sits in its section (`meta.grouping`, e.g. `pnl.pnl_summary`), for serving."""
-        value = self.spec.meta.get("grouping")
-        return tuple(str(value).split(".")) if value else (self.name,)
+        """Where the grouping sits in its section (`mart.grouping`, e.g. `pnl.pnl_summary`), for serving."""
+        value = self.spec.mart.grouping if self.spec.mart else None
+        return tuple(value.split(".")) if value else (self.name,)
 
 
 def as_groupings(contracts: Iterable[Metric | ContractSpec]) -> list[Grouping]:
@@ -88,7 +88,19 @@ def load_section(metrics_dir: Path, section: str) -> list[Metric]:
         except ContractError as exc:
             problems.extend(exc.problems or [Problem(exc.message, exc.location, exc.fix)])
             continue
-        metrics.append(Metric(spec=spec, file=path, doc=doc))
+        metric = Metric(spec=spec, file=path, doc=doc)
+        if spec.mart is not None and spec.mart.section != section:
+            # the folder builds it, the declaration serves it: two sections would disagree on what it is
+            problems.append(
+                Problem(
+                    f"`{spec.name}` sits in the folder of section `{section}` "
+                    f"but declares `mart.section: {spec.mart.section}`",
+                    Grouping(metric).locate(("mart", "section")),
+                    f"move the file to {metrics_dir / spec.mart.section}/, or declare `mart.section: {section}`",
+                )
+            )
+            continue
+        metrics.append(metric)
     if problems:
         raise ContractError(f"{len(problems)} problem(s) in section `{section}`", problems=problems)
     return metrics

@@ -1,16 +1,17 @@
-"""Mart sections: which materialized tables a section serves, nested how, filtered how.
+"""Mart sections over HTTP: request filters in, nested groupings out.
 
-A section's layout comes from canon.yml (`serve.sections`) or, by default, from the contracts
-themselves: every contract with `meta.section: finance` is a grouping of section `finance`,
-placed at the dotted path `meta.grouping` (`pnl.pnl_summary` nests under `pnl`), read from its
-`served_by` relation (default `mart.<name>`), its period column and grain from `grain`, its
-rollup level column from `rollup` (the served column enumerating the rollup hierarchy).
+Which rows and columns a grouping returns is decided by `canon.mart.model.read_grouping`, the
+read path `canon mart show` uses too; this module only parses a request's filters, applies
+them to every grouping of a section, nests the results as the contracts' `mart.grouping`
+paths say (`pnl.pnl_summary` nests under `pnl`) and encodes them.
 
-Filters: `period_from`/`period_to` are period labels of any grain, applied to each grouping
-in its own grain (a week grouping filtered by months keeps the weeks starting in them);
-`grain` selects a rollup level where a grouping stores several; `org_market` selects one
-Organization × Market by the manifests' coordination key `org_market_id` (or, in a grouping
-keyed by level, its finest-level rows with that key).
+A section comes from the contracts (`mart.section`) or from canon.yml (`serve.sections`,
+tables without contracts). Filters: `period_from`/`period_to` are period labels of any grain,
+applied to each grouping in its own grain; `grain` reads every grouping that has that rollup
+level at it (stored levels filtered, others rolled up by their contract), groupings without
+levels are served whole; the coordination key (the contracts' `mart.key`, asked for as `key`
+or by the name the section derives for it, e.g. `org_market`) selects one finest-level entity
+in every grouping that declares it.
 """
 
 from __future__ import annotations
@@ -21,115 +22,50 @@ from typing import Any
 
 from sqlglot import exp
 
-from canon.compiler.periods import Grain, Period, parse_period, truncate
+from canon.compiler.periods import Grain, Period, parse_period
 from canon.config.serve import ServeConfig
 from canon.contracts.model import Metric
-from canon.contracts.spec import ServedColumn
 from canon.engines import Engine
+from canon.errors import QueryError
+from canon.mart.model import MartGrouping, MartSection, read_grouping, section_models
 from canon.serve.encoding import encode_table, iso_utc
 from canon.serve.errors import ApiError, bad_parameter
 from canon.serve.warehouse.catalog import catalog_columns
 
-ORG_MARKET_COLUMN = "org_market_id"  # the manifests' stable mart key for an Organization × Market pair
 AS_OF_COLUMN = "as_of"
+KEY_PARAMETER = "key"  # the generic name of the coordination key filter, whatever a section calls it
+
+Section = MartSection
 
 
-@dataclass(frozen=True)
-class Grouping:
-    path: tuple[str, ...]
-    schema: str
-    table: str
-    period_column: str | None
-    period_grain: Grain
-    level_column: str | None = None
-    key_column: str | None = None
-    levels: tuple[str, ...] = ()
-    order: tuple[str, ...] = ()
-    served: tuple[ServedColumn, ...] = ()
-
-    @property
-    def dotted(self) -> str:
-        return ".".join(self.path)
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str
-    groupings: tuple[Grouping, ...]
-
-    @property
-    def levels(self) -> list[str]:
-        return list(dict.fromkeys(level for g in self.groupings for level in g.levels))
-
-
-def _relation(served_by: str | None, name: str) -> tuple[str, str]:
-    if served_by and "." in served_by:
-        schema, table = served_by.rsplit(".", 1)
-        return schema.split(".")[-1], table
-    return "mart", served_by or name
-
-
-def grouping_from_contract(metric: Metric) -> Grouping:
-    spec = metric.spec
-    path = tuple(str(spec.meta.get("grouping") or spec.name).split("."))
-    schema, table = _relation(spec.served_by, spec.name)
-    rollup = spec.rollup
-    levels = tuple(rollup.hierarchy)
-    level_column: str | None = getattr(rollup, "level_column", None)
-    key_column: str | None = getattr(rollup, "key_column", None)
-    if level_column is None and levels:
-        # the served column whose enumerated values are exactly the rollup levels names each row's level
-        for col in spec.served_columns:
-            if col.enum and set(col.enum) == set(levels):
-                level_column = col.name
-                break
-    if level_column is not None and key_column is None:
-        others = [k for k in spec.grain.keys if k != level_column]
-        key_column = others[0] if len(others) == 1 else None
-    order = tuple(
-        dict.fromkeys(
-            c for c in (level_column, spec.grain.period_column, key_column, *spec.grain.keys) if c is not None
-        )
-    )
-    return Grouping(
-        path=path,
-        schema=schema,
-        table=table,
-        period_column=spec.grain.period_column,
-        period_grain=spec.grain.time,
-        level_column=level_column,
-        key_column=key_column,
-        levels=levels if level_column else (),
-        order=order,
-        served=tuple(spec.served_columns),
-    )
-
-
-def resolve_sections(serve: ServeConfig | None, metrics: dict[str, Metric]) -> dict[str, Section]:
-    found: dict[str, list[Grouping]] = {}
-    for metric in metrics.values():
-        section = metric.spec.meta.get("section")
-        if section:
-            found.setdefault(str(section), []).append(grouping_from_contract(metric))
-    sections = {name: Section(name, tuple(sorted(gs, key=lambda g: g.path))) for name, gs in found.items()}
+def resolve_sections(serve: ServeConfig | None, metrics: dict[str, Metric]) -> dict[str, MartSection]:
+    """Sections declared by contracts, then those configured in canon.yml (which win on a name clash)."""
+    sections = section_models(metrics.values())
     for name, cfg in (serve.sections if serve else {}).items():
-        groupings = []
-        for dotted, g in cfg.groupings.items():
-            order = tuple(c for c in (g.level_column, g.period_column, g.key_column) if c is not None)
-            groupings.append(
-                Grouping(
-                    path=tuple(dotted.split(".")),
-                    schema=cfg.schema_,
-                    table=g.table,
-                    period_column=g.period_column,
-                    period_grain=g.period_grain,
-                    level_column=g.level_column,
-                    key_column=g.key_column,
-                    order=order,
-                )
+        groupings = tuple(
+            MartGrouping(
+                name=g.table,
+                path=tuple(dotted.split(".")),
+                schema=cfg.schema_,
+                table=g.table,
+                period_column=g.period_column,
+                period_grain=g.period_grain,
+                levels=tuple(g.levels) if g.level_column else (),
+                level_column=g.level_column,
+                level_key_column=g.key_column,
+                key=cfg.key,
             )
-        sections[name] = Section(name, tuple(groupings))
+            for dotted, g in cfg.groupings.items()
+        )
+        sections[name] = MartSection(name, groupings)
     return sections
+
+
+def key_parameters(section: MartSection) -> list[str]:
+    """Query parameters naming the coordination key: `key`, and the section's own name for it."""
+    if section.key is None:
+        return [KEY_PARAMETER]
+    return list(dict.fromkeys([KEY_PARAMETER, section.key_name or section.key]))
 
 
 @dataclass(frozen=True)
@@ -137,14 +73,15 @@ class MartFilters:
     period_from: Period | None = None
     period_to: Period | None = None
     grain: str | None = None
-    org_market: str | None = None
+    key: str | None = None
+    key_name: str = KEY_PARAMETER
 
     def echo(self) -> dict[str, str | None]:
         return {
             "period_from": self.period_from.label if self.period_from else None,
             "period_to": self.period_to.label if self.period_to else None,
             "grain": self.grain,
-            "org_market": self.org_market,
+            self.key_name: self.key,
         }
 
 
@@ -165,14 +102,20 @@ def request_period(text: str | None, parameter: str, grain: Grain | None = None)
     return period
 
 
-def _period(text: str | None, parameter: str) -> Period | None:
-    return request_period(text, parameter)
-
-
 def parse_filters(
-    section: Section, period_from: str | None, period_to: str | None, grain: str | None, org_market: str | None
+    section: MartSection,
+    period_from: str | None,
+    period_to: str | None,
+    grain: str | None,
+    keys: dict[str, str | None] | None = None,
 ) -> MartFilters:
-    first, last = _period(period_from, "period_from"), _period(period_to, "period_to")
+    """The request's filters, checked against what the section's groupings accept (400 otherwise).
+
+    `keys` maps each key parameter the request may use to its value; giving two that disagree
+    is a 400, so `key=a&org_market=b` never silently picks one.
+    """
+    first = request_period(period_from, "period_from")
+    last = request_period(period_to, "period_to")
     if first and last and first.start > last.start:
         raise bad_parameter("period_to", f"empty range: period_from {first} is after period_to {last}")
     levels = section.levels
@@ -184,63 +127,39 @@ def parse_filters(
             else f"section `{section.name}` has no rollup levels to choose from",
             accepted=levels,
         )
-    if org_market is not None and grain is not None and levels and grain != levels[0]:
+    given = {name: value for name, value in (keys or {}).items() if value}
+    key_name = section.key_name or KEY_PARAMETER
+    if len(set(given.values())) > 1:
+        raise bad_parameter(key_name, f"{' and '.join(sorted(given))} name different keys", accepted=[key_name])
+    key = next(iter(given.values()), None)
+    if key is not None and section.key is None:
+        raise bad_parameter(
+            next(iter(given)), f"section `{section.name}` declares no coordination key", accepted="no key filter"
+        )
+    if key is not None and grain is not None and levels and grain != levels[0]:
         raise bad_parameter(
             "grain",
-            f"`org_market` selects {levels[0]} rows; it cannot be combined with grain `{grain}`",
+            f"`{key_name}` selects {levels[0]} rows; it cannot be combined with grain `{grain}`",
             accepted=[levels[0]],
         )
-    return MartFilters(first, last, grain, org_market or None)
+    return MartFilters(first, last, grain, key, key_name)
 
 
-def _label_range(g: Grouping, f: MartFilters) -> tuple[str | None, str | None, bool]:
-    """Lowest and highest period labels of `g`'s grain inside the filter; False if none fit."""
-    lo = hi = None
-    grain = g.period_grain
-    if f.period_from is not None:
-        p = Period(truncate(f.period_from.start, grain), grain)
-        if p.start < f.period_from.start:
-            p = p.next()
-        lo = _sortable(p.label)
-    if f.period_to is not None:
-        end = f.period_to.end
-        q = Period(truncate(end, grain), grain)
-        if q.start >= end:
-            q = q.shift(-1)
-        hi = _sortable(q.label)
-    ok = lo is None or hi is None or lo <= hi
-    return lo, hi, ok
-
-
-def _sortable(label: str) -> str:
-    """Labels compare as text only with a 4-digit year (year 300 → "0300-01", as stored)."""
-    year, sep, rest = label.partition("-")
-    return year.zfill(4) + sep + rest
-
-
-def grouping_query(g: Grouping, columns: list[str], f: MartFilters) -> exp.Select:
-    where: list[exp.Expr] = []
-    if g.period_column and g.period_column in columns:
-        lo, hi, ok = _label_range(g, f)
-        if not ok:
-            where.append(exp.false())
-        if lo is not None:
-            where.append(exp.GTE(this=exp.column(g.period_column), expression=exp.Literal.string(lo)))
-        if hi is not None:
-            where.append(exp.LTE(this=exp.column(g.period_column), expression=exp.Literal.string(hi)))
-    if g.level_column and g.level_column in columns:
-        level = f.grain or (g.levels[0] if f.org_market is not None and g.levels else None)
-        if level is not None:
-            where.append(exp.EQ(this=exp.column(g.level_column), expression=exp.Literal.string(level)))
-        if f.org_market is not None and g.key_column in columns:
-            where.append(exp.EQ(this=exp.column(g.key_column), expression=exp.Literal.string(f.org_market)))
-    elif f.org_market is not None and ORG_MARKET_COLUMN in columns:
-        where.append(exp.EQ(this=exp.column(ORG_MARKET_COLUMN), expression=exp.Literal.string(f.org_market)))
-    query = exp.select(*[exp.column(c) for c in columns]).from_(exp.table_(g.table, db=g.schema))
-    if where:
-        query = query.where(exp.and_(*where))
-    keys = [c for c in g.order if c in columns] + [c for c in columns if c not in g.order and c != AS_OF_COLUMN]
-    return query.order_by(*[exp.column(c) for c in keys])
+def read_rows(engine: Engine, g: MartGrouping, f: MartFilters, columns: list[str]) -> list[dict[str, Any]]:
+    """One grouping's rows for a section request, through the one mart read path."""
+    try:
+        table = read_grouping(
+            engine,
+            g,
+            level=f.grain if f.grain in g.levels else None,
+            key=f.key if g.key else None,
+            period_from=f.period_from,
+            period_to=f.period_to,
+            columns=columns,
+        )
+    except QueryError as exc:
+        raise bad_parameter(exc.location.parameter or "grain", exc.message, accepted=exc.fix) from None
+    return encode_table(table)
 
 
 def _nest(target: dict[str, Any], path: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -251,16 +170,15 @@ def _nest(target: dict[str, Any], path: tuple[str, ...], rows: list[dict[str, An
 
 
 def read_section(
-    engine: Engine, section: Section, f: MartFilters, columns: dict[str, list[str]]
+    engine: Engine, section: MartSection, f: MartFilters, columns: dict[str, list[str]]
 ) -> tuple[dict[str, Any], str | None, int]:
-    """(nested groupings, as_of, total rows) of a section; `columns` maps table → its columns."""
+    """(nested groupings, as_of, total rows) of a section; `columns` maps each grouping to its table's columns."""
     groupings: dict[str, Any] = {}
     total = 0
     latest: list[Any] = []
     for g in section.groupings:
         cols = columns[g.dotted]
-        table = engine.execute(grouping_query(g, cols, f))
-        rows = encode_table(table)
+        rows = read_rows(engine, g, f, cols)
         total += len(rows)
         _nest(groupings, g.path, rows)
         if AS_OF_COLUMN in cols:
@@ -277,7 +195,7 @@ def read_section(
     return groupings, as_of, total
 
 
-def section_columns(engine: Engine, section: Section) -> dict[str, list[str]]:
+def section_columns(engine: Engine, section: MartSection) -> dict[str, list[str]]:
     """Each grouping's columns; a grouping whose table is missing means the mart is not built."""
     out: dict[str, list[str]] = {}
     missing = []

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from canon.contracts.spec import ServedColumn
-from canon.serve.mart import Section
+from canon.mart.model import MartGrouping, MartSection, level_columns
 
 _PY: dict[str, Any] = {
     "string": str,
@@ -44,10 +44,13 @@ def _field_type(col: ServedColumn) -> Any:
     return base | None if col.nullable and base is not Any else base
 
 
-def row_model(section: str, path: tuple[str, ...], served: tuple[ServedColumn, ...]) -> type[BaseModel]:
+def row_model(
+    section: str, path: tuple[str, ...], served: tuple[ServedColumn, ...], always: set[str] | None = None
+) -> type[BaseModel]:
+    """One row of a grouping; `always` (default: every served column) are those every level returns."""
     fields: dict[str, Any] = {}
     for i, col in enumerate(served):
-        default = ... if col.required else None
+        default = ... if col.required and (always is None or col.name in always) else None
         fields[f"f{i}_{re.sub(r'[^A-Za-z0-9_]', '_', col.name)}"] = (
             _field_type(col),
             Field(default, alias=col.name, description=col.notes),
@@ -56,14 +59,21 @@ def row_model(section: str, path: tuple[str, ...], served: tuple[ServedColumn, .
     return create_model(name, __base__=_Row, **fields)
 
 
-def section_model(section: Section) -> type[BaseModel]:
+def _always(g: MartGrouping) -> set[str]:
+    names = {c.name for c in g.served}
+    for level in g.levels:
+        names &= set(level_columns(g, level))
+    return names
+
+
+def section_model(section: MartSection) -> type[BaseModel]:
     """`{section, as_of, filters, groupings: {...nested row lists...}}` for one section."""
     tree: dict[str, Any] = {}
     for g in section.groupings:
         node = tree
         for part in g.path[:-1]:
             node = node.setdefault(part, {})
-        row: Any = row_model(section.name, g.path, g.served) if g.served else dict[str, Any]
+        row: Any = row_model(section.name, g.path, g.served, _always(g)) if g.served else dict[str, Any]
         node[g.path[-1]] = list.__class_getitem__(row)
 
     def build(prefix: str, node: dict[str, Any]) -> type[BaseModel]:

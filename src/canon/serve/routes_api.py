@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -14,7 +16,15 @@ from canon.serve.context import ServeContext
 from canon.serve.deps import get_ctx, require_consumer, strict_query
 from canon.serve.encoding import encode_table
 from canon.serve.errors import ApiError, OrjsonResponse, error_responses
-from canon.serve.mart import Section, parse_filters, read_section, request_period, section_columns
+from canon.serve.mart import (
+    KEY_PARAMETER,
+    Section,
+    key_parameters,
+    parse_filters,
+    read_section,
+    request_period,
+    section_columns,
+)
 from canon.serve.mart_models import section_model
 from canon.serve.metrics import catalog
 from canon.serve.models import MartSection, MetricCatalog, MetricQueryResult
@@ -25,8 +35,10 @@ PERIOD_FROM = Query(
     None, description="First period (any grain: 2026-01, 2026-W05, 2026-Q1, 2026, 2026-01-15).", pattern=PERIOD_PATTERN
 )
 PERIOD_TO = Query(None, description="Last period, inclusive.", pattern=PERIOD_PATTERN)
-GRAIN = Query(None, description="Rollup level for groupings that store several (e.g. org_market).", max_length=64)
-ORG_MARKET = Query(None, description="One Organization × Market (`org_market_id`).", max_length=256)
+GRAIN = Query(
+    None, description="Rollup level: every grouping with that level is read at it; the others whole.", max_length=64
+)
+KEY = Query(None, description="The section's coordination key: one finest-level entity.", max_length=256)
 
 
 def _sections(ctx: ServeContext) -> dict[str, Section]:
@@ -42,9 +54,9 @@ def _serve_section(
     period_from: str | None,
     period_to: str | None,
     grain: str | None,
-    org_market: str | None,
+    keys: dict[str, str | None],
 ) -> Response:
-    filters = parse_filters(section, period_from, period_to, grain, org_market)
+    filters = parse_filters(section, period_from, period_to, grain, keys)
     engine = ctx.pool.get()
     columns: dict[str, list[str]] = ctx.mart_columns.get(section.name, lambda: section_columns(engine, section))  # type: ignore[assignment]
     groupings, as_of, total = read_section(engine, section, filters, columns)
@@ -76,7 +88,7 @@ def add_mart_routes(app: FastAPI, ctx: ServeContext) -> None:
         period_from: str | None = PERIOD_FROM,
         period_to: str | None = PERIOD_TO,
         grain: str | None = GRAIN,
-        org_market: str | None = ORG_MARKET,
+        key: str | None = KEY,
         ctx: ServeContext = Depends(get_ctx),
     ) -> Response:
         request.state.section = section
@@ -85,9 +97,32 @@ def add_mart_routes(app: FastAPI, ctx: ServeContext) -> None:
             raise ApiError(
                 404, "unknown_section", f"no mart section `{section}`", parameter="section", accepted=sorted(known)
             )
-        return _serve_section(ctx, request, known[section], period_from, period_to, grain, org_market)
+        return _serve_section(ctx, request, known[section], period_from, period_to, grain, {KEY_PARAMETER: key})
 
     app.include_router(router)
+
+
+def _key_query(section: Section) -> Callable[..., Awaitable[dict[str, str | None]]]:
+    """A dependency declaring the section's key parameters (`key` and the name its contracts
+    give the key, e.g. `org_market`), so OpenAPI lists them and unknown names stay a 400."""
+    names = key_parameters(section)
+    described = f" (`{section.key}`)" if section.key else ""
+
+    async def keys(**values: str | None) -> dict[str, str | None]:
+        return {name: values[f"k{i}"] for i, name in enumerate(names)}
+
+    keys.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                f"k{i}",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=Query(None, alias=name, description=KEY.description + described, max_length=256),
+                annotation=str | None,
+            )
+            for i, name in enumerate(names)
+        ]
+    )
+    return keys
 
 
 def _add_section(router: APIRouter, section: Section) -> None:
@@ -98,11 +133,11 @@ def _add_section(router: APIRouter, section: Section) -> None:
         period_from: str | None = PERIOD_FROM,
         period_to: str | None = PERIOD_TO,
         grain: str | None = GRAIN,
-        org_market: str | None = ORG_MARKET,
+        keys: dict[str, str | None] = Depends(_key_query(section)),
         ctx: ServeContext = Depends(get_ctx),
     ) -> Response:
         request.state.section = section.name
-        return _serve_section(ctx, request, section, period_from, period_to, grain, org_market)
+        return _serve_section(ctx, request, section, period_from, period_to, grain, keys)
 
     router.add_api_route(
         f"/{section.name}",
