@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
 from canon.config import WarehouseConfig
 from canon.engines import ENGINES, connect, engine_class, sql_only
@@ -37,6 +38,18 @@ def test_engine_facts_replace_name_checks() -> None:
     assert [c.can_load for c in (duck, pg, spark)] == [True, True, False]
     assert [c.supports_advisory_locks for c in (duck, pg, spark)] == [False, True, False]
     assert [c.extra for c in (duck, pg, spark)] == [None, "postgres", "spark"]
+
+
+def test_sql_facts_a_load_asks_for() -> None:
+    duck, pg, spark = ENGINES["duckdb"], ENGINES["postgres"], ENGINES["spark"]
+    assert [c.has_try_cast for c in (duck, pg, spark)] == [True, False, True]
+    assert [c.json_object_function for c in (duck, pg, spark)] == ["json_object", "json_build_object", None]
+    assert [c.widest_number_type for c in (duck, pg, spark)] == ["DOUBLE", "NUMERIC", "DOUBLE"]
+    assert [c.smallest_integer_type for c in (duck, pg, spark)] == ["TINYINT", "SMALLINT", "TINYINT"]
+    assert [c.text_type(12).sql(c.dialect) for c in (duck, pg, spark)] == ["TEXT", "VARCHAR(12)", "STRING"]
+    assert [c.text_type().sql(c.dialect) for c in (duck, pg, spark)] == ["TEXT", "TEXT", "STRING"]
+    fenced = [c.fence_subquery(exp.select("a").from_("t")).sql(c.dialect) for c in (duck, pg, spark)]
+    assert fenced == ["SELECT a FROM t", "SELECT a FROM t OFFSET 0", "SELECT a FROM t"]
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,19 @@ class Engine(ABC):
     can_load: bool = True
     #: sessions can hold a named lock across processes (`try_advisory_lock`)
     supports_advisory_locks: bool = False
+    #: the dialect has TRY_CAST (a value that does not convert becomes NULL instead of failing
+    #: the statement); PostgreSQL has none, so a plain CAST there must be guarded by its caller
+    has_try_cast: bool = False
+    #: the function that builds a JSON object from alternating keys and values (DuckDB
+    #: `json_object`, PostgreSQL `json_build_object`); None where the dialect has no such
+    #: function (Spark builds JSON from a struct instead)
+    json_object_function: str | None = None
+    #: the numeric type with the widest range of magnitudes, so any float value can be compared
+    #: in it: DOUBLE where DECIMAL stops at 38 digits; PostgreSQL's NUMERIC holds 1e400 as a value
+    #: to compare, where casting it to DOUBLE PRECISION fails the statement
+    widest_number_type: str = "DOUBLE"
+    #: the narrowest integer type the engine has (a declared TINYINT is created as this)
+    smallest_integer_type: str = "TINYINT"
 
     def render(self, query: exp.Expression | str) -> str:
         """SQL text for this engine: trees through `canon.engines.render`; text (already this
@@ -81,6 +94,25 @@ class Engine(ABC):
         if isinstance(query, str):
             return query
         return render(query, self.dialect)
+
+    @classmethod
+    def text_type(cls, length: int | None = None) -> exp.DataType:
+        """The column type for text declared with at most `length` characters (None: any).
+
+        TEXT by default: DuckDB accepts a length but ignores it, and Spark's STRING has none,
+        so the length is checked by whoever writes the column (`canon load` quarantines longer
+        values). PostgreSQL overrides this to keep the length in the table's own type.
+        """
+        return exp.DataType.build("TEXT")
+
+    @classmethod
+    def fence_subquery(cls, query: exp.Select) -> exp.Select:
+        """`query`, written so its columns are computed once per row when used as a subquery.
+
+        Most planners evaluate a subquery's columns once and pass them up; PostgreSQL's does
+        not always (see its override), which this hook exists to undo.
+        """
+        return query
 
     def source_schema(self, configured: str | None) -> str | None:
         """The schema source tables are read from, given canon.yml's `warehouse.schema`."""

@@ -21,6 +21,8 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
     default_schema = "main"
+    has_try_cast = True
+    json_object_function = "json_object"
     # One open file admits one read-write process, and `canon serve` hands each thread a
     # cursor on one shared connection; nothing cross-process to lock beyond that.
 

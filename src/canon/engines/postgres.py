@@ -43,6 +43,22 @@ class PostgresEngine(Engine):
     extra = "postgres"
     qualifies_default_schema = True
     supports_advisory_locks = True
+    json_object_function = "json_build_object"  # its json_object() takes arrays of text
+    widest_number_type = "NUMERIC"  # arbitrary precision: 1e400 is a value, not an error
+    smallest_integer_type = "SMALLINT"  # no TINYINT
+
+    @classmethod
+    def text_type(cls, length: int | None = None) -> exp.DataType:
+        """VARCHAR(n) for a declared length: PostgreSQL enforces it and reports it in
+        information_schema (`character_maximum_length`); TEXT otherwise."""
+        return exp.DataType.build(f"VARCHAR({length})" if length else "TEXT")
+
+    @classmethod
+    def fence_subquery(cls, query: exp.Select) -> exp.Select:
+        """OFFSET 0: PostgreSQL flattens subqueries (and single-use CTEs) into their parent, so
+        each use of a computed column would re-evaluate its whole expression; OFFSET 0 is the
+        classic fence that keeps the subquery, each column computed once per row."""
+        return query.offset(0)
 
     def __init__(self, dsn: str, schema: str | None = None) -> None:
         psycopg = _psycopg()

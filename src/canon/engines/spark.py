@@ -49,6 +49,9 @@ class SparkEngine(Engine):
     # load files into one of those (Spark reads the Parquet they export).
     can_serve = False
     can_load = False
+    # TRY_CAST since Spark 3.2 (sqlglot writes it as CAST, which returns NULL on a bad value
+    # in canon's non-ANSI sessions).
+    has_try_cast = True
 
     def __init__(self, session: Any = None, tables: Mapping[str, str | Path] | None = None) -> None:
         self.session = session or build_local_session()

@@ -40,13 +40,12 @@ def drop(rel: exp.Table) -> exp.Drop:
 class Backend(ABC):
     """A warehouse connection specialised for loading."""
 
-    engine: Engine
-    dialect: str
+    engine: Engine  # its class's facts shape the SQL (`CheckPlan`); it renders and runs it
     default_schema: str
     label: str  # where the data goes, for the report (no secrets)
 
     def render(self, tree: exp.Expr) -> str:
-        return render(tree, self.dialect)
+        return render(tree, self.engine.dialect)
 
     @abstractmethod
     def run(self, tree: exp.Expr) -> None:

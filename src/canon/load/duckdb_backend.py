@@ -23,7 +23,6 @@ from canon.load.staging import Staged, drop_staging, stage_file
 
 
 class DuckDBBackend(Backend):
-    dialect = "duckdb"
     default_schema = "main"
     engine: DuckDBEngine
 

@@ -288,7 +288,7 @@ def load_sources(
             parents, notes = _parents(job, jobs, schema, backend, fallback)
             job.plan = CheckPlan.build(
                 job.target,
-                backend.dialect,
+                type(backend.engine),
                 parents,
                 checked=f"__canon_checked{i}",
             )

@@ -55,7 +55,6 @@ FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDE
 
 
 class PostgresBackend(Backend):
-    dialect = "postgres"
     default_schema = "public"
     engine: PostgresEngine
 

@@ -6,7 +6,8 @@ regular expressions, integer arithmetic, CASE branches that guard every cast) so
 and PostgreSQL quarantine exactly the same rows: PostgreSQL 15 has no TRY_CAST, and the two
 engines' own casts disagree on what they accept (PostgreSQL reads `Jan 5 2026` as a date,
 DuckDB does not). A cast is only ever evaluated inside a CASE branch whose condition has
-already proven the text valid; on DuckDB it is a TRY_CAST besides, as a second guard.
+already proven the text valid; where the engine has TRY_CAST (`has_try_cast`: DuckDB) it
+is one besides, as a second guard.
 
 Each column yields at most one reason (the first failing check, in a fixed order), so a
 row's quarantine records say which columns are wrong and why, one record per column.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from canon.engines import Engine
 from canon.load.schema import DeclaredColumn
 from canon.load.types import ColumnType
 from canon.sqltree import literal
@@ -73,10 +75,10 @@ def matches(value: exp.Expr, pattern: str) -> exp.Expr:
     return exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern))
 
 
-def cast(value: exp.Expr, to: str | exp.DataType, dialect: str) -> exp.Expr:
-    """A cast that is only evaluated on proven-valid text; TRY_CAST on DuckDB as a second guard."""
+def cast(value: exp.Expr, to: str | exp.DataType, engine: type[Engine]) -> exp.Expr:
+    """A cast that is only evaluated on proven-valid text; TRY_CAST as a second guard where the engine has it."""
     dtype = to if isinstance(to, exp.DataType) else exp.DataType.build(to)
-    if dialect == "duckdb":
+    if engine.has_try_cast:
         return exp.TryCast(this=value.copy(), to=dtype)
     return exp.Cast(this=value.copy(), to=dtype)
 
@@ -126,11 +128,11 @@ def _days_in_month(y: exp.Expr, m: exp.Expr) -> exp.Expr:
     )
 
 
-def _calendar_ok(t: exp.Expr, dialect: str) -> exp.Expr:
+def _calendar_ok(t: exp.Expr, engine: type[Engine]) -> exp.Expr:
     """Day within its month, year ≥ 1 — for text already matching YYYY-MM-DD at the start."""
 
     def part(start: int, length: int) -> exp.Expr:
-        return cast(exp.Substring(this=t.copy(), start=literal(start), length=literal(length)), "INT", dialect)
+        return cast(exp.Substring(this=t.copy(), start=literal(start), length=literal(length)), "INT", engine)
 
     y, m, d = part(1, 4), part(6, 2), part(9, 2)
     return exp.and_(
@@ -168,9 +170,9 @@ def enum_canonical(col: DeclaredColumn, t: exp.Expr) -> exp.Expr | None:
 
 
 def check_column(
-    col: DeclaredColumn, raw: exp.Expr, t: exp.Expr, canonical: exp.Expr | None, dialect: str
+    col: DeclaredColumn, raw: exp.Expr, t: exp.Expr, canonical: exp.Expr | None, engine: type[Engine]
 ) -> ColumnCheck:
-    """Reason/value expressions for one column.
+    """Reason/value expressions for one column, in SQL for `engine`.
 
     `raw` is the text as read, `t` the same text trimmed with blank as NULL (see `trimmed`),
     `canonical` the `enum_canonical` of the column (all three usually column references to
@@ -197,12 +199,12 @@ def check_column(
             (exp.not_(matches(t, PATTERNS[fam])), invalid),
             (exp.not_(matches(t, "^[+-]?0*[0-9]{1,19}$")), OUT_OF_RANGE),
             (
-                exp.not_(exp.Between(this=cast(t, "DECIMAL(38, 0)", dialect), low=literal(lo), high=literal(hi))),
+                exp.not_(exp.Between(this=cast(t, "DECIMAL(38, 0)", engine), low=literal(lo), high=literal(hi))),
                 OUT_OF_RANGE,
             ),
         ]
         details[OUT_OF_RANGE] = f"outside the range of {(ct.width or 'BIGINT').lower()} [{lo}, {hi}]"
-        value = cast(t, ct.target(dialect), dialect)
+        value = cast(t, ct.target(engine), engine)
     elif fam == "decimal":
         p, s = ct.precision or 38, ct.scale or 0
         frac = f"([.][0-9]{{0,{s}}}0*)?" if s else "([.]0*)?"
@@ -216,11 +218,11 @@ def check_column(
         ]
         details[TOO_MANY_DECIMALS] = f"more than {s} decimal places (would be rounded)"
         details[OUT_OF_RANGE] = f"more than {p - s} digits before the decimal point (decimal({p},{s}))"
-        value = cast(t, ct.target(dialect), dialect)
+        value = cast(t, ct.target(engine), engine)
     elif fam == "float":
         small, big = _FLOAT_LIMITS.get(ct.width or "DOUBLE", _FLOAT_LIMITS["DOUBLE"])
-        num_type = "DOUBLE" if dialect == "duckdb" else "NUMERIC"
-        mag = exp.Abs(this=cast(t, num_type, dialect))
+        num_type = engine.widest_number_type
+        mag = exp.Abs(this=cast(t, num_type, engine))
 
         def bound(v: str) -> exp.Expr:
             return exp.Cast(this=literal(v), to=exp.DataType.build(num_type))
@@ -234,7 +236,7 @@ def check_column(
         out = exp.and_(exp.not_(matches(t, _ZERO)), exp.not_(exp.Coalesce(this=ok, expressions=[exp.false()])))
         typed += [(exp.not_(matches(t, PATTERNS[fam])), invalid), (out, OUT_OF_RANGE)]
         details[OUT_OF_RANGE] = f"magnitude outside [{small}, {big}]"
-        value = cast(t, ct.target(dialect), dialect)
+        value = cast(t, ct.target(engine), engine)
     elif fam in ("date", "timestamp", "timestamptz"):
         # Days 01-28 exist in every month of every year but 0000: no arithmetic needed.
         common_day = exp.and_(
@@ -244,9 +246,9 @@ def check_column(
         typed += [
             (exp.not_(matches(t, PATTERNS[fam])), invalid),
             (common_day, PASS),
-            (exp.not_(_calendar_ok(t, dialect)), invalid),
+            (exp.not_(_calendar_ok(t, engine)), invalid),
         ]
-        value = cast(t, ct.target(dialect), dialect)
+        value = cast(t, ct.target(engine), engine)
     elif fam == "boolean":
         low = exp.Lower(this=t.copy())
         words = [literal(w) for w in (*TRUE_WORDS, *FALSE_WORDS)]
@@ -259,7 +261,7 @@ def check_column(
         )
     elif fam == "uuid":
         typed.append((exp.not_(matches(t, PATTERNS[fam])), invalid))
-        value = cast(t, "UUID", dialect)
+        value = cast(t, "UUID", engine)
     else:  # string: kept exactly as written (only blank-means-missing is judged on trimmed text)
         value = raw.copy()
         if ct.length:
@@ -280,7 +282,7 @@ def check_column(
             )
             normalized = _case([(respelled, literal(1))], literal(0))
         else:
-            allowed = [cast(literal(v), ct.target(dialect), dialect) for v in values]
+            allowed = [cast(literal(v), ct.target(engine), engine) for v in values]
             tail.append((exp.not_(exp.In(this=value.copy(), expressions=allowed)), literal(UNKNOWN_VALUE)))
 
     missing = exp.Is(this=t.copy(), expression=exp.Null())

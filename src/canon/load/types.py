@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from canon.engines import Engine
 from canon.errors import Location, UserError
 
 Family = Literal["string", "integer", "decimal", "float", "boolean", "date", "timestamp", "timestamptz", "uuid"]
@@ -94,17 +95,15 @@ class ColumnType:
             "uuid": "a UUID like 123e4567-e89b-12d3-a456-426614174000",
         }[self.family]
 
-    def target(self, dialect: str) -> exp.DataType:
-        """The column type to create in the warehouse, rendered per engine."""
+    def target(self, engine: type[Engine]) -> exp.DataType:
+        """The column type to create in `engine`'s warehouse."""
         f = self.family
         if f == "string":
-            if self.length and dialect == "postgres":
-                return exp.DataType.build(f"VARCHAR({self.length})")
-            return exp.DataType.build("VARCHAR" if dialect == "duckdb" else "TEXT")
+            return engine.text_type(self.length)
         if f == "integer":
             width = self.width or "BIGINT"
-            if width == "TINYINT" and dialect == "postgres":
-                width = "SMALLINT"
+            if width == "TINYINT":
+                width = engine.smallest_integer_type
             return exp.DataType.build(width)
         if f == "decimal":
             return exp.DataType.build(f"DECIMAL({self.precision}, {self.scale})")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from canon.engines import Engine
 from canon.load.files import LoadTarget
 from canon.load.rules import (
     DUPLICATE_KEY,
@@ -62,12 +63,14 @@ def text(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e.copy(), to=exp.DataType.build("TEXT"))
 
 
-def json_object(pairs: list[tuple[str, exp.Expr]], dialect: str) -> exp.Expr:
-    """A JSON object as text; PostgreSQL 15 spells it json_build_object."""
+def json_object(pairs: list[tuple[str, exp.Expr]], engine: type[Engine]) -> exp.Expr:
+    """A JSON object as text, built by the engine's key/value JSON function."""
+    fn = engine.json_object_function
+    if fn is None:
+        raise NotImplementedError(f"{engine.name} has no function building a JSON object from keys and values")
     args: list[exp.Expr] = []
     for key, value in pairs:
         args += [exp.Literal.string(key), value.copy()]
-    fn = "json_object" if dialect == "duckdb" else "json_build_object"
     return text(exp.Anonymous(this=fn, expressions=args))
 
 
@@ -95,18 +98,18 @@ class CheckPlan:
     """The SQL statements that check one table, given its staging relation."""
 
     target: LoadTarget
-    dialect: str
+    engine: type[Engine]  # whose SQL the statements are written in (its facts, not a connection)
     checked: str  # name of the temporary checked table
     checks: list[ColumnCheck] = field(default_factory=list)
     keys: list[tuple[str, ...]] = field(default_factory=list)
     parents: list[Parent] = field(default_factory=list)
 
     @classmethod
-    def build(cls, target: LoadTarget, dialect: str, parents: list[Parent], checked: str) -> CheckPlan:
-        plan = cls(target=target, dialect=dialect, checked=checked, parents=parents)
+    def build(cls, target: LoadTarget, engine: type[Engine], parents: list[Parent], checked: str) -> CheckPlan:
+        plan = cls(target=target, engine=engine, checked=checked, parents=parents)
         for i, c in enumerate(target.columns):
             canonical = col(f"__canon_e{i}") if enum_canonical(c, col("x")) is not None else None
-            plan.checks.append(check_column(c, col(raw_name(i)), col(f"__canon_t{i}"), canonical, dialect))
+            plan.checks.append(check_column(c, col(raw_name(i)), col(f"__canon_t{i}"), canonical, engine))
         by_fold = {c.name.casefold(): c.name for c in target.columns}
         for key in target.table.unique_keys:
             norm = tuple(by_fold[k.casefold()] for k in key)
@@ -154,13 +157,10 @@ class CheckPlan:
         out += [exp.false().as_(f"__canon_fk{j}", quoted=True) for j in range(len(self.parents))]
         out += [valid.as_(VALID, quoted=True), valid.copy().as_(OK, quoted=True)]
 
-        # PostgreSQL flattens subqueries (and single-use CTEs) into their parent, so each use
-        # of a computed column would re-evaluate its whole expression; OFFSET 0 is the
-        # classic fence that makes every column be computed once per row, in a pipeline.
+        # Each stage's columns (the trimmed text, then the reasons) are used several times
+        # by the next; the engine makes sure they are computed once per row.
         def fenced(q: exp.Select, alias: str) -> exp.Expr:
-            if self.dialect == "postgres":
-                q = q.offset(0)
-            return q.subquery(alias)
+            return self.engine.fence_subquery(q).subquery(alias)
 
         prepared = fenced(exp.select(*prep).from_(stage.copy()), "__canon_p")
         judged_q = fenced(exp.select(*judged).from_(prepared), "__canon_j")
@@ -232,7 +232,7 @@ class CheckPlan:
     def create_bad(self, stage: exp.Expr, name: str) -> exp.Create:
         """The refused rows with their raw text (a small join: only rows that are not OK)."""
         raws = [col(raw_name(i), "__canon_s") for i in range(len(self.checks))]
-        raw_json = json_object(list(zip(self.names, raws, strict=True)), self.dialect)
+        raw_json = json_object(list(zip(self.names, raws, strict=True)), self.engine)
         query = (
             exp.select(
                 exp.Column(this=exp.Star(), table=exp.to_identifier("__canon_c", quoted=True)),
@@ -251,7 +251,7 @@ class CheckPlan:
     def target_query(self) -> exp.Select:
         """Valid rows, typed exactly as declared, in file order."""
         cols = [
-            exp.Cast(this=col(c.name), to=c.type.target(self.dialect)).as_(c.name, quoted=True)
+            exp.Cast(this=col(c.name), to=c.type.target(self.engine)).as_(c.name, quoted=True)
             for c in self.target.columns
         ]
         return exp.select(*cols).from_(table(self.checked)).where(col(OK)).order_by(col(LINE))
@@ -313,7 +313,7 @@ class CheckPlan:
                     literal(MALFORMED_ROW),
                     col("message"),
                     exp.Null(),
-                    json_object([("_line", col("csv_line"))], self.dialect),
+                    json_object([("_line", col("csv_line"))], self.engine),
                 ).from_(rejects.copy())
             )
         if not parts:
