@@ -41,7 +41,7 @@ from canon.compiler.relations import Relations
 from canon.config import CONFIG_FILE, ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
-from canon.engines import Engine, sql_only
+from canon.engines import Engine, engine_class, sql_only
 from canon.engines.from_config import open_warehouse
 from canon.engines.render import render
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
@@ -502,11 +502,11 @@ class Project:
     # -- the mart and the API ------------------------------------------------------------
     def mart_engine(self, engine: str | None = None, dsn: str | None = None) -> Engine:
         """The warehouse a mart is built in or read from: canon.yml's, or another `engine` / PostgreSQL `dsn`."""
-        if engine not in (None, "duckdb", "postgres"):
+        if engine is not None and not engine_class(engine, location=Location(parameter="engine")).can_load:
             raise UserError(
-                f"the mart is built on duckdb or postgres, not `{engine}`",
+                f"a mart cannot be built on `{engine}`",
                 location=Location(parameter="engine"),
-                fix="use duckdb or postgres",
+                fix="build it on a DuckDB or PostgreSQL warehouse",
             )
         if dsn or engine not in (None, self.config.warehouse.engine):
             return open_warehouse(self.root, self.config.warehouse, dsn=dsn, engine=engine)

@@ -20,12 +20,7 @@ ENGINES_DIR = SRC / "engines"
 # Deliberate exceptions, as (path under src/canon, line text stripped), each with its reason.
 # (load/types.py's `for dialect in (None, "postgres", …)` tries each dialect's parser on a
 # declared type spelling; it is parsing, not an engine fact, and is not a comparison.)
-ALLOWED: dict[tuple[str, str], str] = {
-    # The 128-bit integer rewrite for PostgreSQL: moving onto the engine in the mart's own change.
-    ("mart/intmath.py", 'if dialect != "postgres":'): "mart change",
-    # Which engines a mart can be built on: also the mart's change (an engine fact to come).
-    ("project.py", 'if engine not in (None, "duckdb", "postgres"):'): "mart change",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 _OPS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 

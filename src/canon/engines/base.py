@@ -74,6 +74,9 @@ class Engine(ABC):
     can_load: bool = True
     #: sessions can hold a named lock across processes (`try_advisory_lock`)
     supports_advisory_locks: bool = False
+    #: a 128-bit integer type exists (DuckDB HUGEINT): exact sums of integer cents use it;
+    #: where it does not (PostgreSQL), they widen to DECIMAL(38, 0) instead
+    has_int128: bool = True
     #: the dialect has TRY_CAST (a value that does not convert becomes NULL instead of failing
     #: the statement); PostgreSQL has none, so a plain CAST there must be guarded by its caller
     has_try_cast: bool = False

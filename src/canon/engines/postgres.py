@@ -43,6 +43,7 @@ class PostgresEngine(Engine):
     extra = "postgres"
     qualifies_default_schema = True
     supports_advisory_locks = True
+    has_int128 = False
     json_object_function = "json_build_object"  # its json_object() takes arrays of text
     widest_number_type = "NUMERIC"  # arbitrary precision: 1e400 is a value, not an error
     smallest_integer_type = "SMALLINT"  # no TINYINT

@@ -145,8 +145,8 @@ def _build_staged(
         for p in plans:
             t0 = time.perf_counter()
             say(f"building {p.grouping.name}")
-            engine.run([create_table_as(p.contributions, portable(p.composition, engine.dialect))])  # type: ignore[arg-type]
-            engine.run([create_table_as(p.target, portable(p.served.query, engine.dialect))])  # type: ignore[arg-type]
+            engine.run([create_table_as(p.contributions, portable(p.composition, engine))])  # type: ignore[arg-type]
+            engine.run([create_table_as(p.target, portable(p.served.query, engine))])  # type: ignore[arg-type]
             rows = int(engine.scalar(exp.select(exp.Count(this=exp.Star())).from_(p.target.copy())) or 0)  # type: ignore[call-overload]
             violations += validate(engine, p.grouping, p.target)
             items.append(Published(p.grouping, p.target, rows))

@@ -8,7 +8,12 @@ flooring agree on.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlglot import exp
+
+if TYPE_CHECKING:
+    from canon.engines import Engine
 
 WIDE = "HUGEINT"
 
@@ -46,9 +51,9 @@ def strict_sum(node: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=every, true=exp.Sum(this=node.copy()))])
 
 
-def portable(tree: exp.Expr, dialect: str) -> exp.Expr:
-    """Rewrite what sqlglot does not translate for `dialect` (128-bit integers on PostgreSQL)."""
-    if dialect != "postgres":
+def portable(tree: exp.Expr, engine: Engine) -> exp.Expr:
+    """Rewrite what sqlglot does not translate for `engine` (128-bit integers where there are none)."""
+    if engine.has_int128:
         return tree
 
     def swap(node: exp.Expr) -> exp.Expr:

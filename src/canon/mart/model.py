@@ -378,7 +378,7 @@ def read_grouping(
         query = query.limit(limit)
     if offset is not None:
         query = query.offset(offset)
-    return engine.execute(portable(query, engine.dialect))  # type: ignore[arg-type]
+    return engine.execute(portable(query, engine))  # type: ignore[arg-type]
 
 
 def _total_order(g: MartGrouping, columns: list[str]) -> list[str]:
