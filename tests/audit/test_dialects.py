@@ -62,3 +62,15 @@ def test_models_in_other_dialects(
     got = {d.model: (d.value_cents, d.to_json()["decisions"]["filters"]) for d in result.definitions}
     assert got == expected, result.skipped
     assert all(d.reproduced for d in result.definitions)
+
+
+def test_to_char_with_a_date_format_is_date_formatting() -> None:
+    import sqlglot
+
+    from canon.audit.inline import dates_formatted
+
+    tree = sqlglot.parse_one("select to_char(d, 'YYYY-MM') as m, to_char(n, '999') as t from x", read="snowflake")
+    assert isinstance(tree, sqlglot.exp.Query)
+    out = dates_formatted(tree, "snowflake").sql("duckdb")
+    assert "STRFTIME(d, '%Y-%m') AS m" in out
+    assert "STRFTIME(n" not in out  # a number format is not a date

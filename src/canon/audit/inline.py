@@ -7,10 +7,12 @@ keeps the model and line it came from (for archaeology).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.qualify import qualify
 
 from canon.audit.sources import ModelSet, ModelSource
@@ -31,10 +33,36 @@ def parse_model(model: ModelSource) -> exp.Query:
         raise ParseFailure(f"cannot parse model {model.name} ({model.path}): {str(exc).splitlines()[0]}") from None
     if not isinstance(tree, exp.Query):
         raise ParseFailure(f"model {model.name} is not a SELECT query")
+    tree = dates_formatted(tree, model.dialect)
     for node in tree.walk():
         if node.meta.get("line") is not None:
             node.meta[MODEL_KEY] = model.name
     return tree
+
+
+_DATE_TOKENS = re.compile(r"YYYY|YY|MM|DD|HH|MI|SS|Q|IW|MON", re.IGNORECASE)
+
+
+def dates_formatted(tree: exp.Query, dialect: str | None) -> exp.Query:
+    """`TO_CHAR(d, 'YYYY-MM')` as the date formatting it is, in the model's own format language.
+
+    Without the column's type, sqlglot reads TO_CHAR as a number/text conversion and a
+    DuckDB rendering drops the format (`CAST(d AS TEXT)`); a period key built that way
+    compares whole dates with months. A format made of date tokens settles it.
+    """
+    read = Dialect.get_or_raise(dialect)
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        fmt = node.args.get("format") if isinstance(node, exp.ToChar) else None
+        if isinstance(fmt, exp.Literal) and fmt.is_string and _DATE_TOKENS.search(fmt.this):
+            converted = read.format_time(fmt)
+            if converted is not None:
+                return exp.TimeToStr(this=node.this, format=converted)
+        return node
+
+    fixed = tree.transform(fix)
+    assert isinstance(fixed, exp.Query)
+    return fixed
 
 
 def aggregates_money_kind(tree: exp.Query) -> bool:
