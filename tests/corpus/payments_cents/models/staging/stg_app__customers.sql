@@ -1,0 +1,6 @@
+select
+    customer_id,
+    lower(email) as email,
+    country as country_code,
+    is_internal
+from {{ source('app', 'customers') }}
