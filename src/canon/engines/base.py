@@ -15,12 +15,15 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines.render import render
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 from canon.errors import ConfigError, Location
 
 # A canon.yml written against DuckDB says `schema: main`; on an engine whose default schema

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines.base import Engine
@@ -15,6 +14,7 @@ from canon.errors import EngineError
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 
 class DuckDBEngine(Engine):
@@ -64,6 +64,7 @@ class DuckDBEngine(Engine):
 
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
         import duckdb
+        import pyarrow as pa
 
         sql = self.render(query)
         try:

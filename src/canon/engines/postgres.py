@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlglot import exp
 
 from canon.engines.base import Engine, require_driver
 from canon.errors import EngineError
 
-# PostgreSQL type OIDs → Arrow types for the results canon reads back.
-_OID_TYPES: dict[int, pa.DataType] = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int16(),
-    23: pa.int32(),
-    25: pa.string(),
-    1043: pa.string(),
-    1042: pa.string(),
-    700: pa.float32(),
-    701: pa.float64(),
-    1082: pa.date32(),
-    1114: pa.timestamp("us"),
-    1184: pa.timestamp("us", tz="UTC"),
-    3802: pa.string(),
-    114: pa.string(),
-}
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@functools.cache
+def _oid_types() -> dict[int, pa.DataType]:
+    """PostgreSQL type OIDs → Arrow types for the results canon reads back (built on first use:
+    pyarrow is not imported by code that only renders SQL)."""
+    import pyarrow as pa
+
+    return {
+        16: pa.bool_(),
+        20: pa.int64(),
+        21: pa.int16(),
+        23: pa.int32(),
+        25: pa.string(),
+        1043: pa.string(),
+        1042: pa.string(),
+        700: pa.float32(),
+        701: pa.float64(),
+        1082: pa.date32(),
+        1114: pa.timestamp("us"),
+        1184: pa.timestamp("us", tz="UTC"),
+        3802: pa.string(),
+        114: pa.string(),
+    }
 
 
 def _psycopg() -> ModuleType:
@@ -78,6 +87,8 @@ class PostgresEngine(Engine):
         return _redact(self.dsn)
 
     def execute(self, query: exp.Expression | str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        import pyarrow as pa
+
         psycopg = _psycopg()
         sql = self.render(query)
         try:
@@ -96,11 +107,13 @@ class PostgresEngine(Engine):
 
     @staticmethod
     def _arrow_type(desc: Any, rows: list[tuple[Any, ...]], idx: int) -> pa.DataType:
+        import pyarrow as pa
+
         if desc.type_code == 1700:  # numeric: scale from the values themselves
             exponents = [v.as_tuple().exponent for r in rows if isinstance(v := r[idx], Decimal)]
             scale = max((-e for e in exponents if isinstance(e, int)), default=0)
             return pa.decimal128(38, max(0, scale))
-        return _OID_TYPES.get(desc.type_code, pa.string())
+        return _oid_types().get(desc.type_code, pa.string())
 
     def run(self, statements: Iterable[exp.Expression | str]) -> None:
         psycopg = _psycopg()
@@ -166,6 +179,8 @@ def _lock_call(function: str, key: int) -> exp.Select:
 
 
 def _to_array(values: list[Any], typ: pa.DataType) -> pa.Array:
+    import pyarrow as pa
+
     if pa.types.is_string(typ):
         values = [v if v is None or isinstance(v, str) else _jsonish(v) for v in values]
     return pa.array(values, type=typ)
