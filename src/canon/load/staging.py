@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 from sqlglot import exp
 
+from canon.compiler.trees import join
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
 from canon.load.validate import LINE, raw_name
@@ -171,10 +172,11 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
         expression=exp.Coalesce(this=exp.column("j", table="j", quoted=True), expressions=[exp.Literal.number(0)]),
     )
     rel = exp.select(line.as_(LINE, quoted=True), *raws).from_(_q(stage).as_("s"))
-    rel = rel.join(
+    join(
+        rel,
         shifts.subquery("j"),
-        on=exp.GTE(this=idx.copy(), expression=exp.column("k", table="j", quoted=True)),
-        join_type="ASOF LEFT",
+        exp.GTE(this=idx.copy(), expression=exp.column("k", table="j", quoted=True)),
+        "asof left",
     )
     return Staged(rel.subquery("__canon_stage"), records, _q(pos), rejected, tables)
 
