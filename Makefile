@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 
-.PHONY: demo test lint typecheck pytest venv clean bench
+.PHONY: demo test test-fast lint typecheck pytest venv clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
+
+# The unit tier, under a minute on 2 cores: no dbt, PostgreSQL, Spark, browser or big example builds.
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow and not dbt and not postgres and not spark"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

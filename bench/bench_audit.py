@@ -26,11 +26,11 @@ from bench.common import machine, print_table  # noqa: E402
 
 
 def project_500(n_models: int) -> list[list[str]]:
-    from bench.gen_dbt_project import generate_project
     from canon.audit.load import load_models
     from canon.audit.runner import AuditOptions, run_audit
     from canon.compiler.periods import parse_period
     from canon.dbt import run_dbt
+    from canon.examples.generated.project import generate_project
     from canon.project import load_project
 
     root = Path(tempfile.mkdtemp(prefix="canon-bench-audit-")) / "project"

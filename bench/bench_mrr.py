@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine, print_table  # noqa: E402
+from bench.common import canon_exe, machine, print_table  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 REPEAT = 3  # default: best of three runs in the same process (the first pays for cold caches)
@@ -61,7 +61,7 @@ def dataset(rows: int) -> Path:
     folder = DATA / f"acme-{rows}"
     if not (folder / "raw_invoices.parquet").exists() and not (folder / "raw_invoices").exists():
         subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "canon"), "generate", "acme", "--rows", str(rows), "--out", str(folder)],
+            [canon_exe(), "generate", "acme", "--rows", str(rows), "--out", str(folder)],
             check=True,
         )
     return folder

@@ -1,6 +1,6 @@
 """Run every benchmark scenario at its default (CI-sized) settings; see each script for more.
 
-python bench/run_all.py            # compile, generation 1M, MRR 1M/10M, audit, load, usage
+python bench/run_all.py            # compile, startup, query process, generation 1M, MRR 1M/10M, audit, load, usage
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCENARIOS = [
     ["bench_compile.py"],
+    ["bench_startup.py"],
+    ["bench_query_process.py", "--rows", "1000000", "10000000"],
     ["bench_generate.py"],
     ["bench_mrr.py", "--rows", "1000000", "10000000"],
     ["bench_audit.py"],

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.gen_dbt_project import TRUTH_FILE, generate_project
+
+from canon.examples.generated.project import TRUTH_FILE, generate_project
 
 
 def dbt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The generated dbt project (bench/gen_dbt_project.py): real dbt builds it, and its ground truth
+"""The generated dbt project (canon.examples.generated): real dbt builds it, and its ground truth
 is self-consistent — each definition's figure from its own model equals the figure from its
 ground-truth decision vector through a query written here, and the generator's Python figure.
 """
@@ -15,10 +15,10 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
-from bench.gen_dbt_data import DOMAINS, month_bounds
-from bench.gen_dbt_project import TRUTH_FILE, generate_project
 from sqlglot import exp
 
+from canon.examples.generated.data import DOMAINS, month_bounds
+from canon.examples.generated.project import TRUTH_FILE, generate_project
 from tests.compiler.fixture import DDL
 
 MONTHS = ("2026-09", "2026-10")

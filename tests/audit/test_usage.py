@@ -180,6 +180,7 @@ def test_exposures_per_model() -> None:
     }
 
 
+@pytest.mark.slow  # a timing check on a 100,000-line log
 def test_hundred_thousand_lines_in_a_few_seconds(tmp_path: Path) -> None:
     rows = generate(100_000, seed=3)
     path = tmp_path / "big.csv"

@@ -21,6 +21,7 @@ def project(world: World, tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow  # builds the lessons mart through the CLI, twice
 def test_build_show_and_refuse_a_broken_contract(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "mart", "build", "--project", str(project))
     assert result.code == 0, result.err

@@ -35,6 +35,7 @@ RECOGNITION_MANIFEST_COLUMNS = {
 }
 
 
+@pytest.mark.slow  # generates the lessons example a second time
 def test_same_seed_same_rows_and_files(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     again = tmp_path / "again"
     result = run_cli(capsys, "init", str(again), "--example", "lessons", "--scale", "1", "--seed", str(SEED))

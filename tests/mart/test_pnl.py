@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,6 +100,7 @@ worlds = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow  # builds the mart on 12 generated worlds
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(w=worlds)
 def test_allocation_conserves_cents_on_random_worlds(finance_contracts: list[Metric], w: dict) -> None:  # type: ignore[type-arg]

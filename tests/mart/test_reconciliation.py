@@ -199,6 +199,7 @@ def test_sampled_cells_match_hand_written_sql(mart: BuiltMart, data: st.DataObje
         assert got["net_cash"]["reported_amount_cents"] == cash["received"] - cash["refunded"]
 
 
+@pytest.mark.slow  # generates and builds 3 more lessons worlds
 @pytest.mark.xdist_group("lessons_seeds")
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=1_000_000))

@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from canon.compiler.relations import Relations
+from canon.compiler.trees import join
 from canon.compiler.vector import BaseRows, VectorQuery, admitted, base_rows
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import Metric
@@ -131,21 +132,15 @@ def declarative_tests(project: Project, metric: Metric, relations: Relations | N
         tests.append(_test(name, f"unique:{key_ref}", f"{key_ref} is unique, so joins and counts never double", dup))
     for edge in _edges_used(project, metric):
         child, parent = relations.get(edge.child.table).as_("c"), relations.get(edge.parent.table).as_("p")
-        orphans = (
-            exp.select(exp.column(edge.child.column, table="c").as_(edge.child.column))
-            .from_(child)
-            .join(
-                parent,
-                on=exp.EQ(
-                    this=exp.column(edge.child.column, table="c"), expression=exp.column(edge.parent.column, table="p")
-                ),
-                join_type="left",
-            )
-            .where(
-                exp.and_(
-                    exp.Not(this=exp.Is(this=exp.column(edge.child.column, table="c"), expression=exp.null())),
-                    exp.Is(this=exp.column(edge.parent.column, table="p"), expression=exp.null()),
-                )
+        orphans = join(
+            exp.select(exp.column(edge.child.column, table="c").as_(edge.child.column)).from_(child),
+            parent,
+            exp.EQ(this=exp.column(edge.child.column, table="c"), expression=exp.column(edge.parent.column, table="p")),
+            "left",
+        ).where(
+            exp.and_(
+                exp.Not(this=exp.Is(this=exp.column(edge.child.column, table="c"), expression=exp.null())),
+                exp.Is(this=exp.column(edge.parent.column, table="p"), expression=exp.null()),
             )
         )
         tests.append(_test(name, f"has_parent:{edge.child}", f"every {edge.child} finds its {edge.parent}", orphans))

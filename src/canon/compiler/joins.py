@@ -64,7 +64,10 @@ class JoinGraph:
             self._adjacent.setdefault(e.parent.table, []).append(Step(e, False))
 
     def merged(self, extra: Iterable[JoinEdge]) -> JoinGraph:
-        return JoinGraph([*self.edges, *extra])
+        """This graph plus `extra` edges; itself when they add nothing (the usual case, once per compile)."""
+        known = set(self.edges)
+        new = [e for e in extra if e not in known and e.child.table != e.parent.table]
+        return JoinGraph([*self.edges, *new]) if new else self
 
     def ancestors(self, root: str) -> set[str]:
         """Tables reachable from `root` through many-to-one steps only (joins that never fan out)."""

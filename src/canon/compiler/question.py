@@ -17,7 +17,8 @@ from sqlglot import exp
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Grain, Period
 from canon.compiler.relations import Relations
-from canon.compiler.vector import PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
+from canon.compiler.trees import join, parse_duckdb
+from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
 from canon.contracts.model import DimensionRef, Metric
 from canon.contracts.refs import ColumnRef
 from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
@@ -58,7 +59,7 @@ def value_column(metric: Metric) -> str:
 def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expression:
     """Parse `--where`; bare names must be dimensions, `table.column` names raw columns."""
     try:
-        tree = sqlglot.parse_one(text, read="duckdb")
+        tree = parse_duckdb(text)
     except sqlglot.errors.ParseError as exc:
         raise QueryError(
             f"--where does not parse: {str(exc).splitlines()[0]}",
@@ -161,13 +162,13 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
             "(and a date `period_column`) to query it like a metric",
         )
     try:
-        inner = sqlglot.parse_one(comp.sql, read="duckdb")
+        inner = parse_duckdb(comp.sql)
     except sqlglot.errors.ParseError as exc:
         raise QueryError(f"the SQL of `{metric.name}` does not parse: {exc}") from None
     src = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("m")))
     period_col = exp.column(comp.period_column, table="m")
     period = exp.cast(
-        exp.DateTrunc(this=exp.cast(period_col.copy(), "date"), unit=exp.var(question.grain.upper())), "date"
+        exp.DateTrunc(this=exp.cast(period_col.copy(), DATE.copy()), unit=exp.var(question.grain.upper())), DATE.copy()
     )
     dims = [exp.column(d, table="m").as_(d) for d in question.by]
     value = exp.Sum(this=exp.column(comp.value_column, table="m"))
@@ -181,7 +182,7 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
     if question.last is not None:
         conds.append(exp.LT(this=period_col.copy(), expression=literal(question.last.end)))
     if question.where:
-        conds.append(sqlglot.parse_one(question.where, read="duckdb").transform(_qualify_to("m")))
+        conds.append(parse_duckdb(question.where).transform(_qualify_to("m"), copy=False))
     if conds:
         query = query.where(exp.and_(*conds))
     keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
@@ -217,19 +218,19 @@ def _compile_derived(
         inputs.append(metrics[ref])
     joined = join_on_keys([compile_metric(m, question, metrics, graph, relations) for m in inputs], question.by)
     try:
-        expr = sqlglot.parse_one(comp.expression, read="duckdb")
+        expr = parse_duckdb(comp.expression)
     except sqlglot.errors.ParseError as exc:
         raise QueryError(f"the expression of `{metric.name}` does not parse: {exc}") from None
     columns = {m.name: value_column(m) for m in inputs}
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and node.name in columns:
-            return exp.cast(exp.column(columns[node.name], table="j"), exp.DataType.build("DECIMAL(38, 6)"))
+            return exp.cast(exp.column(columns[node.name], table="j"), DECIMAL.copy(), copy=False)
         return node
 
     value: exp.Expression = expr.transform(swap)
     if value_kind(metric) in ("money", "count"):
-        value = exp.cast(exp.Round(this=value, decimals=exp.Literal.number(0)), "bigint")
+        value = exp.cast(exp.Round(this=value, decimals=exp.Literal.number(0)), BIGINT.copy(), copy=False)
     keys = [exp.column(PERIOD_COLUMN, table="j"), *[exp.column(d, table="j") for d in question.by]]
     sub = exp.Subquery(this=joined, alias=exp.TableAlias(this=exp.to_identifier("j")))
     return exp.select(*[k.as_(k.name) for k in keys], value.as_(name)).from_(sub)
@@ -270,9 +271,7 @@ def join_on_keys(queries: Sequence[exp.Select], by: Sequence[str]) -> exp.Select
                 for k in keys
             ]
         )
-        out = out.join(
-            exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))), on=on, join_type="full"
-        )
+        join(out, exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))), on, "full")
     return out
 
 

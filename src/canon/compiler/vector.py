@@ -17,6 +17,7 @@ from canon import sqltree
 from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
 from canon.compiler.periods import Grain, Period, period_range
 from canon.compiler.relations import Relations
+from canon.compiler.trees import data_type, join, parse_duckdb
 from canon.contracts.decisions import DecisionVector, Measure
 from canon.contracts.model import DimensionRef, JoinEdge
 from canon.contracts.refs import ColumnRef
@@ -25,8 +26,9 @@ from canon.errors import QueryError
 from canon.sqltree import DATE, literal
 
 PERIOD_COLUMN = "period_start"
-BIGINT = exp.DataType.build("BIGINT")
-DECIMAL = exp.DataType.build("DECIMAL(38, 6)")
+_T = exp.DataType.Type
+BIGINT = data_type(_T.BIGINT)
+DECIMAL = data_type(_T.DECIMAL, 38, 6)
 _Qualifier = Callable[[ColumnRef], exp.Column]
 SemiFilters = tuple[tuple[ColumnRef, frozenset[Scalar]], ...]
 _SPINE = "canon_periods"
@@ -46,19 +48,28 @@ class VectorQuery:
     extra_edges: tuple[JoinEdge, ...] = field(default=())
 
 
-def admitted(column: exp.Expression, values: Iterable[Scalar]) -> exp.Expression:
-    """`column IN (...)`, with `OR column IS NULL` when NULL is admitted; FALSE for an empty set."""
+def admitted(column: exp.Expression, values: Iterable[Scalar], copy: bool = True) -> exp.Expression:
+    """`column IN (...)`, with `OR column IS NULL` when NULL is admitted; FALSE for an empty set.
+
+    `copy=False` lets the first use take `column` itself (a fresh node the caller gives away):
+    compiling is mostly copying trees, so the compiler's own calls skip the needless copy.
+    """
     vals = list(values)
     non_null = [v for v in vals if v is not None]
     parts: list[exp.Expression] = []
+    fresh = [column] if not copy else []
+
+    def col() -> exp.Expression:
+        return fresh.pop() if fresh else column.copy()
+
     if non_null:
         ordered = sorted(non_null, key=lambda v: (type(v).__name__, str(v)))
         if len(ordered) == 1:
-            parts.append(exp.EQ(this=column.copy(), expression=literal(ordered[0])))
+            parts.append(exp.EQ(this=col(), expression=literal(ordered[0])))
         else:
-            parts.append(exp.In(this=column.copy(), expressions=[literal(v) for v in ordered]))
+            parts.append(exp.In(this=col(), expressions=[literal(v) for v in ordered]))
     if len(non_null) != len(vals):
-        parts.append(exp.Is(this=column.copy(), expression=exp.null()))
+        parts.append(exp.Is(this=col(), expression=exp.null()))
     if not parts:
         return exp.false()
     return parts[0] if len(parts) == 1 else exp.Paren(this=exp.or_(*parts))
@@ -159,10 +170,13 @@ class BaseRows:
     relations: Relations | None = None
     time_conditions: list[exp.Expression] = field(default_factory=list)
 
-    def select(self, *columns: exp.Expr, extra: exp.Expr | None = None) -> exp.Select:
+    def select(self, *columns: exp.Expr, extra: exp.Expr | None = None, copy: bool = True) -> exp.Select:
+        """The rows with `columns` selected; `copy=False` uses up this BaseRows (one query, no copies)."""
         conds = [*self.conditions, *([extra] if extra is not None else [])]
-        q = self.query.copy().select(*columns, copy=False)
-        return q.where(exp.and_(*[c.copy() for c in conds], copy=False), copy=False) if conds else q
+        q = (self.query.copy() if copy else self.query).select(*columns, copy=False)
+        if not conds:
+            return q
+        return q.where(exp.and_(*[c.copy() if copy else c for c in conds], copy=False), copy=False)
 
     def filter_conditions(
         self,
@@ -192,7 +206,7 @@ class BaseRows:
         for ref, values in items:
             group = self.plan.semi_group_of(ref.table)
             if group is None:
-                outer.append(admitted(self.qualify(ref), values))
+                outer.append(admitted(self.qualify(ref), values, copy=False))
             else:
                 by_group.setdefault(id(group), []).append((ref, values))
         return [
@@ -224,11 +238,11 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
     for table, path in sorted(plan.outer.items(), key=lambda kv: (len(kv[1]), kv[0])):
         step = path[-1]
         alias_of[table] = aliases.new(table)
-        query = query.join(
+        join(
+            query,
             relations.get(table).as_(alias_of[table], copy=False),
-            on=_join_condition(step, alias_of[step.source], alias_of[table]),
-            join_type="inner" if table in inner else "left",
-            copy=False,
+            _join_condition(step, alias_of[step.source], alias_of[table]),
+            "inner" if table in inner else "left",
         )
 
     def qualify(ref: ColumnRef) -> exp.Column:
@@ -316,9 +330,9 @@ def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_ce
     """One row per period (and dimension values) with the metric's value."""
     rows = base_rows(q, graph, relations)
     measure_col = rows.qualify(q.vector.measure.column)
-    value = measure_value(q.vector.measure, measure_col, as_cents).as_(q.value_name)
-    dims = [rows.qualify(d.column).as_(d.name) for d in q.dimensions]
-    query = rows.select(rows.period.as_(PERIOD_COLUMN), *dims, value)
+    value = measure_value(q.vector.measure, measure_col, as_cents).as_(q.value_name, copy=False)
+    dims = [rows.qualify(d.column).as_(d.name, copy=False) for d in q.dimensions]
+    query = rows.select(rows.period.as_(PERIOD_COLUMN, copy=False), *dims, value, copy=False)
     keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
     ordered = [exp.Ordered(this=k.copy(), nulls_first=False) for k in keys]
     return query.group_by(*keys, copy=False).order_by(*ordered, copy=False)
@@ -330,7 +344,7 @@ def _time_basis(
     basis = q.vector.time_basis
     if basis.kind == "event":
         col = qualify(basis.columns[0])
-        trunc = exp.DateTrunc(this=exp.cast(col.copy(), DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
+        trunc = exp.DateTrunc(this=exp.cast(col, DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
         period = exp.cast(trunc, DATE.copy(), copy=False)
         conds: list[exp.Expression] = []
         if q.first is not None:
@@ -355,7 +369,7 @@ def _time_basis(
         exp.LT(this=start, expression=spine_end),
         exp.Paren(this=exp.or_(exp.Is(this=end.copy(), expression=exp.null()), ends_after)),
     )
-    query = query.join(period_spine(period_range(q.first, q.last)), on=overlap, join_type="inner", copy=False)
+    join(query, period_spine(period_range(q.first, q.last)), overlap, "inner")
     return spine_start.copy(), [], query
 
 
@@ -375,14 +389,15 @@ def _exists(
             if step.target in inner_alias:
                 continue
             inner_alias[step.target] = aliases.new(step.target)
-            sub = sub.join(
-                relations.get(step.target).as_(inner_alias[step.target]),
-                on=_join_condition(step, inner_alias[step.source], inner_alias[step.target]),
-                join_type="inner",
+            join(
+                sub,
+                relations.get(step.target).as_(inner_alias[step.target], copy=False),
+                _join_condition(step, inner_alias[step.source], inner_alias[step.target]),
+                "inner",
             )
         del table
     for ref, values in filters:
-        conds.append(admitted(_col(inner_alias[ref.table], ref.column), values))
+        conds.append(admitted(_col(inner_alias[ref.table], ref.column), values, copy=False))
     return exp.Exists(this=sub.where(exp.and_(*conds)))
 
 
@@ -404,10 +419,11 @@ def _semi_flag_join(
             if step.target in inner_alias:
                 continue
             inner_alias[step.target] = rows.aliases.new(step.target)
-            sub = sub.join(
-                rows.relations.get(step.target).as_(inner_alias[step.target]),
-                on=_join_condition(step, inner_alias[step.source], inner_alias[step.target]),
-                join_type="inner",
+            join(
+                sub,
+                rows.relations.get(step.target).as_(inner_alias[step.target], copy=False),
+                _join_condition(step, inner_alias[step.source], inner_alias[step.target]),
+                "inner",
             )
     # the first step leaves the anchor against an edge: anchor.parent_key = target.child_key
     key = first.edge.parent.column if first.forward else first.edge.child.column
@@ -416,7 +432,7 @@ def _semi_flag_join(
     selects: list[exp.Expr] = [key_col.copy().as_("canon_key")]
     out: dict[SemiFilters, exp.Expression] = {}
     for j, filters in enumerate(filter_sets):
-        cond = exp.and_(*[admitted(_col(inner_alias[r.table], r.column), vals) for r, vals in filters])
+        cond = exp.and_(*[admitted(_col(inner_alias[r.table], r.column), vals, copy=False) for r, vals in filters])
         hit = exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
         selects.append(exp.Max(this=hit).as_(f"f{j}"))
         out[filters] = exp.EQ(this=exp.column(f"f{j}", table=alias), expression=exp.Literal.number(1))
@@ -425,7 +441,7 @@ def _semi_flag_join(
     sub = sub.select(*selects).group_by(key_col.copy())
     on = exp.EQ(this=_col(rows.alias_of[group.anchor], anchor_key), expression=exp.column("canon_key", table=alias))
     derived = exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-    return query.join(derived, on=on, join_type="left"), out
+    return join(query, derived, on, "left"), out
 
 
 def _refs_in(tree: exp.Expression) -> set[ColumnRef]:
@@ -441,7 +457,7 @@ def _parse_predicate(text: str) -> exp.Expression:
     import sqlglot
 
     try:
-        tree = sqlglot.parse_one(text, read="duckdb")
+        tree = parse_duckdb(text)
         assert isinstance(tree, exp.Expression)
         return tree
     except sqlglot.errors.ParseError as exc:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from canon.compiler.trees import join
 from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
@@ -172,10 +173,11 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
         expression=exp.Coalesce(this=col("j", table="j"), expressions=[exp.Literal.number(0)]),
     )
     rel = exp.select(line.as_(LINE, quoted=True), *raws).from_(table(stage).as_("s"))
-    rel = rel.join(
+    join(
+        rel,
         shifts.subquery("j"),
-        on=exp.GTE(this=idx.copy(), expression=col("k", table="j")),
-        join_type="ASOF LEFT",
+        exp.GTE(this=idx.copy(), expression=col("k", table="j")),
+        "asof left",
     )
     return Staged(rel.subquery("__canon_stage"), records, table(pos), rejected, tables)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from canon.compiler.trees import join
 from canon.contracts.spec import Rollup
 from canon.errors import ContractError
 from canon.mart.contracts import Grouping
@@ -92,11 +93,7 @@ def materialize_levels(grouping: Grouping, contributions: Layer) -> Layer:
                 *[col(m, "c").as_(m, quoted=True) for m in measures],
             ).from_(c)
             if source != target:
-                q = q.join(
-                    _mapping(r, source, target),
-                    on=exp.EQ(this=col("src_key", "m"), expression=key.copy()),
-                    join_type="left",
-                )
+                join(q, _mapping(r, source, target), exp.EQ(this=col("src_key", "m"), expression=key.copy()), "left")
             parts.append(q.where(exp.EQ(this=col(r.level_column, "c"), expression=exp.Literal.string(source))))
         union = parts[0]
         for p in parts[1:]:
@@ -140,11 +137,7 @@ def rollup_served(grouping: Grouping, table: exp.Table, level: str) -> Layer:
         *[col(m, "s").as_(m, quoted=True) for m in measure_columns(r)],
     ).from_(src)
     if level != finest:
-        base = base.join(
-            _mapping(r, finest, level),
-            on=exp.EQ(this=col("src_key", "m"), expression=col(key.name, "s")),
-            join_type="left",
-        )
+        join(base, _mapping(r, finest, level), exp.EQ(this=col("src_key", "m"), expression=col(key.name, "s")), "left")
     group = [key_name, *r.by]
     agg = (
         exp.select(*[col(g) for g in group], *_aggregates(r))

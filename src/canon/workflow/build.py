@@ -20,6 +20,7 @@ from sqlglot import exp
 from canon.audit.domains import Domains
 from canon.audit.result import AuditResult, Definition
 from canon.audit.sources import ModelSet
+from canon.compiler.trees import join
 from canon.contracts.model import Metric
 from canon.contracts.yamlpos import round_trip_load
 from canon.engines.render import render
@@ -318,19 +319,19 @@ def matches_test(metric: Metric, canonical: str, d: Definition, dialect: str) ->
         .group_by(exp.Literal.number(1))
     )
     zero = exp.Literal.number(0)
+    both = exp.select(
+        exp.Coalesce(this=exp.column("period", "c"), expressions=[exp.column("period", "t")]).as_("period"),
+        exp.column("amount", "c").as_("canonical_amount"),
+        exp.column("amount", "t").as_("team_amount"),
+    ).from_(exp.table_("canonical", alias="c"))
+    join(
+        both,
+        exp.table_("team", alias="t"),
+        exp.EQ(this=exp.column("period", "c"), expression=exp.column("period", "t")),
+        "full outer",
+    )
     query = (
-        exp.select(
-            exp.Coalesce(this=exp.column("period", "c"), expressions=[exp.column("period", "t")]).as_("period"),
-            exp.column("amount", "c").as_("canonical_amount"),
-            exp.column("amount", "t").as_("team_amount"),
-        )
-        .from_("canonical AS c")
-        .join(
-            "team AS t",
-            on=exp.EQ(this=exp.column("period", "c"), expression=exp.column("period", "t")),
-            join_type="full outer",
-        )
-        .where(
+        both.where(
             exp.NEQ(
                 this=exp.Coalesce(this=exp.column("amount", "c"), expressions=[zero.copy()]),
                 expression=exp.Coalesce(this=exp.column("amount", "t"), expressions=[zero.copy()]),

@@ -3,7 +3,7 @@
 Filters are spelled at random among equivalent forms (`<>`, `!=`, `NOT IN`, `IN`, `OR`
 chains, boolean forms), and each recipe states, from its own parameters, the decision
 vector it computes (`truth`). The SQL is text by nature: these are dbt Jinja templates,
-the thing the audit has to read. Definition recipes are in gen_dbt_recipes.py.
+the thing the audit has to read. Definition recipes are in recipes.py.
 """
 
 # ruff: noqa: S608  (dbt model files are Jinja text by nature (see common rules))
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from bench.gen_dbt_data import DOMAINS
+from canon.examples.generated.data import DOMAINS
 
 SRC = "{{{{ source('raw', '{}') }}}}"
 REF = "{{{{ ref('{}') }}}}"

@@ -9,8 +9,8 @@ because a name must never decide whether a model defines the metric.
 # ruff: noqa: S608  (dbt model files are Jinja text by nature (see common rules))
 from __future__ import annotations
 
-from bench.gen_dbt_data import DOMAINS
-from bench.gen_dbt_models import CONFIG_VIEW, Ctx, GenModel, Rel, spell
+from canon.examples.generated.data import DOMAINS
+from canon.examples.generated.models import CONFIG_VIEW, Ctx, GenModel, Rel, spell
 
 DATE_OF = {"invoices": "invoice_date", "contracts": "start_date", "payments": "payment_date"}
 FILTERABLE = {

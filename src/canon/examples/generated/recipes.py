@@ -11,8 +11,8 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from bench.gen_dbt_data import DOMAINS
-from bench.gen_dbt_models import (
+from canon.examples.generated.data import DOMAINS
+from canon.examples.generated.models import (
     CON_STATUS,
     CON_TYPE,
     CONFIG_VIEW,
