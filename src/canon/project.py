@@ -219,7 +219,7 @@ class Project:
             )
         q = question if isinstance(question, Question) else self.question(question, **ask)
         tree = self.compile(q, sql_only(dialect))
-        return render(tree, dialect, pretty=True)
+        return render(tree, dialect, pretty=True, copy=False)  # a tree built for this rendering alone
 
     def query(self, question: Question | str | Sequence[str], check: bool = True, **ask: Any) -> pa.Table:
         """Run a question; the result has `period` (label), `period_start`, dimensions, values.
@@ -232,7 +232,8 @@ class Project:
         q = question if isinstance(question, Question) else self.question(question, **ask)
         if check:
             self.check_catalog(q.metrics)
-        table = self.engine.execute(self.compile(q, self.engine))
+        tree = self.compile(q, self.engine)
+        table = self.engine.execute(self.engine.render(tree, copy=False))  # built for this query alone
         labels = [Period(v, q.grain).label if v is not None else None for v in table.column("period_start").to_pylist()]
         return table.add_column(0, "period", string_array(labels))
 

@@ -94,12 +94,12 @@ class Engine(ABC):
     #: the narrowest integer type the engine has (a declared TINYINT is created as this)
     smallest_integer_type: str = "TINYINT"
 
-    def render(self, query: exp.Expression | str) -> str:
+    def render(self, query: exp.Expression | str, copy: bool = True) -> str:
         """SQL text for this engine: trees through `canon.engines.render`; text (already this
         engine's SQL, written by a person or a test) passes unchanged."""
         if isinstance(query, str):
             return query
-        return render(query, self.dialect)
+        return render(query, self.dialect, copy=copy)
 
     @classmethod
     def text_type(cls, length: int | None = None) -> exp.DataType:

@@ -25,12 +25,13 @@ class UnsupportedSQL(UserError):
     """A query uses something the target dialect has no way to say."""
 
 
-def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, identify: bool = True) -> str:
+def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, identify: bool = True, copy: bool = True) -> str:
     """SQL text for `tree` in `dialect`; raises UnsupportedSQL instead of emitting a lossy translation.
 
     `identify=False` leaves identifiers as they were built (unquoted unless marked quoted):
     used where the text is read by people (dbt model files, proposals) and must stay as
-    it always was.
+    it always was. `copy=False` lets sqlglot's dialect transforms work on `tree` itself instead
+    of a copy (≈ a fifth of a compile): only for a tree the caller built for this one rendering.
     """
     if not isinstance(tree, exp.Expr):
         raise TypeError(
@@ -38,7 +39,13 @@ def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, identify: bool
             "sqlglot.exp (or parse it once with sqlglot.parse_one) so values stay out of the SQL text"
         )
     try:
-        return tree.sql(dialect=dialect, pretty=pretty, identify=identify, unsupported_level=sqlglot.ErrorLevel.RAISE)
+        return tree.sql(
+            dialect=dialect,
+            pretty=pretty,
+            identify=identify,
+            unsupported_level=sqlglot.ErrorLevel.RAISE,
+            copy=copy,
+        )
     except UnsupportedError as exc:
         raise UnsupportedSQL(
             f"{dialect} cannot express this query: {_first_line(exc)}",
