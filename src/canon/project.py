@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from canon.audit.result import AuditResult
     from canon.checks.contract_tests import TestResult
     from canon.dbt.runner import DbtRun
+    from canon.dbtproject import InitReport
     from canon.load.report import LoadReport
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
@@ -649,6 +650,26 @@ def init_example(
         raise UserError(f"scale must be at least 1 (got {scale})", location=Location(parameter="scale"))
     options = ExampleOptions(current_period=current_period, scale=scale, seed=seed)
     return install_example(example, Path(directory), options, force=force)
+
+
+def init_dbt_project(
+    folder: str | Path = ".",
+    *,
+    profiles_dir: str | Path | None = None,
+    target: str | None = None,
+    force: bool = False,
+) -> InitReport:
+    """Write a minimal canon.yml in an existing dbt project, read from the project as it is.
+
+    The dbt profile and target as dbt resolves them (`profiles_dir`/`target` recorded only
+    when given), sources and seeds as raw tables with keys from tests and constraints, many-to-one
+    relationships, and the last complete month of data as `current_period` (left out, and said
+    so in the report, when the warehouse cannot be reached). Refuses an existing canon.yml
+    unless `force`.
+    """
+    from canon.dbtproject import init_dbt_project as write_canon_yml
+
+    return write_canon_yml(folder, profiles_dir=profiles_dir, target=target, force=force)
 
 
 def example_help(example: str) -> tuple[str, str]:

@@ -28,10 +28,11 @@ from canon.dbt.adapter import OpenAdapter, dialect_for, open_adapter
 from canon.dbt.profile import inside
 from canon.engines.base import Engine
 from canon.engines.duckdb import DuckDBEngine
-from canon.engines.render import render
 from canon.engines.postgres import PostgresEngine
+from canon.engines.render import render
 from canon.engines.spark import SparkEngine
 from canon.errors import EngineError, Location
+from canon.sqltree import literal
 
 #: native engines whose facts an adapter of the same dialect shares (DuckDB's HUGEINT, …)
 _NATIVE = {cls.dialect: cls for cls in (DuckDBEngine, PostgresEngine, SparkEngine)}
@@ -164,25 +165,10 @@ def bind_literals(tree: exp.Expr, params: Mapping[str, Any]) -> exp.Expr:
 
     def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.this:
-            return literal_value(params[str(node.this)])
+            return literal(params[str(node.this)])
         return node
 
     return tree.copy().transform(swap)
-
-
-def literal_value(value: Any) -> exp.Expr:
-    """A Python value as a typed SQL literal (dates and timestamps cast, so no dialect guesses)."""
-    if value is None:
-        return exp.Null()
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, int | float | Decimal):
-        return exp.Literal.number(str(value))
-    if isinstance(value, dt.datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
-    return exp.Literal.string(str(value))
 
 
 def rows_to_arrow(names: list[str], rows: list[tuple[Any, ...]]) -> pa.Table:
