@@ -62,7 +62,9 @@ if TYPE_CHECKING:
     from canon.workflow.signoff import SignOff
     from canon.workflow.verify import Check, VerifyReport
 
-DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino", "databricks", "redshift")
+DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
+#: also accepted by `sql()`: dialects of warehouses canon reaches through a dbt adapter
+ADAPTER_DIALECTS = ("databricks", "redshift")
 
 #: Called with (stage, index, total) while an audit runs, for progress bars.
 Progress = Callable[[str, int, int], None]
@@ -212,16 +214,20 @@ class Project:
 
     def sql(self, question: Question | str | Sequence[str], dialect: str | None = None, **ask: Any) -> str:
         """The SQL a question runs, for any dialect sqlglot writes (default: the warehouse's own)."""
-        dialect = dialect or (
-            self._engine.dialect
-            if self._engine is not None
-            else warehouse_dialect(self.root, self.config.warehouse, self.config.dbt)
-        )
-        if dialect not in DIALECTS:
+        own: tuple[str, ...] = ()  # the warehouse's own dialect is always accepted (a dbt adapter's too)
+        if dialect is None:
+            dialect = (
+                self._engine.dialect
+                if self._engine is not None
+                else warehouse_dialect(self.root, self.config.warehouse, self.config.dbt)
+            )
+            own = (dialect,)
+        known = (*DIALECTS, *ADAPTER_DIALECTS, *own)
+        if dialect not in known:
             raise UserError(
                 f"unknown dialect `{dialect}`",
                 location=Location(parameter="dialect"),
-                fix=hint_or_list(dialect, DIALECTS),
+                fix=hint_or_list(dialect, known),
             )
         q = question if isinstance(question, Question) else self.question(question, **ask)
         tree = self.compile(q, sql_only(dialect))

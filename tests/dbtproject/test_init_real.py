@@ -164,7 +164,7 @@ def test_init_on_dbt_postgres_then_same_rows_through_the_adapter(
     # The corpus hard-codes DuckDB's schema for its sources; on PostgreSQL the seeds land in the
     # target's schema, so the sources say so the way dbt projects usually do.
     sources = project / "models" / "staging" / "_sources.yml"
-    sources.write_text(sources.read_text().replace("schema: main", "schema: \"{{ target.schema }}\""))
+    sources.write_text(sources.read_text().replace("schema: main", 'schema: "{{ target.schema }}"'))
     conf = project / "conf"
     conf.mkdir()
     (conf / "profiles.yml").write_text(POSTGRES_PROFILE)
