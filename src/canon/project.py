@@ -42,7 +42,7 @@ from canon.config import CONFIG_FILE, ProjectConfig, load_config
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import JoinEdge, Metric
 from canon.engines import Engine, engine_class, sql_only
-from canon.engines.from_config import open_warehouse
+from canon.engines.from_config import open_warehouse, warehouse_dialect
 from canon.engines.render import render
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
     from canon.audit.result import AuditResult
     from canon.checks.contract_tests import TestResult
+    from canon.dbt.runner import DbtRun
+    from canon.dbtproject import InitReport
     from canon.load.report import LoadReport
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
     from canon.workflow.verify import Check, VerifyReport
 
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
+#: also accepted by `sql()`: dialects of warehouses canon reaches through a dbt adapter
+ADAPTER_DIALECTS = ("databricks", "redshift")
 
 #: Called with (stage, index, total) while an audit runs, for progress bars.
 Progress = Callable[[str, int, int], None]
@@ -133,7 +137,7 @@ class Project:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_warehouse(self.root, self.config.warehouse)
+            self._engine = open_warehouse(self.root, self.config.warehouse, dbt=self.config.dbt)
         return self._engine
 
     def use_engine(self, engine: Engine) -> None:
@@ -210,12 +214,20 @@ class Project:
 
     def sql(self, question: Question | str | Sequence[str], dialect: str | None = None, **ask: Any) -> str:
         """The SQL a question runs, for any dialect sqlglot writes (default: the warehouse's own)."""
-        dialect = dialect or self.config.warehouse.engine
-        if dialect not in DIALECTS:
+        own: tuple[str, ...] = ()  # the warehouse's own dialect is always accepted (a dbt adapter's too)
+        if dialect is None:
+            dialect = (
+                self._engine.dialect
+                if self._engine is not None
+                else warehouse_dialect(self.root, self.config.warehouse, self.config.dbt)
+            )
+            own = (dialect,)
+        known = (*DIALECTS, *ADAPTER_DIALECTS, *own)
+        if dialect not in known:
             raise UserError(
                 f"unknown dialect `{dialect}`",
                 location=Location(parameter="dialect"),
-                fix=hint_or_list(dialect, DIALECTS),
+                fix=hint_or_list(dialect, known),
             )
         q = question if isinstance(question, Question) else self.question(question, **ask)
         tree = self.compile(q, sql_only(dialect))
@@ -510,7 +522,7 @@ class Project:
                 fix="build it on a DuckDB or PostgreSQL warehouse",
             )
         if dsn or engine not in (None, self.config.warehouse.engine):
-            return open_warehouse(self.root, self.config.warehouse, dsn=dsn, engine=engine)
+            return open_warehouse(self.root, self.config.warehouse, dsn=dsn, engine=engine, dbt=self.config.dbt)
         return self.engine
 
     def build_mart(
@@ -565,6 +577,24 @@ class Project:
         from canon.serve.settings import ServeSettings
 
         return create_app(ServeSettings.from_env(project=self.root, **settings))
+
+    def run_dbt(self, args: Sequence[str], *, check: bool = True, echo: bool = False) -> DbtRun:
+        """`dbt <args>` on this project with canon.yml's `dbt:` profile folder and target (when
+        given; otherwise dbt's own: `DBT_PROFILES_DIR`, the project's profiles.yml, `~/.dbt`,
+        `DBT_TARGET`). The warehouse connection is closed first: dbt opens it itself."""
+        from canon.dbt.runner import run_dbt
+
+        self.close()
+        settings = self.config.dbt_settings
+        profiles_dir = self.root / settings.profiles_dir if settings.profiles_dir else None
+        return run_dbt(
+            self.root / settings.project_dir,
+            args,
+            profiles_dir=profiles_dir,
+            target=settings.target,
+            check=check,
+            echo=echo,
+        )
 
     def close(self) -> None:
         """Release the warehouse connection (dbt, a load or another process may need the file)."""
@@ -627,6 +657,26 @@ def init_example(
         raise UserError(f"scale must be at least 1 (got {scale})", location=Location(parameter="scale"))
     options = ExampleOptions(current_period=current_period, scale=scale, seed=seed)
     return install_example(example, Path(directory), options, force=force)
+
+
+def init_dbt_project(
+    folder: str | Path = ".",
+    *,
+    profiles_dir: str | Path | None = None,
+    target: str | None = None,
+    force: bool = False,
+) -> InitReport:
+    """Write a minimal canon.yml in an existing dbt project, read from the project as it is.
+
+    The dbt profile and target as dbt resolves them (`profiles_dir`/`target` recorded only
+    when given), sources and seeds as raw tables with keys from tests and constraints, many-to-one
+    relationships, and the last complete month of data as `current_period` (left out, and said
+    so in the report, when the warehouse cannot be reached). Refuses an existing canon.yml
+    unless `force`.
+    """
+    from canon.dbtproject import init_dbt_project as write_canon_yml
+
+    return write_canon_yml(folder, profiles_dir=profiles_dir, target=target, force=force)
 
 
 def example_help(example: str) -> tuple[str, str]:

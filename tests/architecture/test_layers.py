@@ -14,7 +14,7 @@ LAYERS: list[set[str]] = [
     {"contracts", "present", "kb"},
     {"config"},
     {"compiler", "engines", "dbt"},
-    {"load", "checks", "audit", "mart", "examples"},
+    {"load", "checks", "audit", "mart", "examples", "dbtproject"},
     {"workflow"},
     {"project"},
     {"serve", "demo"},

@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from canon.config import WarehouseConfig
 from canon.engines import ENGINES, connect, engine_class, sql_only
+from canon.engines.dbt_adapter import DbtAdapterEngine
 from canon.engines.duckdb import DuckDBEngine
 from canon.engines.from_config import open_warehouse
 from canon.engines.locks import exclusive
@@ -18,7 +19,12 @@ from canon.errors import ConfigError, UserError
 
 
 def test_registry_names_every_engine_by_its_canon_yml_name() -> None:
-    assert {"duckdb": DuckDBEngine, "postgres": PostgresEngine, "spark": ENGINES["spark"]} == ENGINES
+    assert {
+        "duckdb": DuckDBEngine,
+        "postgres": PostgresEngine,
+        "spark": ENGINES["spark"],
+        "dbt": DbtAdapterEngine,  # a dbt project's own profile target, through its adapter
+    } == ENGINES
     assert engine_class("postgres") is PostgresEngine
 
 
@@ -26,7 +32,7 @@ def test_unknown_engine_lists_the_valid_names() -> None:
     with pytest.raises(UserError) as err:
         connect("oracle")
     assert "unknown engine `oracle`" in err.value.message
-    assert err.value.fix == "use one of: duckdb, postgres, spark"
+    assert err.value.fix == "use one of: duckdb, postgres, spark, dbt"
     with pytest.raises(UserError, match="did you mean `postgres`"):
         connect("postgress")
 

@@ -19,13 +19,11 @@ def is_dbt_project(root: Path) -> bool:
 def compile_dbt(project: Project) -> Path:
     """Run `dbt compile` with dbt's own parser and Jinja; return the manifest path.
 
-    The project's warehouse connection is closed first: dbt opens the same DuckDB file itself.
+    `Project.run_dbt` uses canon.yml's profile folder and target and closes the project's
+    warehouse connection first (dbt opens the same DuckDB file itself).
     """
-    from canon.dbt.runner import run_dbt
-
-    project.close()
     root = project.root
-    run_dbt(root, ["compile"])
+    project.run_dbt(["compile"])
     manifest = root / "target" / "manifest.json"
     if not manifest.exists():
         raise CheckFailed(f"dbt compile wrote no manifest at {manifest}")

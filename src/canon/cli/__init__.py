@@ -44,6 +44,9 @@ CLI_SPELLING = {
     "current_period": "--current-period",
     "scale": "--scale",
     "example": "--example",
+    "profiles_dir": "--profiles-dir",
+    "target": "--target",
+    "folder": "DIR",
     "rows": "--rows",
     "directory": "DIR",
 }

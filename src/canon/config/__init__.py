@@ -19,10 +19,15 @@ from canon.contracts.yamlpos import load_positioned
 from canon.errors import ConfigError, Location, Problem
 
 CONFIG_FILE = "canon.yml"
+DBT_PROJECT = "dbt_project.yml"
 
 
 class WarehouseConfig(Spec):
-    engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
+    engine: Literal["duckdb", "postgres", "spark", "dbt"] = Field(
+        default="duckdb",
+        description="`dbt`: run through the dbt adapter of the project's profile target (the default in a "
+        "dbt project whose canon.yml has no `warehouse:` block).",
+    )
     path: str | None = Field(default="warehouse.duckdb", description="DuckDB file, relative to the project.")
     dsn: str | None = Field(default=None, description="PostgreSQL DSN, or `env:VAR` to read it from a variable.")
     schema_: str | None = Field(default=None, alias="schema", description="Schema holding the source tables.")
@@ -49,9 +54,18 @@ class SourceTable(Spec):
 
 
 class DbtConfig(Spec):
+    """Which dbt profile folder and target canon runs dbt with; unset means dbt's own choice.
+
+    Only *which* one: the connection itself stays in profiles.yml, never copied here.
+    """
+
     project_dir: str = "."
-    profiles_dir: str = "."
-    target: str | None = None
+    profiles_dir: str | None = Field(
+        default=None,
+        description="Folder holding profiles.yml, relative to the project (default: DBT_PROFILES_DIR, "
+        "the project's own profiles.yml, ~/.dbt).",
+    )
+    target: str | None = Field(default=None, description="Profile target (default: DBT_TARGET, the profile's).")
 
 
 class ProjectConfig(Spec):
@@ -65,6 +79,11 @@ class ProjectConfig(Spec):
     query_log: str | None = None
     baseline: str = ".canon/baseline.json"
     serve: ServeConfig | None = Field(default=None, description="What `canon serve` exposes (see canon.config.serve).")
+
+    @property
+    def dbt_settings(self) -> DbtConfig:
+        """The `dbt:` block, or dbt's own defaults when there is none."""
+        return self.dbt or DbtConfig()
 
     @field_validator("name")
     @classmethod
@@ -85,10 +104,14 @@ def load_config(root: Path) -> ProjectConfig:
         )
     doc = load_positioned(path)
     try:
-        return ProjectConfig.model_validate(doc.data or {})
+        config = ProjectConfig.model_validate(doc.data or {})
     except ValidationError as exc:
         problems = [
             Problem(err["msg"].removeprefix("Value error, "), doc.locate([str(p) for p in err["loc"]]))
             for err in exc.errors()
         ]
         raise ConfigError(f"{CONFIG_FILE} has {len(problems)} problem(s)", problems=problems) from None
+    if "warehouse" not in config.model_fields_set and (root / config.dbt_settings.project_dir / DBT_PROJECT).is_file():
+        # A dbt project that names no engine of its own runs where its dbt profile points.
+        config.warehouse = WarehouseConfig(engine="dbt", path=None)
+    return config

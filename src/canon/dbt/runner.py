@@ -14,17 +14,15 @@ in-process so results come back as objects rather than text to scrape. Two rules
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from canon.dbt.profile import inside, resolve_profiles_dir
 from canon.errors import CheckFailed, Location, UserError
 
-_LOCK = threading.Lock()
 _OK = frozenset({"success", "pass", "warn", "skipped", "no-op"})
 # Flags that keep dbt quiet and offline unless the caller asks for its console output.
 _QUIET = ("--log-level", "none", "--no-send-anonymous-usage-stats")
@@ -71,18 +69,7 @@ class DbtRun:
         raise KeyError(name)
 
 
-@contextlib.contextmanager
-def _inside(folder: Path) -> Iterator[None]:
-    with _LOCK:
-        previous = Path.cwd()
-        os.chdir(folder)
-        try:
-            yield
-        finally:
-            os.chdir(previous)
-
-
-def _release_connections() -> None:
+def release_connections() -> None:
     """Close what dbt keeps open in-process after a run.
 
     dbt-duckdb holds its DuckDB database open in a class-level environment; DuckDB lets one
@@ -128,7 +115,9 @@ def run_dbt(
     """Run `dbt <args>` on a project; raise on failure when `check` (the default).
 
     `args` is what follows `dbt` on a command line (e.g. `["build", "--select", "marts"]`);
-    `--project-dir`/`--profiles-dir` (default: the project folder) are added here. With
+    `--project-dir` and `--profiles-dir` are added here: `profiles_dir` when given (canon.yml
+    `dbt.profiles_dir`), else where dbt itself would look (`DBT_PROFILES_DIR`, the project's
+    own profiles.yml, `~/.dbt`); `target` when given, else dbt's (`DBT_TARGET`, the profile's). With
     `echo`, dbt prints its usual console output; otherwise it is silent and errors are
     collected into the exception message.
     """
@@ -141,7 +130,7 @@ def run_dbt(
             location=Location(file=str(project / "dbt_project.yml")),
             fix="point canon at the folder that holds dbt_project.yml (canon.yml `dbt.project_dir`)",
         )
-    profiles = Path(profiles_dir).resolve() if profiles_dir is not None else project
+    profiles = resolve_profiles_dir(project, profiles_dir).path
     command = [*args, "--project-dir", str(project), "--profiles-dir", str(profiles)]
     if target:
         command += ["--target", target]
@@ -155,11 +144,11 @@ def run_dbt(
         if event.info.level == "error" and event.info.msg:
             errors.append(str(event.info.msg))
 
-    with _inside(project):
+    with inside(project):  # one dbt at a time: cwd, flags and adapters are process-wide
         try:
             outcome = dbtRunner(callbacks=[collect]).invoke(command)
         finally:
-            _release_connections()
+            release_connections()
 
     raw_results = getattr(outcome.result, "results", None) or []
     results = tuple(_node_result(r) for r in raw_results if getattr(r, "node", None) is not None)

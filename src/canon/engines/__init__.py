@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from canon.engines.base import DialectOnly, Engine
+from canon.engines.dbt_adapter import DbtAdapterEngine
 from canon.engines.duckdb import DuckDBEngine
 from canon.engines.postgres import PostgresEngine
 from canon.engines.spark import SparkEngine
 from canon.errors import ConfigError, Location, hint_or_list
 
-ENGINES: dict[str, type[Engine]] = {cls.name: cls for cls in (DuckDBEngine, PostgresEngine, SparkEngine)}
+ENGINES: dict[str, type[Engine]] = {
+    cls.name: cls for cls in (DuckDBEngine, PostgresEngine, SparkEngine, DbtAdapterEngine)
+}
 ENGINE_NAMES = tuple(ENGINES)
 
 
@@ -28,7 +31,8 @@ def engine_class(name: str, *, location: Location | None = None) -> type[Engine]
 
 
 def connect(name: str, **options: Any) -> Engine:
-    """Open an engine by name: `duckdb` (path), `postgres` (dsn), `spark` (session or tables)."""
+    """Open an engine by name: `duckdb` (path), `postgres` (dsn), `spark` (session or tables),
+    `dbt` (project_dir, profiles_dir, target)."""
     return engine_class(name)(**options)
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from canon.engines import Engine, engine_class
+from canon.engines.dbt_adapter import DbtAdapterEngine
 from canon.engines.duckdb import DuckDBEngine
 from canon.engines.postgres import PostgresEngine
 from canon.engines.spark import SparkEngine
 from canon.errors import ConfigError, Location
 
 if TYPE_CHECKING:
-    from canon.config import WarehouseConfig
+    from canon.config import DbtConfig, WarehouseConfig
 
 DEFAULT_DUCKDB_FILE = "warehouse.duckdb"
 _CONFIG = "canon.yml"
@@ -39,6 +40,7 @@ def open_warehouse(
     dsn: str | None = None,
     engine: str | None = None,
     path: str | Path | None = None,
+    dbt: DbtConfig | None = None,
 ) -> Engine:
     """Connect to the project's warehouse as configured, with command-line overrides.
 
@@ -46,7 +48,9 @@ def open_warehouse(
     picks another engine than canon.yml's; `path` replaces the DuckDB file. The configured
     `warehouse.schema` applies only to the configured engine. Opening a DuckDB file that
     does not exist read-only is a UserError that says how to create it (a writable open
-    creates it, which is what `canon load` wants).
+    creates it, which is what `canon load` wants). The `dbt` engine (a dbt project whose
+    canon.yml has no `warehouse:` block) opens the adapter of the profile target that `dbt`
+    (canon.yml's `dbt:` block: profile folder, target) names, or dbt's own default one.
     """
     kind = engine or ("postgres" if dsn else None) or warehouse.engine
     where = Location(parameter="engine") if engine else Location(file=_CONFIG, field="warehouse.engine")
@@ -73,7 +77,36 @@ def open_warehouse(
                 fix="pass --dsn postgresql://user@host:5432/db or set warehouse.dsn in canon.yml",
             )
         return cls(resolved, schema=schema)
+    if issubclass(cls, DbtAdapterEngine):
+        project_dir, profiles_dir, target = _dbt_place(root, dbt)
+        return cls(project_dir, profiles_dir=profiles_dir, target=target, schema=schema)
     if issubclass(cls, SparkEngine):
         tables = {name: str(root / relative) for name, relative in warehouse.spark_tables.items()}
         return cls(tables=tables)
     raise ConfigError(f"canon cannot open a `{kind}` warehouse from canon.yml", location=where)
+
+
+def _dbt_place(root: Path, dbt: DbtConfig | None) -> tuple[Path, Path | None, str | None]:
+    """(dbt project folder, explicit profiles folder or None, explicit target or None)."""
+    if dbt is None:
+        return root, None, None
+    project_dir = (root / dbt.project_dir).resolve()
+    profiles_dir = (root / dbt.profiles_dir).resolve() if dbt.profiles_dir else None
+    return project_dir, profiles_dir, dbt.target
+
+
+def warehouse_dialect(root: Path, warehouse: WarehouseConfig, dbt: DbtConfig | None = None) -> str:
+    """The SQL dialect the configured warehouse speaks, without connecting to it.
+
+    A native engine's is a fact of its class; a dbt adapter's is that of its profile target's
+    adapter type (the profile is read, no connection is opened).
+    """
+    cls = engine_class(warehouse.engine, location=Location(file=_CONFIG, field="warehouse.engine"))
+    if not issubclass(cls, DbtAdapterEngine):
+        return cls.dialect
+    from canon.dbt.adapter import dialect_for
+    from canon.dbt.profile import resolve_target
+
+    project_dir, profiles_dir, target = _dbt_place(root, dbt)
+    resolved = resolve_target(project_dir, profiles_dir=profiles_dir, target=target)
+    return dialect_for(resolved.adapter_type, location=Location(file=_CONFIG, field="warehouse.engine"))

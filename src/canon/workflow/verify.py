@@ -138,11 +138,8 @@ def check_drift(project: Project, metric: str, run_audit: Callable[[], Any]) -> 
 
 def run_dbt_build(project: Project, select: list[str] | None = None) -> Check:
     """Real `dbt build` (models and their tests), each failing node named."""
-    from canon.dbt.runner import run_dbt
-
-    project.close()  # dbt opens the warehouse file itself
     args = ["build", *(["--select", *select] if select else [])]
-    run = run_dbt(project.root, args, check=False)
+    run = project.run_dbt(args, check=False)  # canon.yml's profile and target; closes the warehouse first
     failed = [f"{n.resource_type} {n.name}: {n.status} {(n.message or '').strip()}".strip() for n in run.failed()]
     if not run.results and run.errors:
         failed.extend(run.errors)

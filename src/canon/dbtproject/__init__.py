@@ -1,0 +1,130 @@
+"""`canon init` in an existing dbt project: a minimal canon.yml that reads the project as it is.
+
+A new user has a dbt project that works (`dbt build` is green) and no time to describe it
+again. Everything canon needs is already there: the profile says where the warehouse is, the
+manifest says which tables are raw (sources and seeds), the tests and constraints say their
+keys and joins, and the data says which month is the latest complete one. This package reads
+each from its owner — dbt's profile loader (`canon.dbt.profile`), dbt's own parse
+(`manifest`), the warehouse through the profile's adapter (`period`) — and writes the result
+(`writer`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from canon.dbt.profile import DbtTarget, resolve_target
+from canon.dbtproject.manifest import Edge, RawSchema, RawTable, read_raw_schema
+from canon.dbtproject.period import PeriodFinding, find_current_period
+from canon.dbtproject.writer import DbtChoice, config_text, ignore_canon_state, refuse_existing, write_config
+from canon.errors import CanonError, CheckFailed, Location, UserError
+
+#: where `canon init` asks dbt to write its parse, so the user's own target/ is never touched
+PARSE_TARGET = ".canon/dbt-parse"
+
+__all__ = ["Edge", "InitReport", "RawSchema", "RawTable", "init_dbt_project", "read_raw_schema"]
+
+
+@dataclass
+class InitReport:
+    """What `canon init` found and wrote, for the command to print."""
+
+    root: Path
+    config_path: Path
+    target: DbtTarget
+    schema: RawSchema
+    period: PeriodFinding
+    gitignore_changed: bool
+    replaced: bool  # an existing canon.yml was replaced (--force)
+    notes: list[str] = field(default_factory=list)
+
+
+def init_dbt_project(
+    folder: str | Path,
+    *,
+    profiles_dir: str | Path | None = None,
+    target: str | None = None,
+    force: bool = False,
+    today: dt.date | None = None,
+) -> InitReport:
+    """Write `folder/canon.yml` from the dbt project in `folder`; see the module docstring.
+
+    `profiles_dir` / `target` are recorded in canon.yml only when given (otherwise dbt's own
+    resolution applies every time canon runs dbt). `today` fixes the date a month must have
+    ended by to count as complete (tests); default: the local date.
+    """
+    root = Path(folder).resolve()
+    profiles_dir = Path(profiles_dir).expanduser().resolve() if profiles_dir is not None else None
+    if not (root / "dbt_project.yml").is_file():
+        raise UserError(
+            f"{root} is not a dbt project (no dbt_project.yml)",
+            location=Location(file=str(root / "dbt_project.yml")),
+            fix="run `canon init` in the folder holding dbt_project.yml, or `canon init --example acme DIR` "
+            "for an example",
+        )
+    replaced = (root / "canon.yml").exists()
+    refuse_existing(root, force)
+    resolved = resolve_target(root, profiles_dir=profiles_dir, target=target)
+    schema = read_raw_schema(_parse(root, profiles_dir, target))
+    period = _current_period(root, schema, profiles_dir, target, today or dt.date.today())
+    choice = DbtChoice(_relative(root, profiles_dir), target)
+    header = [
+        "Written by `canon init` from the dbt project as it is. No `warehouse:` block: canon runs",
+        f"through the dbt profile `{resolved.profile}` (target `{resolved.target}`, {resolved.adapter_type}).",
+        "Sources and seeds are raw tables; keys and relationships come from dbt tests and constraints.",
+    ]
+    if period.period is None:
+        header.append(f"current_period left out: {period.reason}.")
+    path = write_config(root, config_text(_project_name(root), schema, choice, period.period, header))
+    changed = ignore_canon_state(root)
+    notes = list(schema.skipped)
+    return InitReport(root, path, resolved, schema, period, changed, replaced and force, notes)
+
+
+def _parse(root: Path, profiles_dir: str | Path | None, target: str | None) -> dict[str, object]:
+    """dbt's own parse of the project, written under `.canon/` (never the user's target/)."""
+    from canon.dbt.runner import run_dbt
+
+    out = root / PARSE_TARGET
+    run_dbt(root, ["parse", "--target-path", str(out)], profiles_dir=profiles_dir, target=target)
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        raise CheckFailed(f"dbt parse wrote no manifest at {manifest}")
+    data: dict[str, object] = json.loads(manifest.read_text(encoding="utf-8"))
+    return data
+
+
+def _current_period(
+    root: Path, schema: RawSchema, profiles_dir: str | Path | None, target: str | None, today: dt.date
+) -> PeriodFinding:
+    """The last complete month, queried through the profile's adapter; unreachable → none, and why."""
+    from canon.engines.dbt_adapter import DbtAdapterEngine
+
+    engine = None
+    try:
+        engine = DbtAdapterEngine(root, profiles_dir=profiles_dir, target=target)
+        return find_current_period(engine, [(t.name, t.schema) for t in schema.tables.values()], today)
+    except CanonError as exc:
+        reason = " ".join(str(exc).split())
+        return PeriodFinding(None, None, f"the warehouse could not be queried ({reason[:300]})")
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+def _relative(root: Path, profiles_dir: Path | None) -> str | None:
+    """The profiles folder as canon.yml records it: relative to the project when inside it."""
+    if profiles_dir is None:
+        return None
+    return str(profiles_dir.relative_to(root)) if profiles_dir.is_relative_to(root) else str(profiles_dir)
+
+
+def _project_name(root: Path) -> str:
+    import yaml
+
+    data = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    name = data.get("name") if isinstance(data, dict) else None
+    return str(name or root.name)
