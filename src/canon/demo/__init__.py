@@ -49,6 +49,7 @@ def run_demo(
     if current_period is not None:
         Timeline.parse(current_period, parameter="current_period")  # before any work
     root = Path(folder)
+
     def orient() -> None:
         with console.status("Writing the ACME example project…"):
             prepare(root, current_period)
