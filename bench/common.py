@@ -79,14 +79,18 @@ def process_medians(
     Interleaving spreads a shared machine's load over every command alike, so the ratios
     between them hold even when the absolute times drift. The warm-up runs (page cache,
     .pyc files) are not counted. A command that fails stops the benchmark with its stderr.
+    PYTHONDONTWRITEBYTECODE is dropped for the children: an installed package has its .pyc
+    files, and a shell that sets it would otherwise time recompiling canon on every run.
     """
     import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for i in range(warmup + runs):
         for name, (argv, cwd) in commands.items():
             t0 = time.perf_counter()
-            proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, check=False)
+            proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, check=False, env=env)
             elapsed = time.perf_counter() - t0
             if proc.returncode != 0:
                 raise SystemExit(f"{name} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")

@@ -19,9 +19,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlglot import exp
 
 from canon.dbt.adapter import OpenAdapter, dialect_for, open_adapter
@@ -33,6 +32,9 @@ from canon.engines.render import render
 from canon.engines.spark import SparkEngine
 from canon.errors import EngineError, Location
 from canon.sqltree import literal
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: native engines whose facts an adapter of the same dialect shares (DuckDB's HUGEINT, …)
 _NATIVE = {cls.dialect: cls for cls in (DuckDBEngine, PostgresEngine, SparkEngine)}
@@ -92,6 +94,8 @@ class DbtAdapterEngine(Engine):
         (pyformat, qmark, `@name`, `:name`), so values go into the tree as typed literals that
         the dialect's generator quotes and escapes, never as pasted text.
         """
+        import pyarrow as pa
+
         if params and isinstance(query, str):
             raise TypeError("bound parameters need a sqlglot tree, not SQL text")
         if params and not isinstance(query, str):
@@ -173,12 +177,16 @@ def bind_literals(tree: exp.Expr, params: Mapping[str, Any]) -> exp.Expr:
 
 def rows_to_arrow(names: list[str], rows: list[tuple[Any, ...]]) -> pa.Table:
     """Driver rows → Arrow, each column typed from its values (Decimal stays exact)."""
+    import pyarrow as pa
+
     columns: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in names]
     arrays = [_array(values) for values in columns]
     return pa.Table.from_arrays(arrays, names=names)
 
 
 def _array(values: list[Any]) -> pa.Array:
+    import pyarrow as pa
+
     present = [v for v in values if v is not None]
     if not present:
         return pa.nulls(len(values))
