@@ -25,35 +25,24 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
-from canon.compiler.joins import JoinGraph
-from canon.compiler.periods import GRAINS, Grain, Period, parse_period
-from canon.compiler.question import (
-    Question,
-    compile_question,
-    empty_period,
-    lookup_metric,
-    referenced_columns,
-    value_kind,
-)
-from canon.compiler.relations import Relations
-from canon.config import CONFIG_FILE, ProjectConfig, load_config
-from canon.contracts.loader import load_contract_spec
-from canon.contracts.model import JoinEdge, Metric
-from canon.engines import Engine, engine_class, sql_only
-from canon.engines.from_config import open_warehouse, warehouse_dialect
-from canon.engines.render import render
 from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from fastapi import FastAPI
+    from sqlglot import exp
 
     from canon.audit.result import AuditResult
     from canon.checks.contract_tests import TestResult
+    from canon.compiler.joins import JoinGraph
+    from canon.compiler.periods import Grain, Period
+    from canon.compiler.question import Question
+    from canon.compiler.relations import Relations
+    from canon.config import ProjectConfig
+    from canon.contracts.model import Metric
     from canon.dbt.runner import DbtRun
     from canon.dbtproject import InitReport
+    from canon.engines import Engine
     from canon.load.report import LoadReport
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
@@ -62,6 +51,7 @@ if TYPE_CHECKING:
     from canon.workflow.signoff import SignOff
     from canon.workflow.verify import Check, VerifyReport
 
+CONFIG_FILE = "canon.yml"  # as canon.config names it; here so opening a project stays import-light
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 #: also accepted by `sql()`: dialects of warehouses canon reaches through a dbt adapter
 ADAPTER_DIALECTS = ("databricks", "redshift")
@@ -83,13 +73,21 @@ def close_all() -> None:
 
 
 class Project:
-    def __init__(self, root: Path, config: ProjectConfig, engine: Engine | None = None) -> None:
+    def __init__(self, root: Path, config: ProjectConfig | None = None, engine: Engine | None = None) -> None:
         self.root = root
-        self.config = config
+        if config is not None:
+            self.config = config
         self._engine = engine
         self._catalog: dict[str, dict[str, str]] = {}  # table → columns, for this connection
         self._sessions: dict[tuple[str, str, str | None], AuditSession] = {}
         _OPEN.add(self)
+
+    @cached_property
+    def config(self) -> ProjectConfig:
+        """canon.yml, read when first needed (a cached `canon query --sql` never needs it)."""
+        from canon.config import load_config
+
+        return load_config(self.root)
 
     # -- contracts -----------------------------------------------------------------------
     @property
@@ -104,6 +102,9 @@ class Project:
     @cached_property
     def metrics(self) -> dict[str, Metric]:
         """Every contract, validated; all problems in all files are reported together."""
+        from canon.contracts.loader import load_contract_spec
+        from canon.contracts.model import Metric
+
         found: dict[str, Metric] = {}
         problems: list[Problem] = []
         for path in self.contract_files():
@@ -128,6 +129,8 @@ class Project:
         return found
 
     def metric(self, name: str) -> Metric:
+        from canon.compiler.question import lookup_metric
+
         return lookup_metric(name, self.metrics)
 
     def reload(self) -> None:
@@ -136,6 +139,8 @@ class Project:
     # -- warehouse -----------------------------------------------------------------------
     @property
     def engine(self) -> Engine:
+        from canon.engines.from_config import open_warehouse
+
         if self._engine is None:
             self._engine = open_warehouse(self.root, self.config.warehouse, dbt=self.config.dbt)
         return self._engine
@@ -145,6 +150,8 @@ class Project:
         self._catalog.clear()
 
     def relations(self, engine: Engine | None = None) -> Relations:
+        from canon.compiler.relations import Relations
+
         eng = engine or self._engine
         schema = self.config.warehouse.schema_
         if eng is not None:
@@ -153,10 +160,15 @@ class Project:
         return Relations.from_names(mapping, schema)
 
     def join_graph(self) -> JoinGraph:
+        from canon.compiler.joins import JoinGraph
+        from canon.contracts.model import JoinEdge
+
         return JoinGraph(JoinEdge.from_spec(j) for j in self.config.relationships)
 
     @property
     def current_period(self) -> Period | None:
+        from canon.compiler.periods import parse_period
+
         return parse_period(self.config.current_period, "month") if self.config.current_period else None
 
     def period(self, label: str | None = None, parameter: str = "period") -> Period:
@@ -164,6 +176,8 @@ class Project:
 
         The one place a period argument is parsed, so the audit, the workflow and the API agree.
         """
+        from canon.compiler.periods import parse_period
+
         text = label or self.config.current_period
         if not text:
             raise UserError(
@@ -187,6 +201,9 @@ class Project:
         period_to: str | None = None,
     ) -> Question:
         """A question of one or more metrics: values per `grain` period, broken down `by` dimensions."""
+        from canon.compiler.periods import GRAINS, parse_period
+        from canon.compiler.question import Question, empty_period
+
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         if grain not in GRAINS:
             raise QueryError(
@@ -208,12 +225,37 @@ class Project:
         return Question(names, g, tuple(by), where, first, last)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
+        from canon.compiler.question import compile_question
+
         for name in question.metrics:
             self.metric(name)
         return compile_question(question, self.metrics, self.join_graph(), self.relations(engine or self._engine))
 
     def sql(self, question: Question | str | Sequence[str], dialect: str | None = None, **ask: Any) -> str:
-        """The SQL a question runs, for any dialect sqlglot writes (default: the warehouse's own)."""
+        """The SQL a question runs, for any dialect sqlglot writes (default: the warehouse's own).
+
+        Asked by metric names, the text is kept in `.canon/cache/sql/` under a key of
+        everything it depends on (`canon.compiler.sqlcache`), so asking again costs no compile.
+        """
+        from canon.compiler import sqlcache
+
+        if isinstance(question, str | list | tuple) and self._engine is None:
+            names = (question,) if isinstance(question, str) else tuple(question)
+            key = sqlcache.question_key(self.root, {"metrics": names, **ask}, dialect)
+            hit = sqlcache.cached_sql(self.root, key)
+            if hit is not None:
+                return hit
+            text = self._sql(names, dialect, **ask)
+            sqlcache.keep_sql(self.root, key, text)
+            return text
+        return self._sql(question, dialect, **ask)
+
+    def _sql(self, question: Question | str | Sequence[str], dialect: str | None = None, **ask: Any) -> str:
+        from canon.compiler.question import Question
+        from canon.engines import sql_only
+        from canon.engines.from_config import warehouse_dialect
+        from canon.engines.render import render
+
         own: tuple[str, ...] = ()  # the warehouse's own dialect is always accepted (a dbt adapter's too)
         if dialect is None:
             dialect = (
@@ -233,12 +275,14 @@ class Project:
         tree = self.compile(q, sql_only(dialect))
         return render(tree, dialect, pretty=True, copy=False)  # a tree built for this rendering alone
 
-    def query(self, question: Question | str | Sequence[str], check: bool = True, **ask: Any) -> pa.Table:
+    def query(self, question: Question | str | Sequence[str], *, check: bool = True, **ask: Any) -> pa.Table:
         """Run a question; the result has `period` (label), `period_start`, dimensions, values.
 
         `question` is a `Question` or metric name(s) with `question()`'s keywords:
         `project.query("mrr", by=["segment"], period_from="2026-01")`.
         """
+        from canon.compiler.periods import Period
+        from canon.compiler.question import Question
         from canon.present.arrow import string_array
 
         q = question if isinstance(question, Question) else self.question(question, **ask)
@@ -251,6 +295,8 @@ class Project:
 
     def check_catalog(self, names: Sequence[str]) -> None:
         """Every table and column a metric reads exists in the warehouse, before any query runs."""
+        from canon.compiler.question import referenced_columns
+
         problems: list[Problem] = []
         relations = self.relations(self.engine)
         cache = self._catalog
@@ -295,6 +341,8 @@ class Project:
             raise ContractError("contract refers to columns the warehouse does not have", problems=unique)
 
     def value_kind(self, name: str) -> str:
+        from canon.compiler.question import value_kind
+
         return value_kind(self.metric(name))
 
     # -- the audit path ----------------------------------------------------------------
@@ -515,6 +563,9 @@ class Project:
     # -- the mart and the API ------------------------------------------------------------
     def mart_engine(self, engine: str | None = None, dsn: str | None = None) -> Engine:
         """The warehouse a mart is built in or read from: canon.yml's, or another `engine` / PostgreSQL `dsn`."""
+        from canon.engines import engine_class
+        from canon.engines.from_config import open_warehouse
+
         if engine is not None and not engine_class(engine, location=Location(parameter="engine")).can_load:
             raise UserError(
                 f"a mart cannot be built on `{engine}`",
@@ -605,6 +656,8 @@ class Project:
 
 
 def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None:
+    from canon.compiler.periods import parse_period
+
     if not text:
         return None
     try:
@@ -628,9 +681,13 @@ def load_project(path: str | Path = ".", engine: Engine | None = None, *, requir
     into) with the default configuration instead of refusing.
     """
     root = find_root(Path(path).resolve())
-    if not require_config and not (root / CONFIG_FILE).exists():
+    if not (root / CONFIG_FILE).exists():
+        from canon.config import ProjectConfig, load_config
+
+        if require_config:
+            load_config(root)  # raises: no canon.yml here, with the fix
         return Project(root, ProjectConfig(name=root.name or "project"), engine)
-    return Project(root, load_config(root), engine)
+    return Project(root, None, engine)
 
 
 # -- before there is a project -----------------------------------------------------------

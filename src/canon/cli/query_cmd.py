@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -32,11 +33,17 @@ def query_cmd(
     """Answer a question about metrics: values per period, optionally broken down and filtered."""
     require_format(fmt, FORMATS)
     proj = load_project(project)
-    question = proj.question(metrics, grain, by, where, period_from, period_to)
+    ask: dict[str, Any] = {
+        "grain": grain,
+        "by": tuple(by),
+        "where": where,
+        "period_from": period_from,
+        "period_to": period_to,
+    }
     if sql or dialect:
-        sys.stdout.write(proj.sql(question, dialect) + "\n")
+        sys.stdout.write(proj.sql(metrics, dialect, **ask) + "\n")
         return
-    table = proj.query(question)
+    table = proj.query(metrics, **ask)
     if fmt == "json":
         from canon.present.results import render_json
 
