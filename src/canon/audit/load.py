@@ -182,7 +182,7 @@ def compile_dbt(project: Project, options: LoadOptions = LoadOptions()) -> tuple
         try:
             run_dbt(root, args)
         except CanonError as exc:
-            found = _COMPILE_ERROR.search(str(exc))
+            found = _COMPILE_ERROR.search(exc.message if isinstance(exc, UserError) else str(exc))
             if found is None or found.group(1) in broken:
                 raise
             broken[found.group(1)] = " ".join(found.group(3).split()) or str(exc)
