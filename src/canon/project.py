@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlglot import exp
 
+    from canon.audit.load import LoadOptions
     from canon.audit.result import AuditResult
     from canon.checks.contract_tests import TestResult
     from canon.compiler.joins import JoinGraph
@@ -79,7 +80,7 @@ class Project:
             self.config = config
         self._engine = engine
         self._catalog: dict[str, dict[str, str]] = {}  # table → columns, for this connection
-        self._sessions: dict[tuple[str, str, str | None], AuditSession] = {}
+        self._sessions: dict[tuple[object, ...], AuditSession] = {}
         _OPEN.add(self)
 
     @cached_property
@@ -104,8 +105,9 @@ class Project:
         """Every contract, validated; all problems in all files are reported together."""
         from canon.contracts.loader import load_contract_spec
         from canon.contracts.model import Metric
+        from canon.contracts.names import MetricMap
 
-        found: dict[str, Metric] = {}
+        found: MetricMap[Metric] = MetricMap()  # `MRR` finds `mrr`: names are case-insensitive
         problems: list[Problem] = []
         for path in self.contract_files():
             try:
@@ -113,7 +115,7 @@ class Project:
             except ContractError as exc:
                 problems.extend(exc.problems or [Problem(exc.message, exc.location, exc.fix)])
                 continue
-            if spec.name in found:
+            if spec.name in found:  # in any case: `MRR` and `mrr` are one name
                 other = found[spec.name].file
                 problems.append(
                     Problem(
@@ -359,14 +361,24 @@ class Project:
         progress: Progress | None = None,
         fresh: bool = False,
         store: bool = True,
+        manifest: Path | None = None,
+        select: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        include_analyses: bool = False,
+        model_timeout: float | None = 20.0,
     ) -> AuditResult:
         """Every definition of `metric`: decisions, reproduction, bridges, history, usage.
 
         The result is kept (with the evaluator and domains it used) for `propose` and `build` in
         this process; `fresh=True` runs it again (a model may have changed since) without
         replacing the kept one. With `store`, its JSON is kept as the metric's last audit for
-        the catalog page.
+        the catalog page. `manifest`, `select`, `exclude` and `include_analyses` choose the dbt
+        models read (see `canon.audit.load`); `model_timeout` is each model's budget in seconds
+        (None: none), past which it is a "too complex" row.
         """
+        from canon.audit.load import LoadOptions
+
+        load = LoadOptions(manifest, tuple(select), tuple(exclude), include_analyses)
         return self._audit_session(
             metric,
             period,
@@ -378,6 +390,8 @@ class Project:
             progress=progress,
             fresh=fresh,
             store=store,
+            load=load,
+            model_timeout=model_timeout,
         ).audit
 
     def _audit_session(
@@ -393,6 +407,8 @@ class Project:
         progress: Progress | None = None,
         fresh: bool = False,
         store: bool = False,
+        load: LoadOptions | None = None,
+        model_timeout: float | None = 20.0,
     ) -> AuditSession:
         from canon.audit.preflight import require_auditable
         from canon.workflow.session import audit_session
@@ -403,9 +419,12 @@ class Project:
                 location=Location(parameter="query_log"),
                 fix="pass a CSV or JSONL file with timestamp, user, team and query columns",
             )
-        require_auditable(self, metric)
+        from canon.audit.load import LoadOptions
+
+        metric = require_auditable(self, metric)  # `MRR` is the contract `mrr`
+        load = load or LoadOptions()
         the_period = self.period(period)
-        key = (metric, the_period.label, str(sql_dir or ""))
+        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout)
         cached = self._sessions.get(key)
         if cached is not None and not fresh and compare is None and (cached.with_history or not with_history):
             return cached
@@ -419,6 +438,8 @@ class Project:
             query_log=query_log,
             compare=compare,
             progress=progress,
+            load=load,
+            model_timeout=model_timeout,
         )
         if compare is None and not fresh:
             self._sessions[key] = session

@@ -20,6 +20,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
+from canon.audit import budget
 from canon.audit.domains import Domains
 from canon.audit.inline import Inliner, ParseFailure, qualified
 from canon.audit.lineage import RAW_KEY, Condition, Lineage, Unresolvable, conjuncts, is_raw, origin_of, raw_columns
@@ -252,6 +253,7 @@ class Extractor:
         range_parts: list[tuple[exp.Expr, Origin]] = []
 
         def process(cond: Condition, in_semi: bool = False) -> None:
+            budget.check()  # each condition may query the warehouse's domains: stop at the budget
             if cond.kind in ("semi", "anti") and cond.link is not None:
                 outer, inner = cond.link
                 edge = self._edge(ref_of(outer), ref_of(inner))

@@ -23,7 +23,8 @@ from canon.contracts.model import JoinEdge
 from canon.engines.base import Engine
 from canon.errors import QueryError
 
-Caches = tuple[dict[DecisionVector, int], dict[DecisionVector, QueryError]]  # (figures, compile failures)
+# (figures, compile failures, vectors whose query selected no row of the period)
+Caches = tuple[dict[DecisionVector, int], dict[DecisionVector, QueryError], set[DecisionVector]]
 
 
 def _with_relations(tree: exp.Query, relations: Relations, raw_tables: Iterable[str]) -> exp.Query:
@@ -71,7 +72,23 @@ def model_figure(
     raw_tables: Iterable[str],
     built_relation: exp.Table | None,
 ) -> int:
-    """The model's own figure for the period, in cents."""
+    """The model's own figure for the period, in cents (0 when the period selects no row)."""
+    return model_figure_rows(engine, extraction, period, relations, raw_tables, built_relation)[0]
+
+
+def model_figure_rows(
+    engine: Engine,
+    extraction: Extraction,
+    period: Period,
+    relations: Relations,
+    raw_tables: Iterable[str],
+    built_relation: exp.Table | None,
+) -> tuple[int, bool]:
+    """The model's own figure for the period and whether the period selected any row with a value.
+
+    The second part is what tells a real $0.00 from an empty period (COUNT of the measure: no
+    row, or NULLs only), since 0 = 0 between two empty sides proves nothing.
+    """
     if built_relation is not None:
         source: exp.Expression = built_relation.copy()
         source.set("alias", exp.TableAlias(this=exp.to_identifier("m")))
@@ -80,13 +97,15 @@ def model_figure(
         source = exp.Subquery(this=inlined, alias=exp.TableAlias(this=exp.to_identifier("m")))
     value = exp.Sum(this=exp.column(extraction.measure_output, table="m"))
     cents = scaled(value, 100 if extraction.vector.measure.unit == "major" else 1, 1, round_to_integer=True)
+    counted = exp.Count(this=exp.column(extraction.measure_output, table="m"))
     query = (
-        exp.select(cents.as_("cents"))
+        exp.select(cents.as_("cents"), counted.as_("n"))
         .from_(source)
         .where(period_condition(engine, extraction.period_keys, period, "m"))
     )
-    result = engine.scalar(query)
-    return int(result) if isinstance(result, int) else 0
+    row = engine.execute(query).to_pylist()
+    result, rows = (row[0]["cents"], row[0]["n"]) if row else (None, 0)
+    return (int(result) if isinstance(result, int) else 0), bool(rows)
 
 
 class Evaluator:
@@ -108,6 +127,7 @@ class Evaluator:
         self.period = period
         self.cache: dict[DecisionVector, int] = {}
         self.failed: dict[DecisionVector, QueryError] = {}
+        self.empty: set[DecisionVector] = set()  # figures of 0 because the period selected no row
         self._known = set(graph.edges)
         self._scoped: dict[tuple[JoinEdge, ...], Caches] = {}
 
@@ -115,8 +135,8 @@ class Evaluator:
         """(figures, failures) for vectors compiled with `edges` on top of the project's graph."""
         extra = tuple(dict.fromkeys(e for e in edges if e not in self._known))
         if not extra:
-            return self.cache, self.failed
-        return self._scoped.setdefault(extra, ({}, {}))
+            return self.cache, self.failed, self.empty
+        return self._scoped.setdefault(extra, ({}, {}, set()))
 
     def _query(self, vector: DecisionVector, edges: Iterable[JoinEdge]) -> exp.Select:
         q = VectorQuery(
@@ -131,7 +151,7 @@ class Evaluator:
 
     def compiles(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
         edge_list = tuple(edges)
-        cache, failed = self._caches(edge_list)
+        cache, failed, _ = self._caches(edge_list)
         if vector in cache:
             return True
         if vector in failed:
@@ -145,20 +165,27 @@ class Evaluator:
 
     def __call__(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> int:
         edge_list = tuple(edges)
-        cache, failed = self._caches(edge_list)
+        cache, failed, empty = self._caches(edge_list)
         if vector in cache:
             return cache[vector]
         if vector in failed:
             raise failed[vector]
         table = self.engine.execute(self._query(vector, edge_list))
-        value = sum(v for v in table.column("value_cents").to_pylist() if v is not None) if table.num_rows else 0
-        cache[vector] = int(value)
+        values = [v for v in table.column("value_cents").to_pylist() if v is not None] if table.num_rows else []
+        if not values:
+            empty.add(vector)
+        cache[vector] = int(sum(values))
         return cache[vector]
+
+    def selects_rows(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
+        """Whether the vector's query, once run, selected any row of the period (see `model_figure_rows`)."""
+        cache, _, empty = self._caches(tuple(edges))
+        return vector in cache and vector not in empty
 
     def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = ()) -> None:
         """Fill the cache for every vector that compiles, one query per (measure, time basis)."""
         edge_list = tuple(edges)
-        cache, _ = self._caches(edge_list)
+        cache, _, empty = self._caches(edge_list)
         todo = [v for v in dict.fromkeys(vectors) if v not in cache and self.compiles(v, edge_list)]
         groups: dict[tuple[object, object], list[DecisionVector]] = {}
         for v in todo:
@@ -171,4 +198,7 @@ class Evaluator:
             table = self.engine.execute(query)
             row = table.to_pylist()[0] if table.num_rows else {}
             for i, v in enumerate(group):
-                cache[v] = int(row.get(f"v{i}") or 0)
+                value = row.get(f"v{i}")
+                if value is None:
+                    empty.add(v)
+                cache[v] = int(value or 0)

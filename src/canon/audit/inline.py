@@ -15,6 +15,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.qualify import qualify
 
+from canon.audit import budget
 from canon.audit.sources import ModelSet, ModelSource
 from canon.errors import UserError
 
@@ -120,6 +121,7 @@ class Inliner:
         order: list[str] = []
         stack: list[str] = list(needed)
         while stack:
+            budget.check()  # a model with hundreds of upstream models stops at its budget
             current = stack.pop()
             if current in bodies or current == name:
                 continue

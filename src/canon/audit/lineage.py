@@ -16,6 +16,7 @@ from typing import Literal
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from canon.audit import budget
 from canon.audit.inline import MODEL_KEY
 
 RAW_KEY = "canon_raw"
@@ -79,11 +80,26 @@ def _selects(scope: Scope) -> list[exp.Expr]:
 
 
 class Lineage:
+    """Traces outputs and row conditions of one (inlined) query to raw columns.
+
+    Both walks are memoized per scope: an output column of a CTE is resolved once however many
+    later CTEs read it, and a scope's row conditions are collected once however many scopes
+    select from it. Without this a package-style chain (40 CTEs, each reading the previous
+    one's columns several times) is walked exponentially often; with it the work is linear in
+    the number of (scope, column) pairs. `visits` counts the walks really done (the tests read
+    it), and every walk checks the running model's budget (`budget.check`).
+    """
+
     def __init__(self, tree: exp.Query) -> None:
         root = build_scope(tree)
         if root is None:
             raise Unresolvable("query has no scope")
         self.root = root
+        self.visits = 0
+        # (id(scope), output name) → resolved expression, or why it cannot be (raised again)
+        self._outputs: dict[tuple[int, str], exp.Expr | Unresolvable] = {}
+        self._rows: dict[int, list[Condition]] = {}
+        self._scopes: list[Scope] = []  # keeps memoized scopes alive, so their ids stay theirs
 
     def spell(self, table: str, column: str) -> tuple[str, str]:
         """The warehouse's own spelling of a raw column (dialects fold unquoted names differently)."""
@@ -91,7 +107,23 @@ class Lineage:
 
     # -- expressions ---------------------------------------------------------------------
     def output(self, scope: Scope, name: str) -> exp.Expr:
-        """The raw-column expression of output column `name` of `scope`."""
+        """The raw-column expression of output column `name` of `scope` (a fresh copy each time)."""
+        key = (id(scope), name)
+        known = self._outputs.get(key)
+        if known is None:
+            budget.check()
+            self.visits += 1
+            self._scopes.append(scope)
+            try:
+                known = self._output(scope, name)
+            except Unresolvable as exc:
+                known = exc
+            self._outputs[key] = known
+        if isinstance(known, Unresolvable):
+            raise Unresolvable(*known.args)
+        return known.copy()
+
+    def _output(self, scope: Scope, name: str) -> exp.Expr:
         if scope.is_set_operation:
             branches = [self.output(s, name) for s in scope.set_operation_scopes]
             first = branches[0]
@@ -148,8 +180,20 @@ class Lineage:
 
     # -- rows ----------------------------------------------------------------------------
     def row_conditions(self, scope: Scope | None = None) -> list[Condition]:
-        """Every condition deciding which raw rows reach `scope` (default: the outer query)."""
+        """Every condition deciding which raw rows reach `scope` (default: the outer query).
+
+        Memoized per scope; the list is new each call, the conditions are shared (never mutated).
+        """
         scope = scope or self.root
+        known = self._rows.get(id(scope))
+        if known is None:
+            budget.check()
+            self.visits += 1
+            self._scopes.append(scope)
+            known = self._rows[id(scope)] = self._row_conditions(scope)
+        return list(known)
+
+    def _row_conditions(self, scope: Scope) -> list[Condition]:
         if scope.is_set_operation:
             branches = [self.row_conditions(s) for s in scope.set_operation_scopes]
             if all(not b for b in branches):
@@ -172,8 +216,13 @@ class Lineage:
         having = select.args.get("having")
         if having is not None:
             out.extend(self._conditions(having.this, scope, "having", aggregate=True))
+        seen = {id(c) for c in out}
         for child in self._row_sources(scope):
-            out.extend(self.row_conditions(child))
+            # a CTE read twice (self-join, diamond) brings its conditions once: the same rows
+            for cond in self.row_conditions(child):
+                if id(cond) not in seen:
+                    seen.add(id(cond))
+                    out.append(cond)
         return out
 
     def _row_sources(self, scope: Scope) -> list[Scope]:

@@ -1,36 +1,200 @@
-"""Where an audit's models come from: dbt's compiled manifest, or a folder of plain SQL."""
+"""Where an audit's models come from: dbt's compiled manifest, or a folder of plain SQL.
+
+A dbt project is read the way its own users read it, and never written into:
+
+* `target/manifest.json` is reused when it is fresh (`manifest_is_fresh`): written after every
+  file that can change what dbt compiles, and holding compiled SQL for every model the audit
+  reads. `--manifest PATH` (`LoadOptions.manifest`) uses a given manifest as it is.
+* Otherwise canon runs `dbt compile` with `--target-path .canon/dbt-target`, so the user's
+  `target/` (their manifest, their partial parse, their compiled SQL) is never overwritten.
+* dbt 1.11 stops the whole `dbt compile` at the first model whose Jinja raises ("Compilation
+  Error in model X (path)"), and writes no compiled SQL for any model. canon records that
+  model with dbt's own message, compiles again without it (`--exclude`), and repeats — so one
+  broken model is one row of the report and the rest are audited.
+* `packages.yml` without its installed packages is said once ("run `dbt deps`") as a note of
+  the report. dbt refuses to parse such a project at all, so what the models are is read from
+  an earlier manifest if there is one (stale, and said so); without one the audit stops with
+  that line, the one thing it cannot work around.
+* `--select`/`--exclude` are dbt's own selection syntax, passed to dbt (`dbt ls` for a reused
+  manifest), and the audit reads only the selected models; analyses are read when asked.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from canon.audit.sources import ModelSet, from_manifest, from_sql_dir
-from canon.errors import CheckFailed, Location, UserError
+from canon.errors import CanonError, CheckFailed, Location, UserError
 
 if TYPE_CHECKING:
     from canon.project import Project  # annotations only: the facade stands above the audit
+
+CANON_TARGET = ".canon/dbt-target"  # where canon's own `dbt compile` writes, never the user's target/
+MAX_COMPILE_RETRIES = 25  # broken models set aside one by one before giving up on the rest
+_COMPILE_ERROR = re.compile(r"Compilation Error in (?:model|analysis) (\w+) \(([^)]*)\)\s*(.*)", re.S)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How the models of a dbt project are chosen and read (the audit's dbt-facing flags)."""
+
+    manifest: Path | None = None  # use this manifest as it is (no freshness check, no compile)
+    select: tuple[str, ...] = ()  # dbt selection syntax, as `dbt compile --select`
+    exclude: tuple[str, ...] = ()
+    include_analyses: bool = False  # read dbt analyses as models too
 
 
 def is_dbt_project(root: Path) -> bool:
     return (root / "dbt_project.yml").exists()
 
 
-def compile_dbt(project: Project) -> Path:
-    """Run `dbt compile` with dbt's own parser and Jinja; return the manifest path.
+def _project_yml(root: Path) -> dict[str, Any]:
+    data = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _paths(data: dict[str, Any], key: str, default: str) -> list[str]:
+    value = data.get(key, [default])
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def source_files(root: Path) -> Iterator[Path]:
+    """Every file whose change can change what dbt compiles.
+
+    dbt_project.yml, packages.yml/dependencies.yml, profiles.yml beside the project, and every
+    file under the model, macro, seed, analysis, snapshot and test paths (SQL, YAML, CSV: a
+    seed's columns feed `ref`s and a YAML file changes configs), plus installed packages.
+    """
+    data = _project_yml(root)
+    for name in ("dbt_project.yml", "packages.yml", "dependencies.yml", "profiles.yml", "selectors.yml"):
+        if (root / name).is_file():
+            yield root / name
+    folders = [
+        *_paths(data, "model-paths", "models"),
+        *_paths(data, "macro-paths", "macros"),
+        *_paths(data, "seed-paths", "seeds"),
+        *_paths(data, "analysis-paths", "analyses"),
+        *_paths(data, "snapshot-paths", "snapshots"),
+        *_paths(data, "test-paths", "tests"),
+        str(data.get("packages-install-path", "dbt_packages")),
+    ]
+    for folder in dict.fromkeys(folders):
+        base = root / folder
+        if base.is_dir():
+            yield from (p for p in base.rglob("*") if p.is_file())
+
+
+def manifest_is_fresh(manifest: Path, root: Path, models: Iterable[str] | None = None) -> bool:
+    """Whether `manifest` says what `dbt compile` would say now, so it can be reused.
+
+    Fresh means: it exists, it was written after every file `source_files` lists (mtime, the
+    rule make uses: a file saved after the manifest makes it stale), and every enabled model
+    in it — or every one of `models` — has compiled SQL (a manifest from `dbt parse` or
+    `dbt ls` has none; one from `dbt run -s x` has it for x only). What cannot be seen from
+    files (environment variables, `--vars` given on the command line, the target chosen) is
+    not checked: `--manifest` is how a user vouches for one.
+    """
+    if not manifest.is_file():
+        return False
+    written = manifest.stat().st_mtime
+    if any(p.stat().st_mtime > written for p in source_files(root)):
+        return False
+    try:
+        nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+    except (OSError, ValueError):
+        return False
+    wanted = set(models) if models is not None else None
+    for node in nodes.values():
+        if node.get("resource_type") != "model" or not node.get("config", {}).get("enabled", True):
+            continue
+        if wanted is not None and node.get("name") not in wanted:
+            continue
+        if not (node.get("compiled_code") or node.get("compiled_sql")):
+            return False
+    return True
+
+
+def missing_packages(root: Path) -> str | None:
+    """The one line that says packages are declared but not installed (None when they are)."""
+    declared = [root / n for n in ("packages.yml", "dependencies.yml") if (root / n).is_file()]
+    if not declared:
+        return None
+    try:
+        doc = yaml.safe_load(declared[0].read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return None
+    if not (doc.get("packages") if isinstance(doc, dict) else None):
+        return None
+    installed = root / str(_project_yml(root).get("packages-install-path", "dbt_packages"))
+    if installed.is_dir() and any(installed.iterdir()):
+        return None
+    return (
+        f"{declared[0].name} declares packages that are not installed in {installed.name}/: "
+        "run `dbt deps` in the project, then audit again (models that use them could not be compiled)"
+    )
+
+
+def _selection_args(options: LoadOptions) -> list[str]:
+    args: list[str] = []
+    if options.select:
+        args += ["--select", *options.select]
+    if options.exclude:
+        args += ["--exclude", *options.exclude]
+    return args
+
+
+def _selected(project: Project, options: LoadOptions) -> set[str]:
+    """Names of the selected models (and analyses when asked) by dbt's own selector (`dbt ls`)."""
+    kinds = ["--resource-type", "model", *(["--resource-type", "analysis"] if options.include_analyses else [])]
+    run = project.run_dbt(["ls", *_selection_args(options), *kinds, "--output", "name"])
+    names = run.result if isinstance(run.result, list) else []
+    return {str(n).split(".")[-1] for n in names}
+
+
+def compile_dbt(project: Project, options: LoadOptions = LoadOptions()) -> tuple[Path, dict[str, str]]:
+    """Run `dbt compile` into canon's own target path; return the manifest and the broken models.
 
     `Project.run_dbt` uses canon.yml's profile folder and target and closes the project's
-    warehouse connection first (dbt opens the same DuckDB file itself).
+    warehouse connection first (dbt opens the same DuckDB file itself). A model whose
+    compilation raises is set aside with dbt's own message and the rest compiled again (see
+    the module docstring); the second value maps each to that message.
     """
     root = project.root
-    project.run_dbt(["compile"])
-    manifest = root / "target" / "manifest.json"
-    if not manifest.exists():
-        raise CheckFailed(f"dbt compile wrote no manifest at {manifest}")
-    return manifest
+    target = root / CANON_TARGET
+    broken: dict[str, str] = {}
+    for _ in range(MAX_COMPILE_RETRIES + 1):
+        exclude = (*options.exclude, *broken)
+        args = ["compile", "--target-path", str(target), *_selection_args(LoadOptions(select=options.select))]
+        if exclude:
+            args += ["--exclude", *exclude]
+        try:
+            project.run_dbt(args)
+        except CanonError as exc:
+            found = _COMPILE_ERROR.search(exc.message if isinstance(exc, UserError) else str(exc))
+            if found is None or found.group(1) in broken:
+                raise
+            broken[found.group(1)] = " ".join(found.group(3).split()) or str(exc)
+            continue
+        manifest = target / "manifest.json"
+        if not manifest.exists():
+            raise CheckFailed(f"dbt compile wrote no manifest at {manifest}")
+        return manifest, broken
+    raise CheckFailed(
+        f"dbt compile: more than {MAX_COMPILE_RETRIES} models do not compile ({', '.join(sorted(broken))}, …)"
+    )
 
 
-def load_models(project: Project, sql_dir: Path | None = None, dialect: str | None = None) -> ModelSet:
+def load_models(
+    project: Project, sql_dir: Path | None = None, dialect: str | None = None, options: LoadOptions | None = None
+) -> ModelSet:
+    options = options or LoadOptions()
     if sql_dir is not None:
         folder = sql_dir if sql_dir.is_absolute() else (Path.cwd() / sql_dir)
         raw = [
@@ -45,4 +209,51 @@ def load_models(project: Project, sql_dir: Path | None = None, dialect: str | No
             location=Location(parameter="sql_dir"),
             fix="run inside a dbt project, or pass --sql-dir FOLDER --dialect duckdb|postgres|snowflake",
         )
-    return from_manifest(compile_dbt(project), project.root)
+    return _load_dbt(project, options)
+
+
+def _load_dbt(project: Project, options: LoadOptions) -> ModelSet:
+    root = project.root
+    notes: list[str] = []
+    broken: dict[str, str] = {}
+    if options.manifest is not None:
+        manifest = options.manifest if options.manifest.is_absolute() else Path.cwd() / options.manifest
+        if not manifest.is_file():
+            raise UserError(
+                f"no manifest at {manifest}",
+                location=Location(parameter="manifest"),
+                fix="pass the manifest.json that `dbt compile` wrote (target/manifest.json)",
+            )
+    else:
+        user_manifest = root / str(_project_yml(root).get("target-path", "target")) / "manifest.json"
+        packages = missing_packages(root)
+        if packages is not None:
+            notes.append(packages)
+            own = root / CANON_TARGET / "manifest.json"
+            manifest = next((m for m in (user_manifest, own) if m.is_file()), own)
+            if not manifest.is_file():
+                raise UserError(packages, location=Location(file=str(root / "packages.yml")), fix="run `dbt deps`")
+            notes.append(f"models read from {manifest.relative_to(root)} as last compiled (may be out of date)")
+        elif manifest_is_fresh(user_manifest, root):
+            manifest = user_manifest
+        else:
+            manifest, broken = compile_dbt(project, options)
+    models = from_manifest(manifest, root, include_analyses=options.include_analyses)
+    if options.select or options.exclude:
+        compiled_here = manifest.parent == root / CANON_TARGET and not notes and options.manifest is None
+        selected = _compiled_selection(manifest) if compiled_here else None
+        if selected is None:
+            selected = _selected(project, options)
+        models.models = {n: m for n, m in models.models.items() if n in selected}
+    models.failed = broken
+    models.notes = notes
+    return models
+
+
+def _compiled_selection(manifest: Path) -> set[str] | None:
+    """The nodes canon's own `dbt compile --select` compiled (from the run_results.json beside it)."""
+    results = manifest.parent / "run_results.json"
+    if not results.is_file():
+        return None
+    data = json.loads(results.read_text(encoding="utf-8"))
+    return {str(r.get("unique_id", "")).split(".")[-1] for r in data.get("results", [])}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from canon.compiler.question import find_metric
+from canon.contracts.names import metric_key
 from canon.errors import Location, UserError, hint_or_list
 from canon.kb.model import knowledge_base
 
@@ -16,13 +18,19 @@ if TYPE_CHECKING:
     from canon.project import Project  # annotations only: the facade stands above the audit
 
 
-def require_auditable(project: Project, metric: str) -> None:
-    """`metric` has a contract whose tables exist, or is one the standards know (no contract yet)."""
-    if metric in project.metrics:
-        project.check_catalog([metric])
-        return
-    if knowledge_base().metric(metric) is not None:
-        return
+def require_auditable(project: Project, metric: str) -> str:
+    """`metric` has a contract whose tables exist, or is one the standards know (no contract yet).
+
+    Returns the name as the project spells it: `MRR` audits the contract `mrr` (names are
+    case-insensitive), and a metric only the standards know keeps its standard key.
+    """
+    contract = find_metric(metric, project.metrics)
+    if contract is not None:
+        project.check_catalog([contract.name])
+        return contract.name
+    standard = knowledge_base().metric(metric)
+    if standard is not None:
+        return standard.key if metric_key(standard.key) == metric_key(metric) else metric.lower()
     names = sorted({*project.metrics, *knowledge_base().metrics})
     raise UserError(
         f"no contract `{metric}` in {project.config.metrics_dir}/ and no standard definition of it",

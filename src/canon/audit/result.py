@@ -111,6 +111,23 @@ class Unmapped:
     lines: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A model the audit could not read to the end, and why: a row of the report, never a stop.
+
+    `stage` names where it failed (`compile` for dbt's own compile errors, then the audit's
+    stages: `discover`, `extract`, `reproduce`); `reason` is the message as its source gave it
+    (dbt's, the warehouse's, or "too complex to map within 20 s at extract").
+    """
+
+    model: str
+    stage: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "stage": self.stage, "reason": self.reason}
+
+
 @dataclass
 class Definition:
     model: str
@@ -130,14 +147,23 @@ class Definition:
     canonical: bool = False  # the model materializes the canonical contract
     period_keys: list[tuple[str, str | None]] = field(default_factory=list)  # output, SQL over `__period__`
     outputs: list[str] = field(default_factory=list)  # every output column of the model, in order
+    # Why the two figures cannot be compared (None: they can). Set by the `reproduce` stage when
+    # the decisions did not compile, or when the period selected no row on a side and the
+    # figures agree anyway: 0 = 0 on an empty period proves nothing about the decisions.
+    not_comparable: str | None = None
 
     @property
     def residual_cents(self) -> int:
         return self.value_cents - self.reproduced_cents
 
     @property
+    def comparable(self) -> bool:
+        return self.not_comparable is None
+
+    @property
     def reproduced(self) -> bool:
-        return self.residual_cents == 0
+        """The decisions ran and the period selected rows on both sides, to the same cent."""
+        return self.not_comparable is None and self.residual_cents == 0
 
     def to_json(self) -> dict[str, Any]:
         vec = self.vector.to_json()
@@ -165,6 +191,8 @@ class Definition:
             "alternates": self.alternates,
             "deprecated": self.deprecated,
             "canonical": self.canonical,
+            "comparable": self.comparable,
+            "not_comparable_reason": self.not_comparable,
         }
 
 
@@ -179,6 +207,20 @@ class AuditResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (model, why it is not a definition)
     timings: dict[str, float] = field(default_factory=dict)
     pair_bridge: Bridge | None = None
+    failed: list[Failure] = field(default_factory=list)  # models not read to the end, with why
+    notes: list[str] = field(default_factory=list)  # project-wide facts a reader must see (missing packages)
+
+    @property
+    def nothing_found(self) -> bool:
+        """No definition survived: every model was skipped or failed (the CLI exits 1)."""
+        return not self.definitions
+
+    def diverges(self) -> bool:
+        """Live definitions disagree with each other or with the canonical decisions."""
+        live = [d.vector for d in self.definitions if not d.deprecated]
+        if self.canonical_vector is not None:
+            live.append(self.canonical_vector)
+        return any(not v.same_definition(live[0]) for v in live[1:])
 
     def distinct_definitions(self) -> list[list[Definition]]:
         """Definitions grouped by identical decisions (the 'ways' a metric is defined)."""
@@ -195,6 +237,8 @@ class AuditResult:
     def headline(self) -> str:
         from canon.present.money import short_money
 
+        if self.nothing_found:
+            return self._nothing_found_headline()
         ways = len(self.distinct_definitions())
         models = len(self.definitions)
         text = definition_headline(self.label, ways, models)
@@ -204,7 +248,24 @@ class AuditResult:
             step = worst.bridge.largest() if worst.bridge else None
             reason = f" ({_decision_words(step.decision)})" if step else ""
             text += f"; the largest gap is {short_money(gap)}{reason}"
+        not_comparable = sum(1 for d in self.definitions if not d.comparable)
+        if not_comparable:
+            text += f"; {not_comparable} not comparable in {self.period.label}"
+        if self.failed:
+            text += f"; {_plural(len(self.failed), 'model')} could not be read"
         return text
+
+    def _nothing_found_headline(self) -> str:
+        """Never "defined 0 ways across 0 models": say that nothing was found, and why."""
+        looked = len(self.skipped) + len(self.failed)
+        if not looked:
+            return f"No definition of {self.label} found: no model was audited"
+        parts = []
+        if self.skipped:
+            parts.append(f"{_plural(len(self.skipped), 'model')} not a definition")
+        if self.failed:
+            parts.append(f"{_plural(len(self.failed), 'model')} could not be read")
+        return f"No definition of {self.label} found: every model was skipped ({', '.join(parts)})"
 
     def to_json(self) -> dict[str, Any]:
         canonical = None
@@ -217,6 +278,8 @@ class AuditResult:
             "canonical": canonical,
             "definitions": [d.to_json() for d in self.definitions],
             "skipped": [{"model": m, "reason": r} for m, r in self.skipped],
+            "failed": [f.to_json() for f in self.failed],
+            "notes": list(self.notes),
             "timings": self.timings,
             "pair_bridge": None
             if self.pair_bridge is None

@@ -14,8 +14,10 @@ from the context and writes its own typed output into it:
     usage      → ctx.usage              query log and exposures
 
 One loop (`run_stages`) times every stage (`--timings`) and names it on the progress bar; a
-model that cannot be read is listed in `ctx.skipped` with the reason instead of stopping the
-audit. Keeping stages this small is what lets each be tested on its own (tests/audit/stages)
+model that is read and is not a definition is listed in `ctx.skipped` with the reason, and a
+model whose work fails (a warehouse error, SQL sqlglot cannot read, a budget run out: see
+`ctx.guarded` and `budget.py`) is a row in `ctx.failed` naming the stage — one model never
+stops the audit. Keeping stages this small is what lets each be tested on its own (tests/audit/stages)
 and lets `propose` reuse the evaluator and domains (and their caches) the audit filled.
 """
 
@@ -30,18 +32,21 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import sqlglot.errors
 from sqlglot import exp
 
+from canon.audit import budget as budget_mod
 from canon.audit import history as history_mod
 from canon.audit import usage as usage_mod
 from canon.audit.bridge import build_bridge, reads_rows_of
 from canon.audit.domains import Domains
 from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, ModelLineage, prepare_failures
 from canon.audit.extract import Unmapped as ExtractUnmapped
-from canon.audit.figures import Evaluator, model_figure
+from canon.audit.figures import Evaluator, model_figure, model_figure_rows
 from canon.audit.inline import Inliner, aggregates_money_kind
-from canon.audit.lineage import is_raw
-from canon.audit.result import AuditResult, Bridge, Commit, Definition, Unmapped, Usage
+from canon.audit.lineage import Unresolvable, is_raw
+from canon.audit.measure import NotAMeasure
+from canon.audit.result import AuditResult, Bridge, Commit, Definition, Failure, Unmapped, Usage
 from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
@@ -49,13 +54,24 @@ from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge, Metric
 from canon.contracts.refs import ColumnRef
 from canon.engines.render import render
-from canon.errors import QueryError
+from canon.errors import CanonError, EngineError, QueryError
 
 if TYPE_CHECKING:
     from canon.project import Project  # annotations only: the facade stands above the audit
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
+DEFAULT_MODEL_TIMEOUT = 20.0  # seconds of work per model before it becomes a "too complex" row
+# What one model's work may raise without stopping the audit: canon's own errors (the
+# warehouse refusing a query, SQL that does not render), SQL sqlglot cannot read, and shapes
+# the walks cannot follow (a Python recursion limit on a very deep tree included).
+MODEL_FAILURES: tuple[type[BaseException], ...] = (
+    CanonError,
+    sqlglot.errors.SqlglotError,
+    Unresolvable,
+    NotAMeasure,
+    RecursionError,
+)
 
 
 @dataclass
@@ -67,6 +83,7 @@ class AuditOptions:
     compare: tuple[str, str] | None = None
     progress: Progress | None = None
     with_history: bool = True
+    model_timeout: float | None = DEFAULT_MODEL_TIMEOUT  # per model, over all stages (None: no budget)
 
 
 @dataclass
@@ -106,6 +123,9 @@ class AuditContext:
     history: dict[str, list[Commit]] = field(default_factory=dict)
     usage: dict[str, Usage] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # model → why it is not a definition
+    failed: dict[str, Failure] = field(default_factory=dict)  # model → the stage its work failed in, why
+    notes: list[str] = field(default_factory=list)
+    spent: dict[str, float] = field(default_factory=dict)  # model → seconds of work so far (the budget)
     timings: dict[str, float] = field(default_factory=dict)
     stage: str = ""  # the stage running now, for progress
 
@@ -134,6 +154,8 @@ class AuditContext:
             catalog=catalog,
             extractor=extractor,
             family=_family(project, canonical_vector, catalog),
+            failed={m: Failure(m, "compile", why) for m, why in models.failed.items()},
+            notes=list(models.notes),
         )
 
     @property
@@ -152,13 +174,39 @@ class AuditContext:
     def metric_joins(self) -> tuple[JoinEdge, ...]:
         return self.metric.joins() if self.metric is not None else ()
 
-    def each(self, items: Sequence[T]) -> Iterator[T]:
-        """Iterate a stage's items, reporting progress under the running stage's name."""
+    def each(self, items: Sequence[T], names: Callable[[T], str] | None = None) -> Iterator[T]:
+        """Iterate a stage's items, reporting progress as "stage model" (one line per model).
+
+        `names` says which model an item is (`str` for model names); without it, the stage alone.
+        """
         progress = self.options.progress
         for i, item in enumerate(items):
             if progress is not None:
-                progress(self.stage, i, len(items))
+                progress(f"{self.stage} {names(item)}" if names is not None else self.stage, i, len(items))
             yield item
+
+    def guarded(self, name: str, work: Callable[[], T]) -> T | None:
+        """Run one model's `work` within what is left of its budget; a failure becomes its row.
+
+        The budget is per model over all stages (`model_timeout`): the walks check it
+        cooperatively (`budget.check`), and time spent in a warehouse query is counted when
+        the query returns, so the model's next stage stops at once. Returns None when the
+        model failed (it is then in `failed`, and later stages no longer see it).
+        """
+        timeout = self.options.model_timeout
+        left = None if timeout is None else timeout - self.spent.get(name, 0.0)
+        t0 = time.monotonic()
+        try:
+            with budget_mod.budget(left):
+                budget_mod.check()
+                return work()
+        except budget_mod.TooComplex:
+            self.failed[name] = Failure(name, self.stage, f"too complex to map within {timeout:g} s at {self.stage}")
+        except MODEL_FAILURES as exc:
+            self.failed[name] = Failure(name, self.stage, _first_line(exc))
+        finally:
+            self.spent[name] = self.spent.get(name, 0.0) + time.monotonic() - t0
+        return None
 
     def result(self) -> AuditResult:
         """The stages' outputs as one `AuditResult` (definitions carry their bridge, history, usage)."""
@@ -183,6 +231,8 @@ class AuditContext:
             skipped=sorted(self.skipped.items()),
             timings=self.timings,
             pair_bridge=self.pair_bridge,
+            failed=sorted(self.failed.values(), key=lambda f: f.model),
+            notes=list(self.notes),
         )
 
 
@@ -198,49 +248,86 @@ def canonical(ctx: AuditContext) -> None:
 
 def discover(ctx: AuditContext) -> None:
     """Models that aggregate money of the metric's family; every other model is skipped with why."""
+    for name in ctx.each(sorted(n for n in ctx.models.models if n not in ctx.failed), str):
+        found = ctx.guarded(name, partial(_discover_one, ctx, name))
+        if found is not None:
+            ctx.candidates[name] = found
+
+
+def _discover_one(ctx: AuditContext, name: str) -> Discovered | None:
     extractor = ctx.extractor
-    for name in ctx.each(sorted(ctx.models.models)):
-        model = ctx.models.models[name]
-        try:
-            if not aggregates_money_kind(extractor.inliner.parsed(name)):
-                # no SUM/AVG/MIN/MAX of its own: it counts, or passes rows through
-                ctx.skipped[name] = "aggregates no money itself (counts, ids, or passes rows through)"
-                continue
-            tree, lineage = extractor.prepare(model)
-            candidates, notes = extractor.candidates(lineage)
-        except prepare_failures() as exc:
-            ctx.skipped[name] = f"not read: {exc}"
-            continue
-        candidates = [c for c in candidates if ctx.family is None or c.shape.column.table.lower() in ctx.family]
-        if not candidates:
-            ctx.skipped[name] = _why_not(notes)
-            continue
-        ctx.candidates[name] = Discovered(model, tree, lineage, candidates)
+    model = ctx.models.models[name]
+    try:
+        if not aggregates_money_kind(extractor.inliner.parsed(name)):
+            # no SUM/AVG/MIN/MAX of its own: it counts, or passes rows through
+            ctx.skipped[name] = "aggregates no money itself (counts, ids, or passes rows through)"
+            return None
+        tree, lineage = extractor.prepare(model)
+        candidates, notes = extractor.candidates(lineage)
+    except prepare_failures() as exc:
+        ctx.skipped[name] = f"not read: {exc}"
+        return None
+    candidates = [c for c in candidates if ctx.family is None or c.shape.column.table.lower() in ctx.family]
+    if not candidates:
+        ctx.skipped[name] = _why_not(notes)
+        return None
+    return Discovered(model, tree, lineage, candidates)
 
 
 def extract(ctx: AuditContext) -> None:
     """One decision vector per discovered model (the candidate closest to the canonical figure)."""
-    for name in ctx.each(list(ctx.candidates)):
+    for name in ctx.each(list(ctx.candidates), str):
         try:
-            ctx.extractions[name] = _choose(ctx, ctx.candidates[name])
+            chosen = ctx.guarded(name, partial(_choose, ctx, ctx.candidates[name]))
         except prepare_failures() as exc:
             ctx.skipped[name] = f"aggregates money but cannot be mapped: {exc}"
+            continue
+        if chosen is not None:
+            ctx.extractions[name] = chosen
 
 
 def reproduce(ctx: AuditContext) -> None:
     """Each model's own figure for the period, and the figure its decision vector compiles to."""
-    engine = ctx.project.engine
-    for name in ctx.each(list(ctx.extractions)):
-        extraction = ctx.extractions[name]
-        model = ctx.models.models[name]
-        built = _built_relation(ctx.project, model)
-        value = model_figure(engine, extraction, ctx.period, ctx.relations, ctx.models.raw_tables, built)
-        try:
-            reproduced = ctx.evaluator(extraction.vector, [*extraction.edges, *ctx.metric_joins()])
-        except QueryError as exc:
-            extraction.unmapped.append(ExtractUnmapped(str(exc), "the decisions do not compile"))
-            reproduced = 0
-        ctx.definitions.append(_definition(model, extraction, value, reproduced, ctx.metric))
+    for name in ctx.each(list(ctx.extractions), str):
+        found = ctx.guarded(name, partial(_reproduce_one, ctx, name))
+        if found is not None:
+            ctx.definitions.append(found)
+
+
+def _reproduce_one(ctx: AuditContext, name: str) -> Definition:
+    """Both figures, and whether they can be compared at all (see `_not_comparable`)."""
+    extraction = ctx.extractions[name]
+    model = ctx.models.models[name]
+    built = _built_relation(ctx.project, model)
+    value, model_rows = model_figure_rows(
+        ctx.project.engine, extraction, ctx.period, ctx.relations, ctx.models.raw_tables, built
+    )
+    edges = [*extraction.edges, *ctx.metric_joins()]
+    try:
+        reproduced = ctx.evaluator(extraction.vector, edges)
+    except QueryError as exc:
+        extraction.unmapped.append(ExtractUnmapped(str(exc), "the decisions do not compile"))
+        why: str | None = "the decisions do not compile"
+        reproduced = 0
+    except EngineError as exc:
+        extraction.unmapped.append(ExtractUnmapped(_first_line(exc), "the decisions did not run"))
+        why, reproduced = "the decisions did not run", 0
+    else:
+        why = _not_comparable(value, model_rows, reproduced, ctx.evaluator.selects_rows(extraction.vector, edges))
+        if why is not None:
+            why += f" in {ctx.period.label}"
+    found = _definition(model, extraction, value, reproduced, ctx.metric)
+    found.not_comparable = why
+    return found
+
+
+def _not_comparable(value: int, model_rows: bool, reproduced: int, vector_rows: bool) -> str | None:
+    """Why equal figures prove nothing: a side selected no row (a real difference stays a residual)."""
+    if not model_rows and not vector_rows:
+        return "no rows on either side"
+    if value == reproduced and not (model_rows and vector_rows):
+        return "no rows of the model" if not model_rows else "no rows for the decisions"
+    return None
 
 
 def bridge(ctx: AuditContext) -> None:
@@ -248,7 +335,7 @@ def bridge(ctx: AuditContext) -> None:
     vector = ctx.canonical_vector
     if vector is not None and ctx.canonical_cents is not None:
         graph = ctx.project.join_graph()
-        for d in ctx.each(ctx.definitions):
+        for d in ctx.each(ctx.definitions, lambda d: d.model):
             edges = [*ctx.extractions[d.model].edges, *ctx.metric_joins()]
             try:
                 ctx.bridges[d.model] = build_bridge(
@@ -264,16 +351,23 @@ def bridge(ctx: AuditContext) -> None:
                     compiles=partial(ctx.evaluator.compiles, edges=edges),
                     prefetch=partial(ctx.evaluator.many, edges=edges),
                 )
-            except QueryError as exc:
-                ctx.bridge_failures[d.model] = Unmapped(str(exc), "bridge could not be computed")
+            except MODEL_FAILURES as exc:
+                ctx.bridge_failures[d.model] = Unmapped(_first_line(exc), "bridge could not be computed")
     if ctx.options.compare:
-        ctx.pair_bridge = _pair_bridge(ctx, ctx.options.compare)
+        a, b = ctx.options.compare
+        try:
+            ctx.pair_bridge = _pair_bridge(ctx, ctx.options.compare)
+        except MODEL_FAILURES as exc:
+            ctx.notes.append(f"no bridge between {a} and {b}: {_first_line(exc)}")
 
 
 def history(ctx: AuditContext) -> None:
     """Who wrote each decision line, when, and under which ticket (git blame)."""
-    for d in ctx.each(ctx.definitions):
-        ctx.history[d.model] = history_mod.dig(ctx.project.root, ctx.models, d)
+    for d in ctx.each(ctx.definitions, lambda d: d.model):
+        try:
+            ctx.history[d.model] = history_mod.dig(ctx.project.root, ctx.models, d)
+        except CanonError as exc:
+            ctx.notes.append(f"history of {d.model} not read: {_first_line(exc)}")
 
 
 def usage(ctx: AuditContext) -> None:
@@ -417,6 +511,12 @@ def _family(project: Project, vector: object, catalog: Catalog) -> set[str] | No
                     seen.add(y)
                     frontier.append(y)
     return seen
+
+
+def _first_line(exc: BaseException) -> str:
+    """The message a report row shows: the error's first line (SQL dumps stay out of tables)."""
+    text = exc.render() if isinstance(exc, CanonError) else str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _evaluate_with(evaluator: Evaluator, edges: list[JoinEdge]) -> Callable[[DecisionVector], int]:

@@ -53,6 +53,8 @@ class ModelSet:
     exposures: list[Exposure] = field(default_factory=list)
     dialect: str = "duckdb"
     source_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # raw identifier → (source, table)
+    failed: dict[str, str] = field(default_factory=dict)  # model that did not compile → dbt's own message
+    notes: list[str] = field(default_factory=list)  # what loading must tell the reader (missing packages)
 
     def match(self, table: exp.Table) -> ModelSource | str | None:
         """The model or raw table a table reference points to (None: neither, e.g. a CTE)."""
@@ -91,8 +93,13 @@ def _relation_parts(relation_name: str | None, fallback: str) -> tuple[str, ...]
     return tuple(p.lower() for p in (table.catalog, table.db, table.name) if p)
 
 
-def from_manifest(manifest_path: Path, project_root: Path) -> ModelSet:
-    """Models and sources from a dbt manifest.json written by `dbt compile`."""
+def from_manifest(manifest_path: Path, project_root: Path, *, include_analyses: bool = False) -> ModelSet:
+    """Models and sources from a dbt manifest.json written by `dbt compile`.
+
+    With `include_analyses`, dbt analyses (compiled, never built) are read as models too: teams
+    keep board queries there.
+    """
+    kinds = {"model", "analysis"} if include_analyses else {"model"}
     data = json.loads(manifest_path.read_text(encoding="utf-8"))
     adapter = data.get("metadata", {}).get("adapter_type") or "duckdb"
     dialect = {"postgres": "postgres", "snowflake": "snowflake", "bigquery": "bigquery", "spark": "spark"}.get(
@@ -100,7 +107,7 @@ def from_manifest(manifest_path: Path, project_root: Path) -> ModelSet:
     )
     models: dict[str, ModelSource] = {}
     for node in data.get("nodes", {}).values():
-        if node.get("resource_type") != "model":
+        if node.get("resource_type") not in kinds:
             continue
         sql = node.get("compiled_code") or node.get("compiled_sql")
         if not sql:

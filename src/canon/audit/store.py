@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from canon.contracts.names import metric_key
 from canon.fsutil import atomic_write_text
 
 AUDIT_DIR = ".canon/audit"
 
 
 def audit_path(root: Path, metric: str) -> Path:
-    return root / AUDIT_DIR / f"{metric}.json"
+    """One file per metric whatever its spelling: `MRR` and `mrr` share `mrr.json`."""
+    return root / AUDIT_DIR / f"{metric_key(metric)}.json"
 
 
 def store_audit(root: Path, metric: str, json_text: str) -> Path:

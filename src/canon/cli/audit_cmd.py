@@ -38,12 +38,33 @@ def audit_cmd(
     ),
     compare: list[str] = typer.Option([], "--compare", help="Bridge between two definitions: --compare A --compare B."),
     timings: bool = typer.Option(False, "--timings", help="Print each stage's time."),
+    manifest: Path | None = typer.Option(
+        None, "--manifest", help="Read the models from this dbt manifest.json as it is (no dbt compile)."
+    ),
+    select: list[str] = typer.Option([], "--select", "-s", help="dbt selection syntax: audit only these models."),
+    exclude: list[str] = typer.Option([], "--exclude", help="dbt selection syntax: leave these models out."),
+    include_analyses: bool = typer.Option(False, "--include-analyses", help="Read dbt analyses as models too."),
+    model_timeout: float = typer.Option(
+        20.0, "--model-timeout", help="Seconds of work per model before it is reported as too complex."
+    ),
+    fail_on_divergence: bool = typer.Option(
+        False, "--fail-on-divergence", help="Exit 1 when the definitions found differ (for CI)."
+    ),
     project: Path = ProjectOption,
 ) -> None:
-    """Find every definition of METRIC, explain each divergence and price it to the cent."""
+    """Find every definition of METRIC, explain each divergence and price it to the cent.
+
+    Exit 0 when the audit ran; 1 when no definition was found (every model skipped or not
+    read) or, with --fail-on-divergence, when definitions differ; 2 for usage errors.
+    """
     require_format(fmt, FORMATS)
     if compare and len(compare) != 2:
         raise UserError("--compare takes exactly two models", location=Location(parameter="--compare"))
+    if model_timeout <= 0:
+        raise UserError(
+            f"--model-timeout must be a positive number of seconds, not {model_timeout:g}",
+            location=Location(parameter="model_timeout"),
+        )
     proj = load_project(project)
     console = Console(stderr=True)
     with Progress(
@@ -56,6 +77,7 @@ def audit_cmd(
         task = bar.add_task("reading models", total=None)
 
         def progress(stage: str, i: int, n: int) -> None:
+            # `stage` is "discover fct_revenue": on a terminal, the model being read is named
             bar.update(task, description=stage, completed=i + 1, total=n)
 
         result = proj.audit(
@@ -66,6 +88,11 @@ def audit_cmd(
             query_log=query_log,
             compare=(compare[0], compare[1]) if compare else None,
             progress=progress,
+            manifest=manifest,
+            select=select,
+            exclude=exclude,
+            include_analyses=include_analyses,
+            model_timeout=model_timeout,
         )
     text = render(result, fmt)
     if fmt == "html":
@@ -81,6 +108,22 @@ def audit_cmd(
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     if timings:
         Console(stderr=True).print("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
+    code = exit_code(result, fail_on_divergence)
+    if code:
+        reason = result.headline() if result.nothing_found else "the definitions differ (--fail-on-divergence)"
+        Console(stderr=True, highlight=False).print(f"failed: {reason}")
+        raise typer.Exit(code)
+
+
+def exit_code(result: AuditResult, fail_on_divergence: bool) -> int:
+    """0 when the audit ran; 1 when nothing was found, or definitions differ and CI asked to fail.
+
+    Usage errors (exit 2) are raised before any model is read; a model's own failure is a row
+    of the report, never an exit code.
+    """
+    if result.nothing_found:
+        return 1
+    return 1 if fail_on_divergence and result.diverges() else 0
 
 
 def render(result: AuditResult, fmt: str) -> str:

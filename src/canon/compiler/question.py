@@ -20,6 +20,7 @@ from canon.compiler.relations import Relations
 from canon.compiler.trees import join, parse_duckdb
 from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
 from canon.contracts.model import DimensionRef, Metric
+from canon.contracts.names import metric_key
 from canon.contracts.refs import ColumnRef
 from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
 from canon.errors import Location, QueryError, did_you_mean, hint_or_list
@@ -90,15 +91,24 @@ def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expres
     return tree.transform(resolve)
 
 
+def find_metric(name: str, metrics: Mapping[str, Metric]) -> Metric | None:
+    """The metric called `name` in any case (`MRR` is `mrr`), or None."""
+    if name in metrics:
+        return metrics[name]
+    key = metric_key(name)
+    return next((m for k, m in metrics.items() if metric_key(k) == key), None)
+
+
 def lookup_metric(name: str, metrics: Mapping[str, Metric]) -> Metric:
-    """The metric called `name`, or the error that names the closest one."""
-    if name not in metrics:
+    """The metric called `name` (case-insensitively), or the error that names the closest one."""
+    found = find_metric(name, metrics)
+    if found is None:
         raise QueryError(
             f"unknown metric `{name}`",
             location=Location(parameter="metric"),
             fix=hint_or_list(name, sorted(metrics), "known metrics"),
         )
-    return metrics[name]
+    return found
 
 
 def empty_period(first: Period, last: Period) -> QueryError:
@@ -209,13 +219,14 @@ def _compile_derived(
 ) -> exp.Select:
     inputs = []
     for ref in comp.metrics:
-        if ref not in metrics:
+        found = find_metric(ref, metrics)
+        if found is None:
             raise QueryError(
                 f"derived metric `{metric.name}` uses unknown metric `{ref}`", fix=did_you_mean(ref, metrics)
             )
-        if ref == metric.name:
+        if metric_key(ref) == metric_key(metric.name):
             raise QueryError(f"derived metric `{metric.name}` refers to itself")
-        inputs.append(metrics[ref])
+        inputs.append(found)
     joined = join_on_keys([compile_metric(m, question, metrics, graph, relations) for m in inputs], question.by)
     try:
         expr = parse_duckdb(comp.expression)

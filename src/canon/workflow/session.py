@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from canon.audit.domains import Domains
 from canon.audit.figures import Evaluator
-from canon.audit.load import load_models
+from canon.audit.load import LoadOptions, load_models
 from canon.audit.result import AuditResult
-from canon.audit.runner import AuditContext, AuditOptions, Progress, audit_context
+from canon.audit.runner import DEFAULT_MODEL_TIMEOUT, AuditContext, AuditOptions, Progress, audit_context
 from canon.audit.sources import ModelSet
 from canon.compiler.periods import Period
 
@@ -51,6 +51,8 @@ def audit_session(
     dialect: str | None = None,
     query_log: Path | None = None,
     compare: tuple[str, str] | None = None,
+    load: LoadOptions | None = None,
+    model_timeout: float | None = DEFAULT_MODEL_TIMEOUT,
 ) -> AuditSession:
     """Run the audit of `metric` for `period` (a Period, a label, or canon.yml's current period).
 
@@ -58,9 +60,9 @@ def audit_session(
     """
     from canon.audit.preflight import require_auditable
 
-    require_auditable(project, metric)
+    metric = require_auditable(project, metric)
     the_period = period if isinstance(period, Period) else project.period(period)
-    models = load_models(project, sql_dir, dialect)
+    models = load_models(project, sql_dir, dialect, load)
     log = query_log
     if log is None and project.config.query_log and (project.root / project.config.query_log).exists():
         log = project.root / project.config.query_log
@@ -74,6 +76,7 @@ def audit_session(
             with_history=with_history,
             compare=compare,
             progress=progress,
+            model_timeout=model_timeout,
         ),
     )
     return AuditSession(project, ctx.result(), models, ctx.evaluator, ctx.domains, with_history, ctx)

@@ -40,7 +40,9 @@ def test_discover_reports_progress_per_model(ctx: AuditContext) -> None:
     ctx.options.progress = lambda stage, i, n: seen.append((stage, i, n))
     ctx.stage = "discover"
     discover(ctx)
-    assert seen == [("discover", i, 8) for i in range(8)]
+    names = sorted(ctx.models.models)
+    # one line per model, naming it: a stall shows which model it is on
+    assert seen == [(f"discover {names[i]}", i, 8) for i in range(8)]
 
 
 def test_canonical_is_the_contracts_figure(ctx: AuditContext) -> None:

@@ -81,10 +81,21 @@ def figure_vs_canonical(result: AuditResult, d: Definition) -> str:
     return format_signed_cents(d.value_cents - result.canonical_cents)
 
 
+NOT_COMPARABLE = "not comparable"
+
+
 def reproduced_text(d: Definition) -> str:
+    """✓ only when both figures selected rows and agree; an empty period is never a ✓."""
+    if not d.comparable:
+        return f"{NOT_COMPARABLE} ({d.not_comparable})"
     if d.reproduced:
         return "✓"
     return f"✗ residual {format_signed_cents(d.residual_cents)}"
+
+
+def failed_lines(result: AuditResult) -> list[str]:
+    """One line per model the audit could not read to the end: the stage and the reason as given."""
+    return [f"{f.model} ({f.stage}): {f.reason}" for f in result.failed]
 
 
 def usage_short(u: Usage | None) -> str:

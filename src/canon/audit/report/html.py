@@ -15,11 +15,13 @@ from typing import Any
 
 from canon.audit.report.common import (
     INACTIVE_NOTE,
+    NOT_COMPARABLE,
     RED_FLAGS,
     bridge_rows,
     canonical_summary,
     decision_rows,
     definition_rows,
+    failed_lines,
     history_rows,
     interaction_text,
     model_marks,
@@ -51,6 +53,7 @@ def render_html(result: AuditResult) -> str:
     body: list[str] = [
         f"<h1>{_e(title)}</h1>",
         f'<p class="headline">{_e(result.headline())}</p>',
+        *[f'<p class="note">{_e(note)}</p>' for note in result.notes],
         f"<p>{_e(canonical_summary(result))}</p>",
         "<h2>Definitions</h2>",
         _table(
@@ -71,6 +74,9 @@ def render_html(result: AuditResult) -> str:
             _bridge_table(b),
             f'<p class="note">{_e(interaction_text(b))}</p>',
         ]
+    if result.failed:
+        failed = "".join(f"<li>{_e(line)}</li>" for line in failed_lines(result))
+        body.append(f"<h2>Not read ({len(result.failed)} models)</h2><ul>{failed}</ul>")
     if result.skipped:
         items = "".join(f"<li><code>{_e(m)}</code>: {_e(why)}</li>" for m, why in result.skipped)
         body.append(
@@ -227,7 +233,8 @@ def _num(text: str) -> str:
 
 
 def _repro(text: str) -> str:
-    return f'<span class="{"ok" if text == "✓" else "bad"}">{_e(text)}</span>'
+    kind = "ok" if text == "✓" else "note" if text.startswith(NOT_COMPARABLE) else "bad"
+    return f'<span class="{kind}">{_e(text)}</span>'
 
 
 def _e(text: str) -> str:

@@ -14,6 +14,7 @@ from canon.audit.report.common import (
     canonical_summary,
     decision_rows,
     definition_rows,
+    failed_lines,
     history_rows,
     interaction_text,
     model_marks,
@@ -29,6 +30,7 @@ def render_markdown(result: AuditResult) -> str:
         "",
         f"**{_inline(result.headline())}**",
         "",
+        *[line for note in result.notes for line in (f"> {_inline(note)}", "")],
         _inline(canonical_summary(result)),
         "",
         "## Definitions",
@@ -47,6 +49,9 @@ def render_markdown(result: AuditResult) -> str:
     if result.pair_bridge is not None:
         b = result.pair_bridge
         out += ["", f"## Bridge `{b.start_label}` → `{b.end_label}`", "", _bridge(b), "", _inline(interaction_text(b))]
+    if result.failed:
+        out += ["", f"## Not read ({len(result.failed)} models)", ""]
+        out += [f"- {_inline(line)}" for line in failed_lines(result)]
     if result.skipped:
         out += [
             "",

@@ -20,6 +20,7 @@ from canon.audit.report.common import (
     canonical_summary,
     decision_rows,
     definition_rows,
+    failed_lines,
     history_rows,
     interaction_text,
     model_title,
@@ -49,6 +50,7 @@ def render_text(result: AuditResult, width: int = 120, *, timings: bool = False,
 def renderables(result: AuditResult, *, timings: bool = False) -> list[RenderableType]:
     parts: list[RenderableType] = [
         Panel(Text(result.headline(), style="bold"), title=f"{result.label} audit · {result.period.label}"),
+        *[Text(note, style="yellow") for note in result.notes],
         Text(canonical_summary(result)),
         _definitions(result),
     ]
@@ -58,6 +60,9 @@ def renderables(result: AuditResult, *, timings: bool = False) -> list[Renderabl
         parts.append(Text(f"\nBridge {result.pair_bridge.start_label} → {result.pair_bridge.end_label}", style="bold"))
         parts.append(_bridge(result.pair_bridge))
         parts.append(Text(interaction_text(result.pair_bridge), style="dim"))
+    if result.failed:
+        lines = [f"\nNot read ({len(result.failed)} models):", *[f"  {line}" for line in failed_lines(result)]]
+        parts.append(Text("\n".join(lines), style="red"))
     if result.skipped:
         parts.append(_skipped(result))
     if timings and result.timings:
@@ -85,7 +90,7 @@ def _definitions(result: AuditResult) -> Table:
             Text(d.model, style="bold") + Text(marks),
             Text(figure),
             Text(diff),
-            Text(repro, style="green" if repro == "✓" else "red"),
+            Text(repro, style="green" if repro == "✓" else "yellow" if not d.comparable else "red"),
             Text(usage),
         )
     return t

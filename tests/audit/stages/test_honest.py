@@ -1,0 +1,126 @@
+"""Honest results: "reproduced" only when both sides selected rows of the period; one model's
+failure is a row of the report; exit codes 0/1/2 through the CLI (issue 11, item 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from canon.audit.report.markdown import render_markdown
+from canon.audit.report.terminal import render_text
+from canon.audit.runner import run_stages
+from canon.compiler.periods import parse_period
+from canon.project import Project
+from tests.audit.stages.conftest import open_context
+from tests.audit.stages.shop import MODEL_CENTS, MODELS, write_shop
+from tests.support.cli import run_cli
+
+EMPTY = parse_period("2030-01")  # no order in the shop is in this month
+
+
+def test_an_empty_period_is_not_comparable_never_reproduced(shop: Project) -> None:
+    ctx = open_context(shop)
+    ctx.options.period = EMPTY
+    ctx.evaluator.period = EMPTY
+    result = run_stages(ctx).result()
+    assert {d.model for d in result.definitions} == set(MODEL_CENTS)
+    for d in result.definitions:
+        assert (d.value_cents, d.reproduced_cents) == (0, 0)  # 0 = 0 …
+        assert not d.reproduced and not d.comparable  # … proves nothing
+        assert d.not_comparable == "no rows on either side in 2030-01"
+    doc = result.to_json()
+    assert all(d["reproduced"] is False and d["comparable"] is False for d in doc["definitions"])
+    assert "not comparable in 2030-01" in doc["headline"]
+    text = render_text(result, width=200)
+    assert "not comparable (no rows on either side in 2030-01)" in text and "✓" not in text
+    assert "| not comparable (no rows on either side in 2030-01) |" in render_markdown(result)
+
+
+def test_a_period_with_rows_is_still_reproduced(shop: Project) -> None:
+    result = run_stages(open_context(shop)).result()
+    assert all(d.reproduced and d.comparable for d in result.definitions)
+    assert "not comparable" not in result.headline()
+
+
+@pytest.fixture(scope="module")
+def unknown_function_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop plus a model calling a function DuckDB does not have (a foreign dialect's)."""
+    models = {**MODELS, "foreign_sales": MODELS["gross_sales"].replace("status <> 'refunded'", "zeroifnull(1) = 1")}
+    return write_shop(tmp_path_factory.mktemp("foreign") / "shop", models=models)
+
+
+def test_one_models_warehouse_error_is_a_row_and_the_rest_are_audited(unknown_function_root: Path) -> None:
+    from canon.project import load_project
+
+    project = load_project(unknown_function_root)
+    try:
+        result = project.audit("revenue", "2026-03", sql_dir=unknown_function_root / "models", with_history=False)
+    finally:
+        project.close()
+    assert {d.model for d in result.definitions} == set(MODEL_CENTS)
+    [failed] = result.failed
+    assert (failed.model, failed.stage) == ("foreign_sales", "reproduce")
+    assert "zeroifnull" in failed.reason.lower()  # the warehouse's own message
+    assert result.to_json()["failed"] == [failed.to_json()]
+    assert "foreign_sales (reproduce)" in render_text(result, width=300)
+
+
+def test_a_compare_that_cannot_be_bridged_is_a_note_not_a_lost_report(shop: Project) -> None:
+    ctx = open_context(shop, compare=("gross_sales", "order_counts"))
+    result = run_stages(ctx).result()
+    assert result.pair_bridge is None and result.definitions
+    assert result.notes == [
+        "no bridge between gross_sales and order_counts: `order_counts` is not one of the "
+        "definitions found Fix: choose from: annualized_sales, board_revenue, emea_sales, gross_sales"
+    ]
+
+
+# ---------------------------------------------------------------- exit codes, in-process CLI
+
+
+def _audit(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
+    res = run_cli(
+        capsys,
+        "audit",
+        "--metric",
+        "revenue",
+        "--period",
+        "2026-03",
+        "--sql-dir",
+        str(root / "models"),
+        "--project",
+        str(root),
+        *args,
+    )
+    return res.code, res.out, res.err
+
+
+def test_exit_0_when_the_audit_ran(capsys: pytest.CaptureFixture[str], shop_root: Path) -> None:
+    code, out, _ = _audit(capsys, shop_root, "--format", "json")
+    assert code == 0 and orjson.loads(out)["definitions"]
+
+
+def test_exit_1_with_fail_on_divergence_when_definitions_differ(
+    capsys: pytest.CaptureFixture[str], shop_root: Path
+) -> None:
+    code, out, err = _audit(capsys, shop_root, "--format", "json", "--fail-on-divergence")
+    assert code == 1 and orjson.loads(out)["definitions"]  # the report is still written
+    assert "definitions differ" in err
+
+
+def test_exit_1_and_a_headline_that_says_so_when_every_model_is_skipped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = write_shop(tmp_path / "shop", models={k: MODELS[k] for k in ("order_counts", "payroll_cost")})
+    code, out, _ = _audit(capsys, root, "--format", "json")
+    doc = orjson.loads(out)
+    assert code == 1 and doc["definitions"] == []
+    assert doc["headline"] == "No definition of Revenue found: every model was skipped (2 models not a definition)"
+    assert "0 ways" not in doc["headline"]
+
+
+def test_exit_2_only_for_usage_errors(capsys: pytest.CaptureFixture[str], shop_root: Path) -> None:
+    code, _, err = _audit(capsys, shop_root, "--model-timeout", "0")
+    assert code == 2 and "--model-timeout" in err
