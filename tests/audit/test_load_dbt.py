@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +17,14 @@ from canon.audit.load import CANON_TARGET, LoadOptions, load_models, manifest_is
 from canon.errors import UserError
 
 CORPUS = Path(__file__).parents[1] / "corpus"
+
+
+def _project(root: Path) -> Any:
+    """A project over a dbt folder with no canon.yml (dbt runs through the facade, as in use)."""
+    from canon.config import ProjectConfig
+    from canon.project import Project
+
+    return Project(root, ProjectConfig(name="t"))
 
 
 def write(path: Path, text: str, mtime: float | None = None) -> Path:
@@ -78,7 +85,7 @@ def test_missing_packages_are_one_line_naming_dbt_deps(small: Path) -> None:
 
 
 def test_a_fresh_manifest_is_read_without_running_dbt(small: Path) -> None:
-    project: Any = SimpleNamespace(root=small, close=lambda: None)
+    project: Any = _project(small)
     models = load_models(project)
     assert list(models.models) == ["a"] and models.failed == {} and models.notes == []
     assert not (small / CANON_TARGET).exists()  # no dbt compile ran
@@ -86,14 +93,14 @@ def test_a_fresh_manifest_is_read_without_running_dbt(small: Path) -> None:
 
 def test_missing_packages_read_the_last_manifest_and_say_so(small: Path) -> None:
     write(small / "packages.yml", "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n")
-    project: Any = SimpleNamespace(root=small, close=lambda: None)
+    project: Any = _project(small)
     models = load_models(project)
     assert list(models.models) == ["a"]
     assert len(models.notes) == 2 and "`dbt deps`" in models.notes[0]
 
 
 def test_a_manifest_given_must_exist(small: Path) -> None:
-    project: Any = SimpleNamespace(root=small, close=lambda: None)
+    project: Any = _project(small)
     with pytest.raises(UserError) as err:
         load_models(project, options=LoadOptions(manifest=small / "nope.json"))
     assert err.value.location is not None and err.value.location.parameter == "manifest"
@@ -119,7 +126,7 @@ def spine_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 @pytest.mark.dbt
 def test_a_broken_model_is_a_row_with_dbts_message_and_the_rest_are_read(spine_copy: Path) -> None:
-    project: Any = SimpleNamespace(root=spine_copy, close=lambda: None)
+    project: Any = _project(spine_copy)
     models = load_models(project)
     assert models.failed == {"broken_on_purpose": "this model is broken on purpose"}
     expected = {p.stem for p in (spine_copy / "models").rglob("*.sql")} - {"broken_on_purpose"}
@@ -131,7 +138,7 @@ def test_a_broken_model_is_a_row_with_dbts_message_and_the_rest_are_read(spine_c
 @pytest.mark.slow
 @pytest.mark.dbt
 def test_selection_is_dbts_and_analyses_are_read_when_asked(spine_copy: Path) -> None:
-    project: Any = SimpleNamespace(root=spine_copy, close=lambda: None)
+    project: Any = _project(spine_copy)
     marts = {p.stem for p in (spine_copy / "models" / "marts").glob("*.sql")} - {"broken_on_purpose"}
     chosen = load_models(project, options=LoadOptions(select=("marts",), exclude=("broken_on_purpose",)))
     assert set(chosen.models) == marts and chosen.failed == {}
@@ -142,7 +149,7 @@ def test_selection_is_dbts_and_analyses_are_read_when_asked(spine_copy: Path) ->
 @pytest.mark.slow
 @pytest.mark.dbt
 def test_a_given_manifest_is_selected_through_dbt_ls(spine_copy: Path, tmp_path: Path) -> None:
-    project: Any = SimpleNamespace(root=spine_copy, close=lambda: None)
+    project: Any = _project(spine_copy)
     load_models(project, options=LoadOptions(exclude=("broken_on_purpose",)))  # compiles every other model
     given = shutil.copy(spine_copy / CANON_TARGET / "manifest.json", tmp_path / "manifest.json")
     marts = {p.stem for p in (spine_copy / "models" / "marts").glob("*.sql")} - {"broken_on_purpose"}
