@@ -281,19 +281,42 @@ class Project:
         """Run a question; the result has `period` (label), `period_start`, dimensions, values.
 
         `question` is a `Question` or metric name(s) with `question()`'s keywords:
-        `project.query("mrr", by=["segment"], period_from="2026-01")`.
+        `project.query("mrr", by=["segment"], period_from="2026-01")`. Asked by names, the
+        SQL a checked run compiled is kept (`canon.compiler.sqlcache`, keyed also on this
+        warehouse's engine and schema) and run again without compiling or re-reading the
+        catalog; if the warehouse refuses it, the question is checked and compiled afresh so
+        the error is the one the catalog check gives.
         """
-        from canon.compiler.periods import Period
+        from canon.compiler import sqlcache
         from canon.compiler.question import Question
-        from canon.present.arrow import string_array
+        from canon.errors import EngineError
 
-        q = question if isinstance(question, Question) else self.question(question, **ask)
+        if isinstance(question, Question):
+            return self._run(question, check)
+        names = (question,) if isinstance(question, str) else tuple(question)
+        engine = self.engine
+        facts = {"metrics": names, "run_on": (engine.name, engine.default_schema), **ask}
+        key = sqlcache.question_key(self.root, facts, engine.dialect)
+        text = sqlcache.cached_sql(self.root, key) if check else None
+        if text is not None:
+            try:
+                return _labelled(engine.execute(text), ask.get("grain", "month"))
+            except EngineError:
+                pass  # the warehouse changed under the cached text: check and compile afresh
+        q = self.question(names, **ask)
+        if check:
+            self.check_catalog(q.metrics)
+        text = engine.render(self.compile(q, engine), copy=False)  # a tree built for this query alone
+        table = engine.execute(text)
+        if check:
+            sqlcache.keep_sql(self.root, key, text)
+        return _labelled(table, q.grain)
+
+    def _run(self, q: Question, check: bool) -> pa.Table:
         if check:
             self.check_catalog(q.metrics)
         tree = self.compile(q, self.engine)
-        table = self.engine.execute(self.engine.render(tree, copy=False))  # built for this query alone
-        labels = [Period(v, q.grain).label if v is not None else None for v in table.column("period_start").to_pylist()]
-        return table.add_column(0, "period", string_array(labels))
+        return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain)
 
     def check_catalog(self, names: Sequence[str]) -> None:
         """Every table and column a metric reads exists in the warehouse, before any query runs."""
@@ -674,6 +697,16 @@ class Project:
             self._engine.close()
             self._engine = None
         self._catalog.clear()
+
+
+def _labelled(table: pa.Table, grain: str) -> pa.Table:
+    """The result with its `period` label column first (`2026-10`, `2026-Q4`, `2026-W05`…)."""
+    from canon.compiler.periods import Period
+    from canon.present.arrow import string_array
+
+    starts = table.column("period_start").to_pylist()
+    labels = [Period(v, grain).label if v is not None else None for v in starts]  # type: ignore[arg-type]
+    return table.add_column(0, "period", string_array(labels))
 
 
 def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None:

@@ -84,3 +84,39 @@ def test_a_changed_decision_is_compiled_again(root: Path) -> None:
     after = load_project(root).sql("mrr", "duckdb", **ASK)
     assert after != before and "'pending'" in after
     assert after == fresh_sql(root)
+
+
+def test_a_query_runs_its_cached_sql_without_compiling_or_reading_the_catalog(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load_project(root)
+    expected = first.query("mrr", **ASK)
+    first.close()
+    assert expected.num_rows > 0
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("compiled or checked although the SQL was cached")
+
+    project = load_project(root)
+    monkeypatch.setattr(type(project), "compile", refuse)
+    monkeypatch.setattr(type(project), "check_catalog", refuse)
+    try:
+        assert project.query("mrr", **ASK).equals(expected)
+    finally:
+        project.close()
+
+
+def test_a_warehouse_that_changed_under_the_cache_gets_the_catalog_error(root: Path) -> None:
+    from canon.errors import ContractError
+
+    first = load_project(root)
+    first.query("mrr", **ASK)
+    first.engine.execute("ALTER TABLE raw_invoices RENAME COLUMN status TO invoice_status")
+    first.close()
+    project = load_project(root)
+    try:
+        with pytest.raises(ContractError) as caught:
+            project.query("mrr", **ASK)
+    finally:
+        project.close()
+    assert "raw_invoices.status" in caught.value.render()
