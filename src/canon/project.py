@@ -288,11 +288,10 @@ class Project:
         the error is the one the catalog check gives.
         """
         from canon.compiler import sqlcache
-        from canon.compiler.question import Question
         from canon.errors import EngineError
 
-        if isinstance(question, Question):
-            return self._run(question, check)
+        if not isinstance(question, str | list | tuple):  # a Question: its caller compiled the ask
+            return self._run(question, check)  # type: ignore[arg-type]
         names = (question,) if isinstance(question, str) else tuple(question)
         engine = self.engine
         facts = {"metrics": names, "run_on": (engine.name, engine.default_schema), **ask}

@@ -17,12 +17,11 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from canon.engines.render import render
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
 
 from canon.errors import ConfigError, Location
 
@@ -109,6 +108,8 @@ class Engine(ABC):
         so the length is checked by whoever writes the column (`canon load` quarantines longer
         values). PostgreSQL overrides this to keep the length in the table's own type.
         """
+        from sqlglot import exp
+
         return exp.DataType.build("TEXT")
 
     @classmethod

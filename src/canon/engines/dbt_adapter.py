@@ -21,8 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from canon.dbt.adapter import OpenAdapter, dialect_for, open_adapter
 from canon.dbt.profile import inside
 from canon.engines.base import Engine
@@ -31,10 +29,10 @@ from canon.engines.postgres import PostgresEngine
 from canon.engines.render import render
 from canon.engines.spark import SparkEngine
 from canon.errors import EngineError, Location
-from canon.sqltree import literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
 
 #: native engines whose facts an adapter of the same dialect shares (DuckDB's HUGEINT, …)
 _NATIVE = {cls.dialect: cls for cls in (DuckDBEngine, PostgresEngine, SparkEngine)}
@@ -163,11 +161,17 @@ class DbtAdapterEngine(Engine):
 
 def bind_literals(tree: exp.Expr, params: Mapping[str, Any]) -> exp.Expr:
     """`tree` with each named placeholder replaced by its value as a sqlglot literal."""
+    from sqlglot import exp
+
+    from canon.sqltree import literal
+
     missing = sorted({str(p.this) for p in tree.find_all(exp.Placeholder) if p.this and str(p.this) not in params})
     if missing:
         raise EngineError(f"no value bound for placeholder(s): {', '.join(missing)}")
 
     def swap(node: exp.Expr) -> exp.Expr:
+        from sqlglot import exp
+
         if isinstance(node, exp.Placeholder) and node.this:
             return literal(params[str(node.this)])
         return node

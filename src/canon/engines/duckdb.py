@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from canon.engines.base import Engine
 from canon.engines.render import render
 from canon.errors import EngineError
@@ -15,6 +13,7 @@ from canon.errors import EngineError
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+    from sqlglot import exp
 
 
 class DuckDBEngine(Engine):
@@ -47,14 +46,18 @@ class DuckDBEngine(Engine):
                     " while one reads it (e.g. `canon serve`); stop that process and run this again."
                 )
             raise EngineError(f"cannot open DuckDB file {self.path}: {exc}{hint}") from None
-        if memory_limit:
-            self._set("memory_limit", exp.Literal.string(memory_limit))
-        if threads:
-            self._set("threads", exp.Literal.number(int(threads)))
+        if memory_limit or threads:
+            from sqlglot import exp  # settings are trees: a typed value stays a literal
+
+            if memory_limit:
+                self._set("memory_limit", exp.Literal.string(memory_limit))
+            if threads:
+                self._set("threads", exp.Literal.number(int(threads)))
 
     def _set(self, setting: str, value: exp.Expr) -> None:
         """A DuckDB setting as a tree: the value is a quoted literal even when a user typed it."""
         import duckdb
+        from sqlglot import exp
 
         item = exp.SetItem(this=exp.EQ(this=exp.column(setting), expression=value))
         try:

@@ -8,13 +8,12 @@ from decimal import Decimal
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from canon.engines.base import Engine, require_driver
 from canon.errors import EngineError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
 
 
 @functools.cache
@@ -61,6 +60,8 @@ class PostgresEngine(Engine):
     def text_type(cls, length: int | None = None) -> exp.DataType:
         """VARCHAR(n) for a declared length: PostgreSQL enforces it and reports it in
         information_schema (`character_maximum_length`); TEXT otherwise."""
+        from sqlglot import exp
+
         return exp.DataType.build(f"VARCHAR({length})" if length else "TEXT")
 
     @classmethod
@@ -175,6 +176,8 @@ class PostgresEngine(Engine):
 
 
 def _lock_call(function: str, key: int) -> exp.Select:
+    from sqlglot import exp
+
     return exp.select(exp.Anonymous(this=function, expressions=[exp.Literal.number(key)]))
 
 

@@ -14,11 +14,12 @@ rendered here, so three things hold everywhere at once:
 
 from __future__ import annotations
 
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import UnsupportedError
+from typing import TYPE_CHECKING
 
 from canon.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 
 class UnsupportedSQL(UserError):
@@ -33,6 +34,10 @@ def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, identify: bool
     it always was. `copy=False` lets sqlglot's dialect transforms work on `tree` itself instead
     of a copy (≈ a fifth of a compile): only for a tree the caller built for this one rendering.
     """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import UnsupportedError
+
     if not isinstance(tree, exp.Expr):
         raise TypeError(
             f"render() takes a sqlglot tree, not {type(tree).__name__}: build the statement with "

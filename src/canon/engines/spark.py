@@ -11,13 +11,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from canon.engines.base import Engine, require_driver
 from canon.errors import EngineError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
 
 
 def build_local_session(app_name: str = "canon", cores: int = 2, memory: str = "2g") -> Any:
