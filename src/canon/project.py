@@ -25,7 +25,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from canon.errors import ContractError, Location, Problem, QueryError, UserError, did_you_mean, hint_or_list
+from canon.errors import (
+    ContractError,
+    EngineError,
+    Location,
+    Problem,
+    QueryError,
+    UserError,
+    did_you_mean,
+    hint_or_list,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -146,6 +155,28 @@ class Project:
         if self._engine is None:
             self._engine = open_warehouse(self.root, self.config.warehouse, dbt=self.config.dbt)
         return self._engine
+
+    def unreachable_warehouse(self) -> str | None:
+        """Why the warehouse cannot be reached (None: it can), for an audit that falls back to static.
+
+        A DuckDB file that does not exist is unreachable (opening it would create an empty one);
+        otherwise the warehouse is opened and its tables listed, and an `EngineError` (a server
+        that does not answer, a driver that fails) is the reason. Configuration mistakes stay
+        errors: they are the user's to fix, not a reason to audit without figures.
+        """
+        from canon.engines.from_config import missing_warehouse
+
+        if self._engine is None:
+            missing = missing_warehouse(self.root, self.config.warehouse)
+            if missing is not None:
+                return missing
+        try:
+            engine = self.engine
+            engine.tables(self.relations(engine).default_schema)
+        except EngineError as exc:
+            self._engine = None
+            return (exc.render().strip().splitlines() or [type(exc).__name__])[0]
+        return None
 
     def use_engine(self, engine: Engine) -> None:
         self._engine = engine
@@ -388,6 +419,7 @@ class Project:
         exclude: Sequence[str] = (),
         include_analyses: bool = False,
         model_timeout: float | None = 20.0,
+        static: bool = False,
     ) -> AuditResult:
         """Every definition of `metric`: decisions, reproduction, bridges, history, usage.
 
@@ -396,7 +428,9 @@ class Project:
         replacing the kept one. With `store`, its JSON is kept as the metric's last audit for
         the catalog page. `manifest`, `select`, `exclude` and `include_analyses` choose the dbt
         models read (see `canon.audit.load`); `model_timeout` is each model's budget in seconds
-        (None: none), past which it is a "too complex" row.
+        (None: none), past which it is a "too complex" row. With `static`, no warehouse is read:
+        decision points from the SQL alone, nothing priced; when the warehouse cannot be reached
+        the audit runs static anyway and its headline says why.
         """
         from canon.audit.load import LoadOptions
 
@@ -414,6 +448,7 @@ class Project:
             store=store,
             load=load,
             model_timeout=model_timeout,
+            static=static,
         ).audit
 
     def _audit_session(
@@ -431,6 +466,7 @@ class Project:
         store: bool = False,
         load: LoadOptions | None = None,
         model_timeout: float | None = 20.0,
+        static: bool = False,
     ) -> AuditSession:
         from canon.audit.preflight import require_auditable
         from canon.workflow.session import audit_session
@@ -443,10 +479,12 @@ class Project:
             )
         from canon.audit.load import LoadOptions
 
-        metric = require_auditable(self, metric)  # `MRR` is the contract `mrr`
+        static_reason = None if static else self.unreachable_warehouse()
+        static = static or static_reason is not None
+        metric = require_auditable(self, metric, static=static)  # `MRR` is the contract `mrr`
         load = load or LoadOptions()
         the_period = self.period(period)
-        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout)
+        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout, static)
         cached = self._sessions.get(key)
         if cached is not None and not fresh and compare is None and (cached.with_history or not with_history):
             return cached
@@ -462,6 +500,8 @@ class Project:
             progress=progress,
             load=load,
             model_timeout=model_timeout,
+            static=static,
+            static_reason=static_reason,
         )
         if compare is None and not fresh:
             self._sessions[key] = session
@@ -483,7 +523,7 @@ class Project:
         from canon.workflow.signoff import save_proposal, write_proposal_into_contract
 
         session = self._audit_session(metric, period)
-        proposal = propose(self, session.audit, session.evaluator, session.domains)
+        proposal = propose(self, session.audit, session.priced_evaluator(), session.domains)
         if write:
             data = proposal.to_json()
             save_proposal(self, data)

@@ -27,6 +27,7 @@ class Domain:
     values: list[Scalar]
     has_null: bool
     capped: bool = False
+    unknown: bool = False  # never read (static mode): no caller may take `values` as the column's set
 
     @property
     def all(self) -> frozenset[Scalar]:
@@ -95,6 +96,13 @@ class Domains:
         query = exp.select(exp.column("i", table="d")).from_(values).where(substituted)
         hits = self.engine.execute(query).column("i").to_pylist()
         return frozenset(candidates[i] for i in hits)
+
+    def unknown(self, ref: ColumnRef, condition: exp.Expr) -> str | None:
+        """Why `admitted` could not decide `condition` from a domain it never read (None: it read it).
+
+        Only static mode (`canon.audit.static.StaticDomains`) leaves domains unread.
+        """
+        return None
 
 
 def _typed(value: Scalar) -> exp.Expression:

@@ -90,7 +90,12 @@ class Extraction:
 class Catalog:
     """Raw column types (from the warehouse) and which columns are keys."""
 
-    def __init__(self, schema: Mapping[str, Mapping[str, str]], keys: Iterable[ColumnRef]) -> None:
+    def __init__(
+        self, schema: Mapping[str, Mapping[str, str]], keys: Iterable[ColumnRef], *, typed: bool = True
+    ) -> None:
+        # `typed=False` (static mode): types come from the SQL, not the warehouse, and an empty type
+        # is unknown rather than "not money" (a summed column of unknown type is a candidate).
+        self.typed = typed
         self.schema = {t.lower(): {c.lower(): typ.upper() for c, typ in cols.items()} for t, cols in schema.items()}
         self.names = {t.lower(): (t, {c.lower(): c for c in cols}) for t, cols in schema.items()}
         self.keys = {ColumnRef(k.table.lower(), k.column.lower()) for k in keys}
@@ -115,6 +120,8 @@ class Catalog:
         if ColumnRef(ref.table.lower(), ref.column.lower()) in self.keys:
             return False
         typ = self.type_of(ref)
+        if not self.typed and not typ:
+            return True
         return typ.startswith(MONEY) or (integer_money and typ.startswith(INTEGER))
 
     def unit(self, ref: ColumnRef) -> Unit:
@@ -307,6 +314,9 @@ class Extractor:
                         filters[ref] = filters[ref] & admitted if ref in filters else admitted
                         provenance.setdefault(f"filter:{ref}", Provenance()).add(_fragment(cond, part), cond.origin)
                         continue
+                    why = self.domains.unknown(ref, part)
+                    if why is not None:  # static mode: kept as a condition, said to be unknown
+                        unmapped.append(Unmapped(cond.fragment, f"{ref}: {why}", cond.origin))
                 text = _predicate_sql(part)
                 predicates.append(text)
                 provenance.setdefault(f"predicate:{text}", Provenance()).add(_fragment(cond, part), cond.origin)
@@ -358,6 +368,10 @@ class Extractor:
             unmapped.append(Unmapped(cond.fragment, "NOT IN / NOT EXISTS over more than one condition", cond.origin))
             return
         ref = next(iter(refs))
+        if self.domains.domain(ref).unknown:
+            why = "static: excludes the rows matching another table, over a domain not read (unknown)"
+            unmapped.append(Unmapped(cond.fragment, why, cond.origin))
+            return
         excluded = self.domains.admitted(ref, parts[0], lambda n: is_raw(n) and ref_of(n) == ref)
         if excluded is None:
             unmapped.append(Unmapped(cond.fragment, "anti-join on a column with too many values", cond.origin))

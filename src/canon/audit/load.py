@@ -192,11 +192,27 @@ def compile_dbt(project: Project, options: LoadOptions = LoadOptions()) -> tuple
 
 
 def load_models(
-    project: Project, sql_dir: Path | None = None, dialect: str | None = None, options: LoadOptions | None = None
+    project: Project,
+    sql_dir: Path | None = None,
+    dialect: str | None = None,
+    options: LoadOptions | None = None,
+    *,
+    static: bool = False,
 ) -> ModelSet:
+    """The models an audit reads. In a `static` SQL folder the raw tables are those the SQL reads
+    that are not models (no warehouse to list them), in canon.yml's dialect unless `dialect`."""
     options = options or LoadOptions()
     if sql_dir is not None:
         folder = sql_dir if sql_dir.is_absolute() else (Path.cwd() / sql_dir)
+        if static:
+            from canon.audit.static import parsed_models, raw_tables_in_sql
+            from canon.engines import engine_class
+
+            default = engine_class(project.config.warehouse.engine).dialect  # the class's, no connection
+            models = from_sql_dir(folder, dialect or default, [], project.root)
+            models.raw_tables = {t: (t,) for t in raw_tables_in_sql(parsed_models(models), set(models.models))}
+            models.__dict__.pop("_index", None)
+            return models
         raw = [
             t
             for t in project.engine.tables(project.relations(project.engine).default_schema)

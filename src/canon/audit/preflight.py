@@ -18,15 +18,18 @@ if TYPE_CHECKING:
     from canon.project import Project  # annotations only: the facade stands above the audit
 
 
-def require_auditable(project: Project, metric: str) -> str:
+def require_auditable(project: Project, metric: str, *, static: bool = False) -> str:
     """`metric` has a contract whose tables exist, or is one the standards know (no contract yet).
+
+    A `static` audit reads no warehouse, so the contract's tables are not checked.
 
     Returns the name as the project spells it: `MRR` audits the contract `mrr` (names are
     case-insensitive), and a metric only the standards know keeps its standard key.
     """
     contract = find_metric(metric, project.metrics)
     if contract is not None:
-        project.check_catalog([contract.name])
+        if not static:
+            project.check_catalog([contract.name])
         return contract.name
     standard = knowledge_base().metric(metric)
     if standard is not None:

@@ -151,6 +151,9 @@ class Definition:
     # the decisions did not compile, or when the period selected no row on a side and the
     # figures agree anyway: 0 = 0 on an empty period proves nothing about the decisions.
     not_comparable: str | None = None
+    # False in static mode: no warehouse was read, `value_cents`/`reproduced_cents` are 0 and mean
+    # nothing (JSON says null, every renderer "not priced (static)").
+    priced: bool = True
 
     @property
     def residual_cents(self) -> int:
@@ -169,14 +172,15 @@ class Definition:
         vec = self.vector.to_json()
         if self.vector.predicates:
             vec["predicates"] = list(self.vector.predicates)
+        priced = self.priced
         return {
             "model": self.model,
             "path": self.path,
             "measure_output": self.measure_output,
-            "value_cents": self.value_cents,
-            "reproduced": self.reproduced,
-            "reproduced_cents": self.reproduced_cents,
-            "residual_cents": self.residual_cents,
+            "value_cents": self.value_cents if priced else None,
+            "reproduced": self.reproduced and priced,
+            "reproduced_cents": self.reproduced_cents if priced else None,
+            "residual_cents": self.residual_cents if priced else None,
             "decisions": vec,
             "slices": {
                 str(k): [to_json_value(v) for v in sorted(vals, key=lambda x: (x is None, str(x)))]
@@ -209,6 +213,14 @@ class AuditResult:
     pair_bridge: Bridge | None = None
     failed: list[Failure] = field(default_factory=list)  # models not read to the end, with why
     notes: list[str] = field(default_factory=list)  # project-wide facts a reader must see (missing packages)
+    # "static": decision points from SQL alone, nothing priced (`canon audit --static`, or the
+    # warehouse could not be reached: `static_reason` then says why).
+    mode: str = "warehouse"
+    static_reason: str | None = None
+
+    @property
+    def static(self) -> bool:
+        return self.mode == "static"
 
     @property
     def nothing_found(self) -> bool:
@@ -238,7 +250,7 @@ class AuditResult:
         from canon.present.money import short_money
 
         if self.nothing_found:
-            return self._nothing_found_headline()
+            return self._nothing_found_headline() + self._static_words()
         ways = len(self.distinct_definitions())
         models = len(self.definitions)
         text = definition_headline(self.label, ways, models)
@@ -248,12 +260,20 @@ class AuditResult:
             step = worst.bridge.largest() if worst.bridge else None
             reason = f" ({_decision_words(step.decision)})" if step else ""
             text += f"; the largest gap is {short_money(gap)}{reason}"
-        not_comparable = sum(1 for d in self.definitions if not d.comparable)
+        not_comparable = sum(1 for d in self.definitions if not d.comparable and d.priced)
         if not_comparable:
             text += f"; {not_comparable} not comparable in {self.period.label}"
         if self.failed:
             text += f"; {_plural(len(self.failed), 'model')} could not be read"
-        return text
+        return text + self._static_words()
+
+    def _static_words(self) -> str:
+        """Static mode is said in the headline: a reader must never take the map for priced figures."""
+        if not self.static:
+            return ""
+        if self.static_reason is not None:
+            return f"; static: the warehouse could not be reached ({self.static_reason}), nothing priced"
+        return "; static: decisions read from SQL alone, nothing priced"
 
     def _nothing_found_headline(self) -> str:
         """Never "defined 0 ways across 0 models": say that nothing was found, and why."""
@@ -271,8 +291,10 @@ class AuditResult:
         canonical = None
         if self.canonical_vector is not None:
             canonical = {"value_cents": self.canonical_cents, "decisions": self.canonical_vector.to_json()}
+        mode = {"mode": self.mode, "static_reason": self.static_reason} if self.static else {}
         return {
             "metric": self.metric,
+            **mode,
             "period": self.period.label,
             "headline": self.headline(),
             "canonical": canonical,

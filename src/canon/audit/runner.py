@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
+STATIC_COMPARE = "--compare: no bridge in static mode (nothing is priced)"
 DEFAULT_MODEL_TIMEOUT = 20.0  # seconds of work per model before it becomes a "too complex" row
 # What one model's work may raise without stopping the audit: canon's own errors (the
 # warehouse refusing a query, SQL that does not render), SQL sqlglot cannot read, and shapes
@@ -84,6 +85,10 @@ class AuditOptions:
     progress: Progress | None = None
     with_history: bool = True
     model_timeout: float | None = DEFAULT_MODEL_TIMEOUT  # per model, over all stages (None: no budget)
+    # Static mode: no warehouse is read (schema and domains from the SQL, nothing priced); the
+    # reason is set when it was not asked for but the warehouse could not be reached.
+    static: bool = False
+    static_reason: str | None = None
 
 
 @dataclass
@@ -108,7 +113,7 @@ class AuditContext:
     options: AuditOptions
     metric: Metric | None
     relations: Relations
-    evaluator: Evaluator  # figures of decision vectors for the period, cached by vector and joins
+    evaluator: Evaluator | None  # figures of decision vectors for the period, cached (None: static mode)
     domains: Domains  # distinct values per raw column, cached
     catalog: Catalog
     extractor: Extractor
@@ -132,6 +137,8 @@ class AuditContext:
     @classmethod
     def open(cls, project: Project, options: AuditOptions) -> AuditContext:
         """Read once what every stage needs: the raw schema, the keys, the join graph, the metric."""
+        if options.static:
+            return cls._open_static(project, options)
         metric = project.metrics.get(options.metric)
         canonical_vector = metric.decisions if metric is not None and metric.is_declarative else None
         relations = project.relations(project.engine)
@@ -157,6 +164,49 @@ class AuditContext:
             failed={m: Failure(m, "compile", why) for m, why in models.failed.items()},
             notes=list(models.notes),
         )
+
+    @classmethod
+    def _open_static(cls, project: Project, options: AuditOptions) -> AuditContext:
+        """The same readers without a warehouse: schema and domains from the SQL, no evaluator.
+
+        Keys are only those canon.yml states (no uniqueness query), so a semi-join on a key it
+        does not name is an unmapped line rather than a guess.
+        """
+        from canon.audit.static import StaticDomains, static_schema
+
+        metric = project.metrics.get(options.metric)
+        models = options.models
+        keys = [ColumnRef(t, k) for t, s in project.config.sources.items() for k in s.primary_key]
+        keys += [c for e in project.join_graph().edges for c in (e.child, e.parent)]
+        catalog = Catalog(static_schema(models), keys, typed=False)
+        domains = StaticDomains()
+        known = {ColumnRef(t, s.primary_key[0]) for t, s in project.config.sources.items() if len(s.primary_key) == 1}
+        known |= {e.parent for e in project.join_graph().edges}
+        dims = metric.dimension_columns() if metric is not None else set()
+        extractor = Extractor(Inliner(models), catalog, domains, dims, False, lambda ref: ref in known)
+        return cls(
+            project=project,
+            options=options,
+            metric=metric,
+            relations=project.relations(None),
+            evaluator=None,
+            domains=domains,
+            catalog=catalog,
+            extractor=extractor,
+            family=None,
+            failed={m: Failure(m, "compile", why) for m, why in models.failed.items()},
+            notes=[*models.notes, *([STATIC_COMPARE] if options.compare else [])],
+        )
+
+    @property
+    def static(self) -> bool:
+        return self.options.static
+
+    def priced(self) -> Evaluator:
+        """The evaluator of a warehouse audit (the stages that price never run in static mode)."""
+        if self.evaluator is None:
+            raise EngineError("a static audit prices nothing: no warehouse was read")
+        return self.evaluator
 
     @property
     def period(self) -> Period:
@@ -233,6 +283,8 @@ class AuditContext:
             pair_bridge=self.pair_bridge,
             failed=sorted(self.failed.values(), key=lambda f: f.model),
             notes=list(self.notes),
+            mode="static" if self.static else "warehouse",
+            static_reason=self.options.static_reason,
         )
 
 
@@ -243,7 +295,7 @@ def canonical(ctx: AuditContext) -> None:
     """The contract's own figure: extraction keeps the candidate closest to it, bridges end at it."""
     vector = ctx.canonical_vector
     if vector is not None:
-        ctx.canonical_cents = ctx.evaluator(vector, ctx.metric_joins())
+        ctx.canonical_cents = ctx.priced()(vector, ctx.metric_joins())
 
 
 def discover(ctx: AuditContext) -> None:
@@ -298,13 +350,19 @@ def _reproduce_one(ctx: AuditContext, name: str) -> Definition:
     """Both figures, and whether they can be compared at all (see `_not_comparable`)."""
     extraction = ctx.extractions[name]
     model = ctx.models.models[name]
+    if ctx.static:  # the decisions as extracted, no figure on either side
+        found = _definition(model, extraction, 0, 0, ctx.metric)
+        found.priced = False
+        found.not_comparable = "not priced (static)"
+        return found
+    evaluator = ctx.priced()
     built = _built_relation(ctx.project, model)
     value, model_rows = model_figure_rows(
         ctx.project.engine, extraction, ctx.period, ctx.relations, ctx.models.raw_tables, built
     )
     edges = [*extraction.edges, *ctx.metric_joins()]
     try:
-        reproduced = ctx.evaluator(extraction.vector, edges)
+        reproduced = evaluator(extraction.vector, edges)
     except QueryError as exc:
         extraction.unmapped.append(ExtractUnmapped(str(exc), "the decisions do not compile"))
         why: str | None = "the decisions do not compile"
@@ -313,7 +371,7 @@ def _reproduce_one(ctx: AuditContext, name: str) -> Definition:
         extraction.unmapped.append(ExtractUnmapped(_first_line(exc), "the decisions did not run"))
         why, reproduced = "the decisions did not run", 0
     else:
-        why = _not_comparable(value, model_rows, reproduced, ctx.evaluator.selects_rows(extraction.vector, edges))
+        why = _not_comparable(value, model_rows, reproduced, evaluator.selects_rows(extraction.vector, edges))
         if why is not None:
             why += f" in {ctx.period.label}"
     found = _definition(model, extraction, value, reproduced, ctx.metric)
@@ -333,6 +391,7 @@ def _not_comparable(value: int, model_rows: bool, reproduced: int, vector_rows: 
 def bridge(ctx: AuditContext) -> None:
     """Waterfalls from each definition to the canonical figure, and between the `--compare` pair."""
     vector = ctx.canonical_vector
+    evaluator = ctx.priced()
     if vector is not None and ctx.canonical_cents is not None:
         graph = ctx.project.join_graph()
         for d in ctx.each(ctx.definitions, lambda d: d.model):
@@ -341,15 +400,15 @@ def bridge(ctx: AuditContext) -> None:
                 ctx.bridges[d.model] = build_bridge(
                     d.vector,
                     vector,
-                    _evaluate_with(ctx.evaluator, edges),
+                    _evaluate_with(evaluator, edges),
                     ctx.domains,
                     d.model,
                     f"canonical {ctx.options.metric}",
                     start_cents=d.value_cents,
                     end_cents=ctx.canonical_cents,
                     separable=reads_rows_of(graph.merged(edges)),
-                    compiles=partial(ctx.evaluator.compiles, edges=edges),
-                    prefetch=partial(ctx.evaluator.many, edges=edges),
+                    compiles=partial(evaluator.compiles, edges=edges),
+                    prefetch=partial(evaluator.many, edges=edges),
                 )
             except MODEL_FAILURES as exc:
                 ctx.bridge_failures[d.model] = Unmapped(_first_line(exc), "bridge could not be computed")
@@ -395,11 +454,17 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("canonical", canonical, lambda ctx: ctx.canonical_vector is not None),
+    # static mode (no warehouse): no canonical figure and no bridge; `reproduce` keeps the
+    # decisions without figures
+    Stage("canonical", canonical, lambda ctx: ctx.canonical_vector is not None and not ctx.static),
     Stage("discover", discover),
     Stage("extract", extract),
     Stage("reproduce", reproduce),
-    Stage("bridge", bridge, lambda ctx: ctx.canonical_vector is not None or ctx.options.compare is not None),
+    Stage(
+        "bridge",
+        bridge,
+        lambda ctx: not ctx.static and (ctx.canonical_vector is not None or ctx.options.compare is not None),
+    ),
     Stage("history", history, lambda ctx: ctx.options.with_history),
     Stage("usage", usage),
 )
@@ -483,7 +548,7 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
     return build_bridge(
         by_name[a].vector,
         by_name[b].vector,
-        _evaluate_with(ctx.evaluator, edges),
+        _evaluate_with(ctx.priced(), edges),
         ctx.domains,
         a,
         b,

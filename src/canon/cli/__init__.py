@@ -30,6 +30,7 @@ CLI_SPELLING = {
     "query_log": "--query-log",
     "compare": "--compare",
     "manifest": "--manifest",
+    "static": "--static",
     "select": "--select",
     "exclude": "--exclude",
     "model_timeout": "--model-timeout",

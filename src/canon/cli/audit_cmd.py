@@ -47,6 +47,11 @@ def audit_cmd(
     model_timeout: float = typer.Option(
         20.0, "--model-timeout", help="Seconds of work per model before it is reported as too complex."
     ),
+    static: bool = typer.Option(
+        False,
+        "--static",
+        help="Read no warehouse: decision points from the SQL alone (literals), nothing priced.",
+    ),
     fail_on_divergence: bool = typer.Option(
         False, "--fail-on-divergence", help="Exit 1 when the definitions found differ (for CI)."
     ),
@@ -54,8 +59,10 @@ def audit_cmd(
 ) -> None:
     """Find every definition of METRIC, explain each divergence and price it to the cent.
 
-    Exit 0 when the audit ran; 1 when no definition was found (every model skipped or not
-    read) or, with --fail-on-divergence, when definitions differ; 2 for usage errors.
+    With --static, or when the warehouse cannot be reached (the headline says so), definitions
+    are mapped from SQL alone and nothing is priced. Exit 0 when the audit ran; 1 when no
+    definition was found (every model skipped or not read) or, with --fail-on-divergence, when
+    definitions differ; 2 for usage errors.
     """
     require_format(fmt, FORMATS)
     if compare and len(compare) != 2:
@@ -93,6 +100,7 @@ def audit_cmd(
             exclude=exclude,
             include_analyses=include_analyses,
             model_timeout=model_timeout,
+            static=static,
         )
     text = render(result, fmt)
     if fmt == "html":

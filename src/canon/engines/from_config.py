@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from canon.engines import Engine, engine_class
+from canon.engines import ENGINES, Engine, engine_class
 from canon.engines.dbt_adapter import DbtAdapterEngine
 from canon.engines.duckdb import DuckDBEngine
 from canon.engines.postgres import PostgresEngine
@@ -28,6 +28,18 @@ _CONFIG = "canon.yml"
 def duckdb_path(root: Path, warehouse: WarehouseConfig) -> Path:
     """The DuckDB file of a project: `warehouse.path`, relative to the project folder."""
     return root / (warehouse.path or DEFAULT_DUCKDB_FILE)
+
+
+def missing_warehouse(root: Path, warehouse: WarehouseConfig) -> str | None:
+    """Why canon.yml's DuckDB warehouse is not there (None: it is, or it is not a DuckDB file).
+
+    Checked before opening, because opening a DuckDB file that does not exist creates it empty.
+    """
+    cls = ENGINES.get(warehouse.engine)
+    if cls is None or not issubclass(cls, DuckDBEngine):
+        return None
+    file = duckdb_path(root, warehouse)
+    return None if file.exists() else f"the DuckDB file {file} does not exist"
 
 
 def open_warehouse(

@@ -18,6 +18,7 @@ from canon.audit.result import AuditResult
 from canon.audit.runner import DEFAULT_MODEL_TIMEOUT, AuditContext, AuditOptions, Progress, audit_context
 from canon.audit.sources import ModelSet
 from canon.compiler.periods import Period
+from canon.errors import Location, UserError
 
 if TYPE_CHECKING:
     from canon.project import Project
@@ -29,7 +30,7 @@ class AuditSession:
     project: Project
     audit: AuditResult
     models: ModelSet
-    evaluator: Evaluator  # the audit's own, with its cache of figures
+    evaluator: Evaluator | None  # the audit's own, with its cache of figures (None: a static audit)
     domains: Domains  # the audit's own, with its cache of column values
     with_history: bool = True
     context: AuditContext | None = None  # every stage's output, for callers that need more than the result
@@ -38,7 +39,17 @@ class AuditSession:
         """The canonical definition proposed from this audit, priced with the audit's evaluator."""
         from canon.workflow.propose import propose
 
-        return propose(self.project, self.audit, self.evaluator, self.domains)
+        return propose(self.project, self.audit, self.priced_evaluator(), self.domains)
+
+    def priced_evaluator(self) -> Evaluator:
+        """The evaluator a priced step needs; a static audit (no warehouse read) has none."""
+        if self.evaluator is None:
+            raise UserError(
+                f"the audit of {self.audit.metric} was static: nothing was priced",
+                location=Location(parameter="static"),
+                fix="run the audit against the warehouse (without --static) before proposing",
+            )
+        return self.evaluator
 
 
 def audit_session(
@@ -53,16 +64,19 @@ def audit_session(
     compare: tuple[str, str] | None = None,
     load: LoadOptions | None = None,
     model_timeout: float | None = DEFAULT_MODEL_TIMEOUT,
+    static: bool = False,
+    static_reason: str | None = None,
 ) -> AuditSession:
     """Run the audit of `metric` for `period` (a Period, a label, or canon.yml's current period).
 
-    The query log defaults to canon.yml's `query_log` when that file exists.
+    The query log defaults to canon.yml's `query_log` when that file exists. With `static`, no
+    warehouse is read (see `canon.audit.static`); `static_reason` says why when it was not asked.
     """
     from canon.audit.preflight import require_auditable
 
-    metric = require_auditable(project, metric)
+    metric = require_auditable(project, metric, static=static)
     the_period = period if isinstance(period, Period) else project.period(period)
-    models = load_models(project, sql_dir, dialect, load)
+    models = load_models(project, sql_dir, dialect, load, static=static)
     log = query_log
     if log is None and project.config.query_log and (project.root / project.config.query_log).exists():
         log = project.root / project.config.query_log
@@ -77,6 +91,8 @@ def audit_session(
             compare=compare,
             progress=progress,
             model_timeout=model_timeout,
+            static=static,
+            static_reason=static_reason,
         ),
     )
     return AuditSession(project, ctx.result(), models, ctx.evaluator, ctx.domains, with_history, ctx)

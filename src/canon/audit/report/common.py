@@ -75,17 +75,25 @@ def model_title(d: Definition) -> str:
     return d.model + model_marks(d)
 
 
+def figure_text(d: Definition) -> str:
+    """The model's own figure, or "not priced (static)" when no warehouse was read."""
+    return format_cents(d.value_cents) if d.priced else NOT_PRICED
+
+
 def figure_vs_canonical(result: AuditResult, d: Definition) -> str:
-    if result.canonical_cents is None:
+    if result.canonical_cents is None or not d.priced:
         return "—"
     return format_signed_cents(d.value_cents - result.canonical_cents)
 
 
 NOT_COMPARABLE = "not comparable"
+NOT_PRICED = "not priced (static)"  # no warehouse was read: what every format says instead of a figure
 
 
 def reproduced_text(d: Definition) -> str:
     """✓ only when both figures selected rows and agree; an empty period is never a ✓."""
+    if not d.priced:
+        return NOT_PRICED
     if not d.comparable:
         return f"{NOT_COMPARABLE} ({d.not_comparable})"
     if d.reproduced:
@@ -123,7 +131,7 @@ def definition_rows(result: AuditResult) -> list[tuple[str, str, str, str, str]]
     return [
         (
             model_marks(d),
-            format_cents(d.value_cents),
+            figure_text(d),
             figure_vs_canonical(result, d),
             reproduced_text(d),
             usage_short(d.usage),
@@ -260,6 +268,8 @@ def unmapped_rows(d: Definition) -> list[tuple[str, str, str]]:
 
 
 def canonical_summary(result: AuditResult) -> str:
+    if result.static:
+        return "Static audit: decision points read from the SQL alone; no figure is priced (no warehouse read)."
     if result.canonical_vector is None or result.canonical_cents is None:
         return "No canonical definition yet: bridges and gaps are shown once a contract is approved."
     return f"Canonical {result.label}: {format_cents(result.canonical_cents)} for {result.period.label}."
