@@ -1,5 +1,6 @@
 """`canon audit` refuses, before any work, what it cannot answer: a misspelled metric, a query log
-that is not there, a warehouse that was never built — each as one message with the fix, exit 2."""
+that is not there, a warehouse that was built empty — each as one message with the fix, exit 2. A
+warehouse file that does not exist at all cannot be reached: the audit runs statically instead."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def test_a_missing_query_log_is_a_parameter_error(capsys: pytest.CaptureFixture[
 
 
 def test_an_unbuilt_warehouse_is_said_plainly(capsys: pytest.CaptureFixture[str], unbuilt: Path) -> None:
+    import duckdb
+
+    duckdb.connect(str(unbuilt / "warehouse.duckdb")).close()  # a warehouse with no tables in it
     code, err = audit(capsys, unbuilt, "--metric", "mrr")
     assert code == 2 and "does not exist in the warehouse" in err and "dbt build" in err
     assert "Traceback" not in err and "Catalog Error" not in err
+
+
+def test_a_missing_warehouse_file_audits_statically(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No DuckDB file at all: the warehouse cannot be reached, so the audit runs from SQL alone."""
+    root = tmp_path / "acme"
+    init_example("acme", root, ExampleOptions())
+    res = run_cli(capsys, "audit", "--period", "2026-10", "--project", str(root), "--metric", "mrr", "-f", "json")
+    assert res.code in (0, 1) and "Traceback" not in res.err  # the audit ran (1: nothing found statically)
+    assert '"mode": "static"' in res.out and "warehouse.duckdb does not exist" in res.out

@@ -134,10 +134,11 @@ def static_schema(models: ModelSet) -> dict[str, dict[str, str]]:
                     if used not in columns.setdefault(raw, {}):
                         columns[raw][used] = ""
                         changed = True
-    for ident in models.raw_tables:
-        columns.setdefault(ident, {})
+    # a raw table whose columns the SQL never names is left out: a schema without columns is no schema
     return {
-        table: {c: TEMPORAL_TYPE if _is_date_name(c, dates) else "" for c in cols} for table, cols in columns.items()
+        table: {c: TEMPORAL_TYPE if _is_date_name(c, dates) else "" for c in cols}
+        for table, cols in columns.items()
+        if cols
     }
 
 
