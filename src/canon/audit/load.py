@@ -225,10 +225,10 @@ def load_models(
             location=Location(parameter="sql_dir"),
             fix="run inside a dbt project, or pass --sql-dir FOLDER --dialect duckdb|postgres|snowflake",
         )
-    return _load_dbt(project, options)
+    return _load_dbt(project, options, dialect)
 
 
-def _load_dbt(project: Project, options: LoadOptions) -> ModelSet:
+def _load_dbt(project: Project, options: LoadOptions, dialect: str | None = None) -> ModelSet:
     root = project.root
     notes: list[str] = []
     broken: dict[str, str] = {}
@@ -254,7 +254,7 @@ def _load_dbt(project: Project, options: LoadOptions) -> ModelSet:
             manifest = user_manifest
         else:
             manifest, broken = compile_dbt(project, options)
-    models = from_manifest(manifest, root, include_analyses=options.include_analyses)
+    models = from_manifest(manifest, root, include_analyses=options.include_analyses, dialect=dialect)
     if options.select or options.exclude:
         compiled_here = manifest.parent == root / CANON_TARGET and not notes and options.manifest is None
         selected = _compiled_selection(manifest) if compiled_here else None

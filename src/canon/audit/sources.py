@@ -93,18 +93,22 @@ def _relation_parts(relation_name: str | None, fallback: str) -> tuple[str, ...]
     return tuple(p.lower() for p in (table.catalog, table.db, table.name) if p)
 
 
-def from_manifest(manifest_path: Path, project_root: Path, *, include_analyses: bool = False) -> ModelSet:
+def from_manifest(
+    manifest_path: Path, project_root: Path, *, include_analyses: bool = False, dialect: str | None = None
+) -> ModelSet:
     """Models and sources from a dbt manifest.json written by `dbt compile`.
 
     With `include_analyses`, dbt analyses (compiled, never built) are read as models too: teams
-    keep board queries there.
+    keep board queries there. The SQL is read in the dialect of the manifest's adapter unless
+    `dialect` says otherwise (a Snowflake project compiled against a local DuckDB profile).
     """
     kinds = {"model", "analysis"} if include_analyses else {"model"}
     data = json.loads(manifest_path.read_text(encoding="utf-8"))
     adapter = data.get("metadata", {}).get("adapter_type") or "duckdb"
-    dialect = {"postgres": "postgres", "snowflake": "snowflake", "bigquery": "bigquery", "spark": "spark"}.get(
-        adapter, "duckdb"
-    )
+    if dialect is None:
+        from canon.dbt.adapter import ADAPTER_DIALECTS
+
+        dialect = ADAPTER_DIALECTS.get(adapter, "duckdb")
     models: dict[str, ModelSource] = {}
     for node in data.get("nodes", {}).values():
         if node.get("resource_type") not in kinds:
