@@ -179,7 +179,8 @@ def score_project(name: str, canon: str, static_ok: bool, timeout: float) -> lis
         try:
             report = json.loads(run.stdout)
         except json.JSONDecodeError:
-            message = " ".join((run.stderr or run.stdout).split())[:160]
+            message = " ".join((run.stderr or run.stdout).split()).split(" Fix:")[0]
+            message = message.removeprefix("error: parameter `--metric`: ")[:160]
             notes.append(f"{metric}: exit {run.returncode}, no report ({message})")
             audits[metric] = []
             continue
