@@ -1,6 +1,7 @@
 """Run every benchmark scenario at its default (CI-sized) settings; see each script for more.
 
-python bench/run_all.py            # compile, startup, query process, generation 1M, MRR 1M/10M, audit, load, usage
+python bench/run_all.py   # compile, startup, query process, generation 1M, MRR 1M/10M, audit,
+                          # corpus scorecard, package-style audit, load, usage, mart, serve
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ SCENARIOS = [
     ["bench_generate.py"],
     ["bench_mrr.py", "--rows", "1000000", "10000000"],
     ["bench_audit.py"],
+    ["bench_corpus.py"],
+    ["bench_package_audit.py"],
     ["bench_load.py"],
     ["bench_usage.py"],
     ["bench_mart.py"],

@@ -1,0 +1,271 @@
+"""Corpus scorecard: how the audit does on the six foreign-style dbt projects of tests/corpus/.
+
+For each project (a fresh temporary copy, no canon.yml): `dbt seed`, then `dbt build`
+(`dbt seed` only where the truth says `dbt_command: seed`, the Snowflake-dialect one), then the
+two commands a user types, through the real CLI as subprocesses:
+
+    canon init
+    canon audit --metric <metric> --period 2026-10 --format json     # each metric the truth names
+
+(`--static` is added for a `static_only` project when `canon audit --help` offers it; otherwise
+the audit runs as it is and the row says "static mode not available".) `--period 2026-10` is
+given because the truth's figures are for 2026-10, whatever month `canon init` chose.
+
+Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
+
+* **definitions found / expected**: a truth definition (metric x id) counts as found when the
+  audit of that metric lists at least one of its models as a definition (model names compared
+  case-insensitively).
+* **decision points right / expected**: the points of a truth definition are its measure (1),
+  its time basis (1), each filtered column (1 each) and each row decision (1 each). They are
+  compared with the first of its models the audit lists (truth order):
+  - measure: right when the audit's `decisions.measure.column` equals the truth's
+    `measure.column` (case-insensitive, whitespace removed); a truth measure written as an
+    expression ("a - b") is right only if the audit reports the same text;
+  - time basis: `kind: point` is right when the audit's `decisions.time_basis` is exactly
+    `[column]`; `kind: validity_range` when it is `[start, end]`; any other kind (lifetime,
+    snapshot) cannot be matched and counts as wrong;
+  - filter column C: right when the audit's `decisions.filters` has C with the same set of
+    admitted values (compared as lower-case strings); a truth `filters: {}` adds no point;
+  - row decisions (dedup, fan-out, NOT EXISTS ...): the audit JSON has no field for them,
+    so they count as expected and never as right until it does.
+  A definition not found scores 0 on all its points. A truth definition whose decisions are
+  prose "as <id>, ..." (ARR as the x12 of an MRR definition) is scored on <id>'s points.
+* **figures to the cent**: each truth figure for 2026-10 counts as reproduced when the audit
+  lists one of the definition's models with `comparable` true and `reproduced_cents` equal to
+  the truth's cents (the audit's own decisions, compiled and run, give the hand-SQL figure).
+* **wrongly divergent**: of the truth's `not_divergent` model pairs, those where both models
+  appear as definitions (in any of the project's audits) with different decisions: measure
+  column, time basis or filters differing (the measure's scale is ignored: x12 and /100 are
+  unit relations, not divergences). Shown as wrong / pairs.
+* **seconds** (canon init + every audit, wall) and **peak RSS** (largest `ru_maxrss` of those
+  child processes, from `os.wait4`); dbt seed/build time is shown apart.
+
+    python bench/bench_corpus.py [--project NAME ...] [--timeout 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import absolute_pythonpath, canon_exe, load_average, machine, print_table  # noqa: E402
+from bench.measure import run_measured  # noqa: E402
+
+CORPUS = ROOT / "tests" / "corpus"
+PERIOD = "2026-10"
+
+
+def norm(text: Any) -> str:
+    return "".join(str(text).split()).lower()
+
+
+def static_flag_available(canon: str) -> bool:
+    proc = subprocess.run([canon, "audit", "--help"], capture_output=True, text=True, check=False)
+    return "--static" in proc.stdout
+
+
+def time_basis_right(truth_basis: dict[str, Any], audit_basis: list[str]) -> bool:
+    got = [norm(c) for c in audit_basis]
+    kind = truth_basis.get("kind")
+    if kind == "point":
+        return got == [norm(truth_basis["column"])]
+    if kind == "validity_range":
+        return got == [norm(truth_basis["start"]), norm(truth_basis["end"])]
+    return False
+
+
+def resolve(decisions: Any, truth: dict[str, Any]) -> dict[str, Any]:
+    """A truth definition's decisions; "as <id>, ..." (prose) refers to another definition's."""
+    if isinstance(decisions, dict):
+        return decisions
+    if isinstance(decisions, str) and decisions.startswith("as "):
+        ref = decisions[3:].split(",")[0].split()[0]
+        for body in truth["metrics"].values():
+            for d in body["definitions"]:
+                if d["id"] == ref and isinstance(d.get("decisions"), dict):
+                    return d["decisions"]
+    return {}
+
+
+def as_list(values: Any) -> list[Any]:
+    return values if isinstance(values, list) else [values]
+
+
+def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tuple[int, int]:
+    """(right, expected) decision points of one truth definition against one audit definition."""
+    if not decisions:
+        return 0, 0
+    filters = decisions.get("filters") or {}
+    rows = decisions.get("row_decisions") or []
+    expected = 2 + len(filters) + len(rows)
+    if audit is None:
+        return 0, expected
+    got = audit.get("decisions") or {}
+    right = 0
+    measure = decisions.get("measure") or {}
+    if norm(measure.get("column", "")) == norm((got.get("measure") or {}).get("column", "?")):
+        right += 1
+    basis = decisions.get("time_basis")
+    if isinstance(basis, dict) and time_basis_right(basis, got.get("time_basis") or []):
+        right += 1
+    audit_filters = {norm(c): {norm(v) for v in vals} for c, vals in (got.get("filters") or {}).items()}
+    for column, values in filters.items():
+        if audit_filters.get(norm(column)) == {norm(v) for v in as_list(values)}:
+            right += 1
+    return right, expected
+
+
+def same_decisions(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    da, db = a.get("decisions") or {}, b.get("decisions") or {}
+    return (
+        norm((da.get("measure") or {}).get("column")) == norm((db.get("measure") or {}).get("column"))
+        and [norm(c) for c in da.get("time_basis") or []] == [norm(c) for c in db.get("time_basis") or []]
+        and da.get("filters") == db.get("filters")
+        and a.get("decisions", {}).get("predicates") == b.get("decisions", {}).get("predicates")
+    )
+
+
+def score_project(name: str, canon: str, static_ok: bool, timeout: float) -> list[Any]:
+    from canon.dbt.runner import run_dbt
+
+    truth = yaml.safe_load((CORPUS / name / "canon_truth.yml").read_text())
+    tmp = Path(tempfile.mkdtemp(prefix=f"canon-corpus-{name}-"))
+    folder = Path(
+        shutil.copytree(CORPUS / name, tmp / name, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb*"))
+    )
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    run_dbt(folder, ["seed"])
+    if truth["dbt_command"] == "build":
+        run_dbt(folder, ["build"])
+    dbt_s = time.perf_counter() - t0
+
+    runs = [run_measured([canon, "init"], folder, timeout=timeout)]
+    if runs[0].returncode != 0:
+        notes.append(f"init exit {runs[0].returncode}: {(runs[0].stderr or runs[0].stdout).strip()[-200:]}")
+    canon_yml = folder / "canon.yml"
+    if canon_yml.exists():
+        chosen = (yaml.safe_load(canon_yml.read_text()) or {}).get("current_period")
+        if chosen and str(chosen) != PERIOD:
+            notes.append(f"init chose current_period {chosen}")
+    static = bool(truth.get("static_only"))
+    if static and not static_ok:
+        notes.append("static mode not available")
+
+    audits: dict[str, list[dict[str, Any]]] = {}
+    for metric in truth["metrics"]:
+        argv = [canon, "audit", "--metric", metric, "--period", PERIOD, "--format", "json"]
+        if static and static_ok:
+            argv.append("--static")
+        run = run_measured(argv, folder, timeout=timeout)
+        runs.append(run)
+        if run.timed_out:
+            notes.append(f"{metric}: killed after {timeout:.0f} s")
+            audits[metric] = []
+            continue
+        try:
+            report = json.loads(run.stdout)
+        except json.JSONDecodeError:
+            message = " ".join((run.stderr or run.stdout).split()).split(" Fix:")[0]
+            message = message.removeprefix("error: parameter `--metric`: ")[:160]
+            notes.append(f"{metric}: exit {run.returncode}, no report ({message})")
+            audits[metric] = []
+            continue
+        audits[metric] = report.get("definitions") or []
+        if not audits[metric]:
+            notes.append(f"{metric}: {report.get('headline')}")
+        elif report.get("failed"):
+            notes.append(f"{metric}: {len(report['failed'])} models failed")
+
+    found = expected_defs = right = points = fig_right = fig_expected = 0
+    by_model: dict[str, dict[str, Any]] = {}
+    for defs in audits.values():
+        for d in defs:
+            by_model.setdefault(norm(d["model"]), d)
+    for metric, body in truth["metrics"].items():
+        listed = {norm(d["model"]): d for d in audits.get(metric, [])}
+        matched: dict[str, dict[str, Any] | None] = {}
+        for definition in body["definitions"]:
+            expected_defs += 1
+            hit = next((listed[norm(m["name"])] for m in definition["models"] if norm(m["name"]) in listed), None)
+            matched[definition["id"]] = hit
+            found += hit is not None
+            r, e = score_points(resolve(definition.get("decisions"), truth), hit)
+            right, points = right + r, points + e
+        models_of = {d["id"]: [norm(m["name"]) for m in d["models"]] for d in body["definitions"]}
+        for figure in body.get("figures") or []:
+            if str(figure["period"]) != PERIOD:
+                continue
+            fig_expected += 1
+            candidates = [listed[m] for m in models_of.get(figure["definition"], []) if m in listed]
+            if any(c.get("comparable") and c.get("reproduced_cents") == figure["cents"] for c in candidates):
+                fig_right += 1
+    pairs = (truth.get("divergences") or {}).get("not_divergent") or []
+    wrong = 0
+    for pair in pairs:
+        a, b = (by_model.get(norm(m)) for m in pair["models"][:2])
+        if a is not None and b is not None and not same_decisions(a, b):
+            wrong += 1
+    canon_s = sum(r.seconds for r in runs)
+    peak = max(r.peak_mib for r in runs)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return [
+        name,
+        ", ".join(truth["metrics"]),
+        f"{found}/{expected_defs}",
+        f"{right}/{points}",
+        f"{fig_right}/{fig_expected}",
+        f"{wrong}/{len(pairs)}",
+        f"{dbt_s:.1f}",
+        f"{runs[0].seconds:.1f}",
+        f"{canon_s:.1f}",
+        f"{peak:.0f}",
+        "; ".join(notes),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project", action="append", help="only these corpus projects")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a canon command is killed")
+    args = parser.parse_args()
+    absolute_pythonpath()
+    canon = canon_exe()
+    static_ok = static_flag_available(canon)
+    projects = args.project or sorted(p.parent.name for p in CORPUS.glob("*/canon_truth.yml"))
+    print(f"machine: {machine()}; {load_average()} at start")
+    rows = [score_project(name, canon, static_ok, args.timeout) for name in projects]
+    print(f"{load_average()} at end")
+    print_table(
+        [
+            "project",
+            "metrics",
+            "definitions found",
+            "decision points right",
+            f"figures {PERIOD} to the cent",
+            "wrongly divergent pairs",
+            "dbt seed+build s",
+            "canon init s",
+            "canon init+audits s",
+            "peak RSS MiB",
+            "notes",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
