@@ -150,6 +150,9 @@ class Lineage:
             replacement = self._traced(col, scope)
             if col is out:
                 return replacement
+            if isinstance(replacement, exp.Binary | exp.Unary) and isinstance(col.parent, exp.Binary | exp.Unary):
+                # `v * 1.0` with v = `a + 0` is `(a + 0) * 1.0`: the tree knew, the SQL text must too
+                replacement = exp.Paren(this=replacement)
             col.replace(replacement)
         if out.find(exp.Window):
             raise Unresolvable(f"window function in `{node.sql()}`")

@@ -29,7 +29,7 @@ def audit_cmd(
     period: str | None = typer.Option(None, "--period", help="Period to price, e.g. 2026-10 (default: current)."),
     sql_dir: Path | None = typer.Option(None, "--sql-dir", help="Audit a folder of plain SQL files instead of dbt."),
     dialect: str | None = typer.Option(
-        None, "--dialect", help="Dialect the models are written in (default: the dbt adapter's; --sql-dir: canon.yml's)."
+        None, "--dialect", help="Dialect the models are written in (default: the dbt adapter's, or canon.yml's)."
     ),
     query_log: Path | None = typer.Option(None, "--query-log", help="BI query log (CSV or JSONL) for usage."),
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal, markdown, json or html."),

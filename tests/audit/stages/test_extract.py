@@ -125,3 +125,21 @@ def test_without_a_canonical_figure_the_first_money_output_is_kept(shop: Project
     ctx = context_for(shop, sql)
     extract(ctx)  # canonical has not run: nothing to be close to
     assert ctx.extractions["m"].measure_output == "gross"
+
+
+def test_a_substituted_expression_keeps_its_parentheses() -> None:
+    # `v * 100` where v = `amount + fee` is `(amount + fee) * 100`, not `amount + fee * 100`.
+    import duckdb
+    from sqlglot import parse_one
+
+    from canon.audit.inline import qualified
+    from canon.audit.lineage import Lineage
+
+    sql = "with a as (select amount + fee as v from raw_t) select sum(v * 100) as total from a"
+    schema = {"raw_t": {"amount": "INT", "fee": "INT"}}
+    lineage = Lineage(qualified(parse_one(sql, read="duckdb"), schema, "duckdb"))
+    resolved = lineage.output(lineage.root, "total")
+    con = duckdb.connect()
+    con.execute("create table raw_t as select 2 as amount, 3 as fee")
+    got = con.execute(f"select {resolved.sql('duckdb')} from raw_t").fetchone()
+    assert got is not None and got[0] == (2 + 3) * 100
