@@ -20,6 +20,9 @@ from canon.engines import Engine
 from canon.sqltree import literal
 
 _DATE_TYPE = re.compile(r"date|timestamp", re.IGNORECASE)
+_INTEGER_TYPE = re.compile(r"int", re.IGNORECASE)
+# Integer date keys (`booking_date_key` = 20261015), as warehouses with a date dimension write them.
+_DATE_KEY = re.compile(r"date.*(key|_id|_int|yyyymmdd)$|^(date|day)_?(key|id|int)$", re.IGNORECASE)
 # Dates that say when the pipeline touched a row, or when something will end, not when it happened.
 _NOT_EVENTS = re.compile(
     r"updated|loaded|synced|inserted|ingested|extracted|modified|deleted|_etl|_dbt|batch|"
@@ -33,6 +36,7 @@ class DateColumn:
     table: str
     schema: str | None
     column: str
+    yyyymmdd: bool = False  # an integer key 20261015 rather than a date
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,27 @@ class PeriodFinding:
 
 def event_date_columns(table: str, schema: str | None, columns: dict[str, str]) -> list[DateColumn]:
     """Columns typed as a date or timestamp whose name does not say pipeline time or an end date."""
-    return [
+    found = [
         DateColumn(table, schema, name)
         for name, kind in columns.items()
         if _DATE_TYPE.search(kind) and not _NOT_EVENTS.search(name)
     ]
+    found += [
+        DateColumn(table, schema, name, yyyymmdd=True)
+        for name, kind in columns.items()
+        if _INTEGER_TYPE.search(kind) and _DATE_KEY.search(name) and not _NOT_EVENTS.search(name)
+    ]
+    return found
 
 
 def latest_query(column: DateColumn, today: dt.date) -> exp.Select:
-    """`MAX(CAST(col AS DATE))` over the rows dated no later than `today`, as a tree."""
+    """`MAX(CAST(col AS DATE))` over the rows dated no later than `today`, as a tree (an integer
+    key: `MAX(col)` over keys from 1900-01-01 to `today`, read back as YYYYMMDD)."""
+    if column.yyyymmdd:
+        key = exp.column(column.column)
+        bounds = exp.Between(this=key.copy(), low=literal(19000101), high=literal(int(today.strftime("%Y%m%d"))))
+        table = exp.table_(column.table, db=column.schema)
+        return exp.select(exp.Max(this=key).as_("latest")).from_(table).where(bounds)
     day = exp.cast(exp.column(column.column), "DATE")
     not_future = exp.LTE(this=day.copy(), expression=literal(today))
     return (
@@ -78,6 +94,8 @@ def find_current_period(engine: Engine, tables: Iterable[tuple[str, str | None]]
             value = engine.scalar(latest_query(column, today))
             if isinstance(value, dt.datetime):
                 value = value.date()
+            if column.yyyymmdd and isinstance(value, int):
+                value = _from_key(value)
             if isinstance(value, dt.date):
                 dates.append((value, column))
     if not dates:
@@ -85,3 +103,11 @@ def find_current_period(engine: Engine, tables: Iterable[tuple[str, str | None]]
     latest, column = max(dates, key=lambda pair: pair[0])
     period = last_complete_month(latest, today)
     return PeriodFinding(period, latest, f"latest event date {latest} ({column.table}.{column.column})")
+
+
+def _from_key(value: int) -> dt.date | None:
+    """20261015 → 2026-10-15; a number that is no date → None (the column was not a date key)."""
+    try:
+        return dt.date(value // 10000, value // 100 % 100, value % 100)
+    except ValueError:
+        return None
