@@ -21,13 +21,12 @@ from canon.compiler.vector import VectorQuery, admitted, base_rows, scaled
 from canon.contracts.model import Metric
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, sorted_values
-from canon.engines.render import render as render_sql
+from canon.dbt.model_sql import model_sql, ref_table, source_table
 from canon.kb.model import knowledge_base
 
 if TYPE_CHECKING:
     from canon.project import Project
 
-PLACEHOLDER = "__canon_src__"
 FLAG_NAMES = {
     "recurring": "is_recurring",
     "one_time": "is_one_time",
@@ -85,33 +84,11 @@ def short_name(table: str) -> str:
 
 
 def placeholder_relations(source_refs: dict[str, tuple[str, str]]) -> Relations:
-    return Relations({ident: exp.table_(f"{PLACEHOLDER}{ident}") for ident in source_refs})
-
-
-REF = "__canon_ref__"
-
-
-def ref_table(model: str, alias: str | None = None) -> exp.Table:
-    """A table standing for `{{ ref('model') }}` until the SQL is rendered for dbt."""
-    table = exp.table_(f"{REF}{model}")
-    if alias:
-        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-    return table
-
-
-def jinja_sources(sql: str, source_refs: dict[str, tuple[str, str]]) -> str:
-    """Turn placeholder tables into dbt `source()` and `ref()` calls."""
-
-    def swap(m: re.Match[str]) -> str:
-        source, table = source_refs[m.group(1)]
-        return "{{ source('" + source + "', '" + table + "') }}"
-
-    sql = re.sub(rf'"?{PLACEHOLDER}(\w+)"?', swap, sql)
-    return re.sub(rf'"?{REF}(\w+)"?', lambda m: "{{ ref('" + m.group(1) + "') }}", sql)
+    return Relations({ident: source_table(ident) for ident in source_refs})
 
 
 def render(query: exp.Expression, dialect: str, source_refs: dict[str, tuple[str, str]] | None = None) -> str:
-    return jinja_sources(render_sql(query, dialect, pretty=True, identify=False), source_refs or {})
+    return model_sql(query, dialect, source_refs)
 
 
 def flags_for(metric: Metric, domains: Domains, qualify: Any) -> list[Flag]:
@@ -197,8 +174,7 @@ def canonical_model_sql(
     query = rows.select(*select)
     keys = [exp.Literal.number(i + 1) for i in range(len(select) - 1)]
     query = query.group_by(*keys)
-    sql = render_sql(query, project.engine.dialect, pretty=True, identify=False)
-    return jinja_sources(sql, source_refs), docs
+    return model_sql(query, project.engine.dialect, source_refs), docs
 
 
 def contract_test_sql(project: Project, metric: Metric, source_refs: dict[str, tuple[str, str]]) -> dict[str, str]:
@@ -208,8 +184,8 @@ def contract_test_sql(project: Project, metric: Metric, source_refs: dict[str, t
         if isinstance(test, contract_tests._AdmittedExist) or test.offending is None:
             continue
         name = re.sub(r"[^a-z0-9]+", "_", f"canon_{metric.name}__{test.name}".lower()).strip("_")
-        text = render_sql(test.offending, project.engine.dialect, pretty=True, identify=False)
-        out[name] = f"-- {test.description}\n" + jinja_sources(text, source_refs) + "\n"
+        text = model_sql(test.offending, project.engine.dialect, source_refs)
+        out[name] = f"-- {test.description}\n" + text + "\n"
     return out
 
 

@@ -3,15 +3,19 @@
 Pass-throughs (`SELECT *`), rename-only models, models that filter but do not aggregate,
 COUNT(*) / COUNT(DISTINCT id) models, aggregates of dates, durations and flags. They chain
 onto each other (lineage depth, like a real project) and some carry revenue-sounding names,
-because a name must never decide whether a model defines the metric.
+because a name must never decide whether a model defines the metric. Built as sqlglot trees
+with `ref()` placeholders and rendered as dbt model text (`canon.dbt.model_sql`).
 """
 
-# ruff: noqa: S608  (dbt model files are Jinja text by nature (see common rules))
 from __future__ import annotations
 
+from sqlglot import exp
+
+from canon.dbt.model_sql import model_sql, ref_table
 from canon.examples.generated.data import DOMAINS
 from canon.examples.generated.models import CONFIG_VIEW, Ctx, GenModel, Rel, spell
 
+DIALECT = "duckdb"  # the generated project runs on dbt-duckdb
 DATE_OF = {"invoices": "invoice_date", "contracts": "start_date", "payments": "payment_date"}
 FILTERABLE = {
     "invoices": ["type", "status"],
@@ -58,64 +62,82 @@ def decoy(ctx: Ctx, rels: list[Rel], accounts: Rel) -> tuple[GenModel, Rel | Non
     c = rel.cols
     topic = r.choice(TOPICS[rel.family])
     folder = r.choice(FOLDERS)
-    src = rel.ref
+    src = ref_table(rel.name)
 
     if kind in ("passthrough", "rename", "filter_only"):
         name = ctx.unique(f"{r.choice(ROW_PREFIX)}_{topic}")
         if kind == "passthrough":
-            sql = f"select * from {src}"
+            query = exp.select("*").from_(src)
             new = Rel(name, rel.family, dict(c))
         elif kind == "rename":
             chosen = set(r.sample(sorted(c), k=min(len(c), r.randint(1, 3))))
             suffix = r.choice(["src", "orig", "v2", "raw"])
             cols = {k: (f"{v}_{suffix}" if k in chosen else v) for k, v in c.items()}
-            sql = (
-                "select\n    "
-                + ",\n    ".join(f"{c[k]} as {cols[k]}" if k in chosen else c[k] for k in sorted(c))
-                + f"\nfrom {src}"
-            )
+            query = exp.select(*(col(c[k]).as_(cols[k]) if k in chosen else col(c[k]) for k in sorted(c))).from_(src)
             new = Rel(name, rel.family, cols)
         else:
             logical = r.choice(FILTERABLE[rel.family])
             ref = f"{RAW[rel.family]}.{logical}"
             domain = DOMAINS[ref]
             admitted = r.sample(domain, k=r.randint(1, len(domain) - 1))
-            sql = f"select *\nfrom {src}\nwhere {spell(r, c[logical], ref, admitted)}"
+            # `spell` writes the condition as a person might (IN, OR, NOT IN); parsed here, never pasted
+            query = (
+                exp.select("*").from_(src).where(exp.condition(spell(r, c[logical], ref, admitted), dialect=DIALECT))
+            )
             new = Rel(name, rel.family, dict(c))
-        return GenModel(name, CONFIG_VIEW + sql + "\n", kind, folder), new
+        return GenModel(name, CONFIG_VIEW + model_sql(query, DIALECT) + "\n", kind, folder), new
 
     name = ctx.unique(
         f"{r.choice(AGG_PREFIX)}_{topic}_{r.choice(['monthly', 'summary', 'stats', 'daily', 'by_month'])}"
     )
-    day = c.get(DATE_OF.get(rel.family, ""), "")
-    month = f"date_trunc('month', {day})"
+    day = col(c.get(DATE_OF.get(rel.family, ""), ""))
+    month = exp.DateTrunc(unit=exp.Literal.string("month"), this=day).as_("month")
+    by_first = exp.Literal.number(1)
     if kind == "count":
-        sql = f"select {month} as month, count(*) as n_{rel.family}\nfrom {src}\ngroup by 1"
+        query = exp.select(month, exp.Count(this=exp.Star()).as_(f"n_{rel.family}")).from_(src).group_by(by_first)
     elif kind == "count_distinct":
-        sql = f"select {month} as month, count(distinct {c['account_id']}) as active_customers\nfrom {src}\ngroup by 1"
+        distinct = exp.Count(this=exp.Distinct(expressions=[col(c["account_id"])]))
+        query = exp.select(month, distinct.as_("active_customers")).from_(src).group_by(by_first)
     elif kind == "non_money_aggregate":
         if rel.family == "contracts":
-            sql = (
-                f"select {c['type']} as contract_type,\n"
-                f"    avg(date_diff('day', {c['start_date']}, {c['end_date']})) as avg_term_days,\n"
-                f"    min({c['start_date']}) as first_start\nfrom {src}\ngroup by 1"
+            term = exp.DateDiff(this=col(c["end_date"]), expression=col(c["start_date"]), unit=exp.var("DAY"))
+            query = exp.select(
+                col(c["type"]).as_("contract_type"),
+                exp.Avg(this=term).as_("avg_term_days"),
+                exp.Min(this=col(c["start_date"])).as_("first_start"),
             )
         else:
-            sql = (
-                f"select {c['status']} as invoice_status, count(*) as n, max({c['invoice_date']}) as latest\n"
-                f"from {src}\ngroup by 1"
+            query = exp.select(
+                col(c["status"]).as_("invoice_status"),
+                exp.Count(this=exp.Star()).as_("n"),
+                exp.Max(this=col(c["invoice_date"])).as_("latest"),
             )
+        query = query.from_(src).group_by(by_first)
     elif kind == "flag_sum":
-        sql = (
-            f"select {month} as month,\n"
-            f"    sum(case when {c['refunded']} then 1 else 0 end) as refunds,\n"
-            f"    count(*) as payments\nfrom {src}\ngroup by 1"
+        refund = exp.If(this=col(c["refunded"]), true=exp.Literal.number(1))
+        refunds = exp.Sum(this=exp.Case(ifs=[refund], default=exp.Literal.number(0)))
+        query = (
+            exp.select(month, refunds.as_("refunds"), exp.Count(this=exp.Star()).as_("payments"))
+            .from_(src)
+            .group_by(by_first)
         )
     elif kind == "last_date":
-        sql = f"select {c['account_id']} as account_id, max({day}) as last_activity\nfrom {src}\ngroup by 1"
-    else:
-        sql = (
-            f"select a.segment, count(*) as n_{rel.family}\nfrom {src} x\n"
-            f"join {accounts.ref} a on a.account_id = x.{c['account_id']}\ngroup by 1"
+        query = (
+            exp.select(col(c["account_id"]).as_("account_id"), exp.Max(this=day).as_("last_activity"))
+            .from_(src)
+            .group_by(by_first)
         )
-    return GenModel(name, CONFIG_VIEW + sql + "\n", kind, folder), None
+    else:
+        on = exp.EQ(this=col("account_id", "a"), expression=col(c["account_id"], "x"))
+        query = (
+            exp.select(col("segment", "a"), exp.Count(this=exp.Star()).as_(f"n_{rel.family}"))
+            .from_(ref_table(rel.name, "x"))
+            .join(ref_table(accounts.name, "a"), on=on)
+            .group_by(by_first)
+        )
+    return GenModel(name, CONFIG_VIEW + model_sql(query, DIALECT) + "\n", kind, folder), None
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """An unquoted column, as a person types it."""
+    return exp.column(name, table=table)
