@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.cli.options import FormatOption, ProjectOption, require_format
-from canon.errors import Location, UserError
+from canon.cli.options import FormatOption, ProjectOption, key_values, require_format
 from canon.present.results import render_csv, render_json, render_rich
 from canon.project import load_project
 
@@ -53,12 +52,7 @@ def show_cmd(
 ) -> None:
     """Print a served grouping, filtered, at its own grain or rolled up a level (the API's read path)."""
     require_format(fmt, ("table", "csv", "json"))
-    filters: dict[str, str] = {}
-    for item in where:
-        column, sep, value = item.partition("=")
-        if not sep or not column:
-            raise UserError(f"--where `{item}` is not column=value", location=Location(parameter="--where"))
-        filters[column.strip()] = value.strip()
+    filters = key_values(where, "--where", "e.g. --where org_market_id=om-1", what="column=value")
     table = load_project(project).read_grouping(
         grouping, section=section, level=level, key=key, filters=filters, limit=limit, engine=engine, dsn=dsn
     )

@@ -27,7 +27,7 @@ def key_values(items: list[str], flag: str, fix: str, what: str = "KEY=VALUE") -
     found: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not key.strip():
             raise UserError(f"{flag} `{item}` is not {what}", location=Location(parameter=flag), fix=fix)
         found[key.strip()] = value.strip()
     return found
