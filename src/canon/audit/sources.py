@@ -133,6 +133,12 @@ def from_manifest(
         src["identifier"] or src["name"]: _relation_parts(src.get("relation_name"), src["name"])
         for src in data.get("sources", {}).values()
     }
+    # Seeds are raw data too: models `ref()` them, and a team's exclusion lists and test
+    # fixtures live there. A source of the same name wins (it is the declared raw table).
+    for node in data.get("nodes", {}).values():
+        if node.get("resource_type") == "seed":
+            ident = node.get("alias") or node["name"]
+            raw_tables.setdefault(ident, _relation_parts(node.get("relation_name"), ident))
     source_refs = {
         src["identifier"] or src["name"]: (src["source_name"], src["name"]) for src in data.get("sources", {}).values()
     }
