@@ -56,3 +56,15 @@ def table(name: str, schema: str | None = None) -> exp.Table:
         this=exp.to_identifier(name, quoted=True),
         db=exp.to_identifier(schema, quoted=True) if schema else None,
     )
+
+
+def qualified_columns(sql: str) -> set[tuple[str, str]]:
+    """The `table.column` references of a condition or value written over raw tables.
+
+    Predicates and measure expressions travel as SQL text in DuckDB syntax (contracts, audit
+    JSON); what they read is asked of the parsed tree, never of the text.
+    """
+    import sqlglot
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return {(c.table, c.name) for c in tree.find_all(exp.Column) if c.table}

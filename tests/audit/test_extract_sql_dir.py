@@ -51,18 +51,23 @@ def test_model_figures_and_reproduction(audit: AuditResult) -> None:
 def test_decision_vectors(audit: AuditResult) -> None:
     by = {d.model: d.to_json()["decisions"] for d in audit.definitions}
     assert by["finance_revenue"] == {
-        "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum"},
+        "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_invoices.invoice_date"],
         "filters": {"raw_invoices.status": ["paid", "pending"]},
     }
-    assert by["sales_arr"]["measure"] == {"column": "raw_contracts.annual_value", "scale": 1 / 12, "aggregation": "sum"}
+    assert by["sales_arr"]["measure"] == {
+        "column": "raw_contracts.annual_value",
+        "scale": 1 / 12,
+        "aggregation": "sum",
+        "unit": "dollars",
+    }
     assert by["sales_arr"]["time_basis"] == ["raw_contracts.start_date", "raw_contracts.end_date"]
     assert by["sales_arr"]["filters"] == {
         "raw_contracts.status": ["active"],
         "raw_contracts.type": ["one-time", "recurring"],
     }
     assert by["marketing_cash"] == {
-        "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum"},
+        "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_payments.payment_date"],
         "filters": {"raw_payments.refunded": [False]},
     }

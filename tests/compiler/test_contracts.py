@@ -47,7 +47,7 @@ def test_hash_changes_with_scale_and_time_basis(tmp_path: Path) -> None:
 def test_decisions_from_declarative_contract(tmp_path: Path) -> None:
     metric = spec_of(METRICS["mrr.yml"], tmp_path)
     assert metric.decisions.to_json() == {
-        "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum"},
+        "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_invoices.invoice_date"],
         "filters": {
             "raw_contracts.status": ["active"],

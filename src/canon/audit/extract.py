@@ -24,7 +24,8 @@ from canon.audit import budget
 from canon.audit.domains import Domains
 from canon.audit.inline import Inliner, ParseFailure, qualified
 from canon.audit.lineage import RAW_KEY, Condition, Lineage, Unresolvable, conjuncts, is_raw, origin_of, raw_columns
-from canon.audit.measure import MeasureShape, NotAMeasure, parse_measure
+from canon.audit.measure import MeasureShape, NotAMeasure, parse_measure, row_measure
+from canon.audit.naming import NAMED, OTHER, UNNAMED, OutputNames, named_like_money
 from canon.audit.sources import ModelSource
 from canon.contracts.decisions import DecisionVector, Measure, TimeBasis, Unit
 from canon.contracts.model import JoinEdge
@@ -72,6 +73,8 @@ class Candidate:
     output: str
     shape: MeasureShape
     origin: Origin
+    row_level: bool = False  # no aggregate: one value per row, summed over the period by the audit
+    rank: int = UNNAMED  # NAMED when the output is named for the audited metric
 
 
 @dataclass
@@ -85,6 +88,8 @@ class Extraction:
     edges: list[JoinEdge]
     alternates: list[str]
     inlined: exp.Query
+    output_unit: Unit = "major"  # the unit of the model's own output (cents ÷ 100 is dollars)
+    row_level: bool = False
 
 
 class Catalog:
@@ -117,12 +122,15 @@ class Catalog:
         return self.type_of(ref).startswith(TEMPORAL)
 
     def is_money(self, ref: ColumnRef, integer_money: bool) -> bool:
+        """Decimal columns, and integer ones when the contract says cents or the name says money."""
         if ColumnRef(ref.table.lower(), ref.column.lower()) in self.keys:
             return False
         typ = self.type_of(ref)
         if not self.typed and not typ:
             return True
-        return typ.startswith(MONEY) or (integer_money and typ.startswith(INTEGER))
+        if typ.startswith(INTEGER):
+            return integer_money or named_like_money(ref.column)
+        return typ.startswith(MONEY)
 
     def unit(self, ref: ColumnRef) -> Unit:
         return "minor" if self.type_of(ref).startswith(INTEGER) else "major"
@@ -194,6 +202,8 @@ class Extractor:
         dimension_columns: Iterable[ColumnRef] = (),
         integer_money: bool = False,
         is_unique: Any = None,
+        names: OutputNames | None = None,
+        by_name: bool = False,
     ) -> None:
         self.inliner = inliner
         self.catalog = catalog
@@ -201,6 +211,20 @@ class Extractor:
         self.dimension_columns = set(dimension_columns)
         self.integer_money = integer_money
         self.is_unique = is_unique or (lambda ref: False)
+        # How output names are read: row-level models need an output named for the metric; with
+        # `by_name` (no contract to anchor the family) outputs named for another metric are skipped.
+        self.names = names
+        self.by_name = by_name
+
+    def rank(self, output: str) -> int | None:
+        return self.names.rank(output) if self.names is not None else UNNAMED
+
+    def names_metric(self, tree: exp.Query) -> bool:
+        """Whether any column the model's SQL names is named for the metric (a cheap first sort)."""
+        if self.names is None:
+            return False
+        seen = {n.alias_or_name for n in tree.find_all(exp.Alias, exp.Column)}
+        return any(self.names.rank(n) == NAMED for n in seen if n)
 
     # -- discovery -----------------------------------------------------------------------
     def prepare(self, model: ModelSource) -> tuple[exp.Query, ModelLineage]:
@@ -209,32 +233,75 @@ class Extractor:
         return tree, ModelLineage(q, self.catalog)
 
     def candidates(self, lineage: ModelLineage) -> tuple[list[Candidate], list[Unmapped]]:
-        """Aggregated output columns over money columns (counts and ids are not definitions)."""
+        """Money outputs: aggregated ones, and row-level ones named for the metric (best named first).
+
+        Counts and ids are not definitions. A row-level model (one row per customer × month,
+        no SUM) is read when its output is named for the metric: the audit sums it over the
+        period, as the dashboards reading it do. An output named like the metric is never
+        dropped silently: when it cannot be mapped, the reason is kept.
+        """
         found: list[Candidate] = []
         notes: list[Unmapped] = []
         for sel in _selects(lineage.root):
             name = sel.alias_or_name
+            rank = self.rank(name)
             inner = sel.this if isinstance(sel, exp.Alias) else sel
-            if not inner.find(exp.AggFunc) and not _has_aggregate_upstream(lineage, name):
+            if rank != NAMED and not inner.find(exp.AggFunc) and not _has_aggregate_upstream(lineage, name):
                 continue
             try:
                 resolved = lineage.output(lineage.root, name)
             except Unresolvable as exc:
                 notes.append(Unmapped(sel.sql(), f"output `{name}` cannot be traced: {exc}", origin_of(sel)))
                 continue
-            if not resolved.find(exp.AggFunc):
+            aggregated = resolved.find(exp.AggFunc) is not None
+            if not aggregated and rank != NAMED:
+                continue
+            if rank is None and self.by_name and self.names is not None:
+                other = self.names.other(name)
+                notes.append(Unmapped(sel.sql(), f"`{name}` measures {other} (audit it with --metric {other})"))
                 continue
             try:
-                shape = parse_measure(resolved)
+                shape = parse_measure(resolved) if aggregated else row_measure(resolved)
             except NotAMeasure as exc:
-                if any(self.catalog.is_money(ref_of(c), self.integer_money) for c in raw_columns(resolved)):
+                money = any(self.catalog.is_money(ref_of(c), self.integer_money) for c in raw_columns(resolved))
+                if money or rank == NAMED:
                     notes.append(Unmapped(sel.sql(), f"money aggregate not mappable: {exc}", origin_of(sel)))
                 continue
             if shape.aggregation not in ("sum", "avg", "min", "max"):
                 continue
-            if not self.catalog.is_money(ref_of(shape.column), self.integer_money):
+            money_columns = [
+                c for c in shape.values or [shape.column] if self.catalog.is_money(ref_of(c), self.integer_money)
+            ]
+            if not money_columns:
+                dated = any(self.catalog.is_temporal(ref_of(c)) for c in shape.values or [shape.column])
+                if rank == NAMED and not dated:  # `revenue_month` is a date, not a definition
+                    why = f"`{name}` is named like the metric but sums no money column"
+                    notes.append(Unmapped(sel.sql(), why, origin_of(sel)))
                 continue
-            found.append(Candidate(name, shape, origin_of(resolved)))
+            shape.column = money_columns[0]
+            found.append(
+                Candidate(
+                    name, shape, origin_of(resolved), row_level=not aggregated, rank=OTHER if rank is None else rank
+                )
+            )
+        if self.by_name and self.names is not None:
+            # No contract: a definition is an output named for the metric. Money named for
+            # nothing is listed with why, and the model's best-named output is the one read:
+            # when it cannot be mapped, the model is that row (never another output in its place).
+            names = self.names
+            for c in found:
+                if c.rank != NAMED:
+                    why = f"`{c.output}` aggregates money but is named for no metric (name it, or write a contract)"
+                    notes.append(Unmapped(c.output, why, c.origin))
+            found = [c for c in found if c.rank == NAMED]
+            failed = [n for n in _names(lineage) if self.rank(n) == NAMED and n not in {c.output for c in found}]
+            best = min(
+                (names.closeness(n) for n in failed if any(f"`{n}`" in u.sql or n in u.sql for u in notes)),
+                default=None,
+            )
+            if found and best is not None and best < min(names.closeness(c.output) for c in found):
+                return [], notes
+        found.sort(key=lambda c: (c.rank, self.names.closeness(c.output) if self.names is not None else (0, 0)))
         return found, notes
 
     # -- extraction ----------------------------------------------------------------------
@@ -245,8 +312,9 @@ class Extractor:
         provenance: dict[str, Provenance] = {}
         shape = chosen.shape
         measure_ref = ref_of(shape.column)
+        measured = _predicate_sql(shape.expression) if shape.expression is not None else shape.column.sql()
         provenance.setdefault("measure", Provenance()).add(
-            f"{chosen.output} = {shape.column.sql()} × {shape.scale}", chosen.origin
+            f"{chosen.output} = {measured} × {shape.scale}", chosen.origin
         )
 
         conditions = lineage.row_conditions()
@@ -254,6 +322,12 @@ class Extractor:
             conditions.append(Condition(case_cond, "where", case_cond.sql(), origin_of(case_cond)))
 
         period_keys = self._period_keys(lineage, unmapped)
+        if chosen.row_level:
+            # a row-level model is per period only through a period column: a month, a calendar's
+            # date; a raw timestamp passed through (a staging model's loaded_at) is no period
+            period_keys = [k for k in period_keys if _period_grained(k)]
+            if not period_keys:
+                raise NoTimeBasis("one row per record and no period column (a month or a calendar date)")
         filters: dict[ColumnRef, frozenset[Scalar]] = {}
         predicates: list[str] = []
         edges: list[JoinEdge] = []
@@ -325,11 +399,19 @@ class Extractor:
             process(cond)
 
         time_basis = self._time_basis(period_keys, range_parts, provenance, unmapped)
+        unit = self.catalog.unit(measure_ref)
+        scale, output_unit = shape.scale, unit
+        if unit == "minor" and scale.denominator % 100 == 0:
+            # cents ÷ 100: the model shows dollars; the measure stays the cents, unscaled
+            scale, output_unit = scale * 100, "major"
         measure = Measure(
             column=measure_ref,
-            scale=shape.scale,
+            scale=scale,
             aggregation=shape.aggregation,  # type: ignore[arg-type]
-            unit=self.catalog.unit(measure_ref),
+            unit=unit,
+            expression=_predicate_sql(shape.expression) if shape.expression is not None else None,
+            amount=_predicate_sql(shape.amount) if shape.amount is not None else None,
+            scale_by=ref_of(shape.scale_by) if shape.scale_by is not None else None,
         )
         slices = {r: v for r, v in filters.items() if r in self.dimension_columns}
         plain = {r: v for r, v in filters.items() if r not in self.dimension_columns}
@@ -346,6 +428,8 @@ class Extractor:
             edges=list(dict.fromkeys(edges)),
             alternates=others,
             inlined=tree,
+            output_unit=output_unit,
+            row_level=chosen.row_level,
         )
 
     def _edge(self, a: ColumnRef, b: ColumnRef) -> JoinEdge | None:
@@ -496,6 +580,20 @@ def _disjuncts(node: exp.Expr) -> Iterable[exp.Expr]:
 def _selects(lineage_scope: Scope) -> list[exp.Expr]:
     query = lineage_scope.expression
     return list(query.selects) if isinstance(query, exp.Query) else []
+
+
+def _period_grained(key: PeriodKey) -> bool:
+    """A period key that is a period: from a calendar, or a raw date truncated or formatted."""
+    if key.date_column is None:
+        return True
+    node = key.expr
+    while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
+        node = node.this
+    return not isinstance(node, exp.Column)
+
+
+def _names(lineage: Lineage) -> list[str]:
+    return [sel.alias_or_name for sel in _selects(lineage.root)]
 
 
 def _has_aggregate_upstream(lineage: Lineage, name: str) -> bool:

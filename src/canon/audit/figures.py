@@ -96,7 +96,7 @@ def model_figure_rows(
         inlined = _with_relations(extraction.inlined, relations, raw_tables)
         source = exp.Subquery(this=inlined, alias=exp.TableAlias(this=exp.to_identifier("m")))
     value = exp.Sum(this=exp.column(extraction.measure_output, table="m"))
-    cents = scaled(value, 100 if extraction.vector.measure.unit == "major" else 1, 1, round_to_integer=True)
+    cents = scaled(value, 100 if extraction.output_unit == "major" else 1, 1, round_to_integer=True)
     counted = exp.Count(this=exp.column(extraction.measure_output, table="m"))
     query = (
         exp.select(cents.as_("cents"), counted.as_("n"))

@@ -2,13 +2,22 @@
 
 `SUM(raw.annual_value) / 12`, `SUM(CASE WHEN raw.refunded THEN 0 ELSE raw.amount END)`,
 `SUM(SUM(raw.amount))` (a sum of per-account sums), `SUM(x) FILTER (WHERE p)`: each becomes a
-raw column, an exact scale, an aggregation, and the conditions hidden in CASE/FILTER. Anything
-that is not a scaled aggregate of one column (a sign flip per row type, a ratio of two sums)
-is reported as not mappable rather than guessed.
+raw column, an exact scale, an aggregation, and the conditions hidden in CASE/FILTER.
+
+Real projects sum per-row values that are not one column: `unit_amount * quantity`, an amount
+normalized by a CASE on the billing interval, a sign flipped by the row's type, or write
+aggregate arithmetic (`SUM(a) - SUM(CASE WHEN refunded THEN a ELSE 0 END)`). Such a measure
+keeps its per-row value as an `expression` over raw columns (summing it is what the model
+does), with the money column it is built on, the `amount` before any per-row factor and the
+column that picks the factor (`scale_by`). Differences of sums over one row set are one sum
+of differences; when they cancel to one column under a condition (`SUM(a) - SUM(a) FILTER
+refunded`), the condition becomes a filter like any other. A ratio of two sums, or sums over
+two unrelated row sets, stays not mappable rather than guessed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -28,6 +37,10 @@ class MeasureShape:
     scale: Fraction
     aggregation: str
     conditions: list[exp.Expr] = field(default_factory=list)  # must be TRUE for a row to count
+    expression: exp.Expr | None = None  # the per-row value when it is not `column` × scale
+    amount: exp.Expr | None = None  # that value before its per-row factor or sign
+    scale_by: exp.Column | None = None  # the column whose value picks the factor
+    values: list[exp.Column] = field(default_factory=list)  # raw columns in value position (money candidates)
 
 
 _AGGS = {exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max", exp.Avg: "avg"}
@@ -67,6 +80,10 @@ def _is_zero_or_null(node: exp.Expr) -> bool:
 def parse_measure(expr: exp.Expr) -> MeasureShape:
     """The measure of an output column, or NotAMeasure."""
     scale, node = _outer_scale(expr)
+    if isinstance(node, exp.Add | exp.Sub) and node.find(exp.AggFunc) is not None:
+        combined = _sum_arithmetic(node)
+        combined.scale *= scale
+        return combined
     filter_conditions: list[exp.Expr] = []
     if isinstance(node, exp.Filter):  # SUM(x) FILTER (WHERE p): p decides which rows count
         where = node.args.get("expression")
@@ -84,10 +101,238 @@ def parse_measure(expr: exp.Expr) -> MeasureShape:
         inner = inner.expressions[0] if inner.expressions else inner
     if isinstance(node, exp.Count) and (inner is None or isinstance(inner, exp.Star)):
         raise NotAMeasure("COUNT(*) counts rows, not money")
-    shape = _inside(inner, agg)
+    shape = row_measure(inner, agg)
     shape.scale *= scale
     shape.conditions.extend(filter_conditions)
     return shape
+
+
+def row_measure(node: exp.Expr, agg: str = "sum") -> MeasureShape:
+    """The measure of a per-row value: one column × scale when it is, else an expression shape.
+
+    Also what a row-level model's money column is read as (one row per customer × month with
+    no SUM: the audit sums it over the period itself).
+    """
+    try:
+        shape = _inside(node, agg)
+    except _NotOneColumn:
+        stripped = _strip(node)
+        if isinstance(stripped, exp.Add | exp.Sub):
+            try:  # `a - CASE WHEN refunded THEN a ELSE 0 END` is `a` where not refunded
+                combined = _combined(stripped, lambda t: row_measure(t, agg))
+            except NotAMeasure:
+                return _expression_shape(node, agg)
+            if combined.expression is None:
+                return combined
+        return _expression_shape(node, agg)
+    shape.values = [shape.column]
+    return shape
+
+
+class _NotOneColumn(NotAMeasure):
+    """The value is not one column × scale (a product, differing CASE amounts, a sum of terms)."""
+
+
+def _sum_arithmetic(node: exp.Add | exp.Sub) -> MeasureShape:
+    return _combined(node, parse_measure)
+
+
+def _combined(node: exp.Add | exp.Sub, parse_term: Callable[[exp.Expr], MeasureShape]) -> MeasureShape:
+    """`SUM(a) ± SUM(b) ± …` over one row set is `SUM(±a ± b …)`: one measure.
+
+    Each term keeps its own CASE/FILTER condition inside its row value. When the terms are one
+    column counted once and subtracted under a condition (`SUM(a) - SUM(CASE WHEN p THEN a
+    END)`), the result is that column where p is not true: a filter, as in any model that wrote
+    `SUM(CASE WHEN NOT p THEN a END)`.
+    """
+    terms: list[tuple[int, exp.Expr]] = []
+
+    def collect(n: exp.Expr, sign: int) -> None:
+        n = _strip(n)
+        if isinstance(n, exp.Add):
+            collect(n.this, sign)
+            collect(n.expression, sign)
+        elif isinstance(n, exp.Sub):
+            collect(n.this, sign)
+            collect(n.expression, -sign)
+        else:
+            terms.append((sign, n))
+
+    collect(node, 1)
+    shapes: list[tuple[int, MeasureShape]] = []
+    for sign, term in terms:
+        shape = parse_term(term)
+        if shape.aggregation != "sum":
+            raise NotAMeasure(f"`{node.sql()}` combines aggregates other than SUM")
+        shapes.append((sign, shape))
+    tables = {c.table for _, sh in shapes for c in (sh.values or [sh.column])}
+    if len(tables) > 1:
+        raise NotAMeasure(f"`{node.sql()}` adds sums of different tables ({', '.join(sorted(tables))})")
+    plain = [(sg, sh) for sg, sh in shapes if sh.expression is None]
+    if len(shapes) == 2 and len(plain) == 2:
+        (s1, a), (s2, b) = plain
+        same = a.column.sql() == b.column.sql() and s1 * a.scale == -s2 * b.scale
+        if same and not a.conditions and b.conditions:
+            return MeasureShape(a.column, s1 * a.scale, "sum", [_not_true(exp.and_(*b.conditions))], values=[a.column])
+        if same and not b.conditions and a.conditions:
+            return MeasureShape(b.column, s2 * b.scale, "sum", [_not_true(exp.and_(*a.conditions))], values=[b.column])
+    parts: list[exp.Expr] = []
+    for sign, sh in shapes:
+        value = _term_value(sh)
+        parts.append(exp.Neg(this=exp.Paren(this=value)) if sign < 0 else value)
+    total = parts[0]
+    for part in parts[1:]:
+        total = (
+            exp.Sub(this=total, expression=part.this)
+            if isinstance(part, exp.Neg)
+            else exp.Add(this=total, expression=part)
+        )
+    if isinstance(total, exp.Neg):
+        total = exp.Mul(this=exp.Literal.number(-1), expression=total.this)
+    values = [c for _, sh in shapes for c in (sh.values or [sh.column])]
+    return MeasureShape(values[0], Fraction(1), "sum", [], expression=total, amount=total.copy(), values=values)
+
+
+def _term_value(shape: MeasureShape) -> exp.Expr:
+    """One term's per-row contribution: COALESCE(CASE WHEN conditions THEN value END, 0) × scale.
+
+    COALESCE keeps SUM(a) - SUM(b) equal to SUM(a - b) on rows where one side is NULL.
+    """
+    value: exp.Expr = shape.expression.copy() if shape.expression is not None else shape.column.copy()
+    if shape.scale != 1:
+        value = exp.Mul(this=exp.Paren(this=value), expression=_fraction_sql(shape.scale))
+    if shape.conditions:
+        value = exp.Case(ifs=[exp.If(this=exp.and_(*[c.copy() for c in shape.conditions]), true=value)])
+    return exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+
+
+def _fraction_sql(value: Fraction) -> exp.Expr:
+    if value.denominator == 1:
+        return exp.Literal.number(value.numerator)
+    return exp.Paren(
+        this=exp.Div(this=exp.Literal.number(value.numerator), expression=exp.Literal.number(value.denominator))
+    )
+
+
+def _expression_shape(node: exp.Expr, agg: str) -> MeasureShape:
+    """A per-row value kept as an expression, with its amount and the column picking its factor."""
+    node = _strip(node)
+    conditions: list[exp.Expr] = []
+    # CASE WHEN p THEN <value> (ELSE 0/NULL): p decides which rows count, as in the one-column case
+    if isinstance(node, exp.Case) and node.this is None:
+        ifs = node.args.get("ifs") or []
+        default = node.args.get("default")
+        if len(ifs) == 1 and (default is None or _is_zero_or_null(default)):
+            conditions.append(ifs[0].this.copy())
+            node = _strip(ifs[0].args["true"])
+    values = _value_columns(node)
+    if not values:
+        raise NotAMeasure(f"`{node.sql()}` reads no column")
+    amount, scale_by = _factored(node)
+    return MeasureShape(
+        values[0],
+        Fraction(1),
+        agg,
+        conditions,
+        expression=node.copy(),
+        amount=amount,
+        scale_by=scale_by,
+        values=values,
+    )
+
+
+def _value_columns(node: exp.Expr) -> list[exp.Column]:
+    """Raw columns whose values are summed (not those only tested in a condition)."""
+    out: list[exp.Column] = []
+    for col in node.find_all(exp.Column):
+        if not is_raw(col):
+            continue
+        if _in_condition(col, node):
+            continue
+        if col.sql() not in {c.sql() for c in out}:
+            out.append(col)
+    return out
+
+
+_TESTS = (exp.Predicate, exp.Not, exp.Connector)
+
+
+def _in_condition(col: exp.Expr, root: exp.Expr) -> bool:
+    node: exp.Expr | None = col
+    while node is not None and node is not root:
+        parent = node.parent
+        if isinstance(parent, _TESTS):
+            return True
+        if isinstance(parent, exp.If) and node.arg_key == "this":
+            return True
+        if isinstance(parent, exp.Case) and node.arg_key == "this":
+            return True  # CASE x WHEN 'a' ...: x is tested, not summed
+        node = parent
+    return False
+
+
+def _split_constant(node: exp.Expr) -> tuple[Fraction, exp.Expr]:
+    """`core × k` / `core ÷ k` / `k × core` → (k, core); a bare expression has k = 1."""
+    node = _strip(node)
+    if isinstance(node, exp.Neg):
+        k, core = _split_constant(node.this)
+        return -k, core
+    if isinstance(node, exp.Mul | exp.Div):
+        right = _number(node.expression)
+        if right is not None and right != 0:
+            k, core = _split_constant(node.this)
+            return (k * right if isinstance(node, exp.Mul) else k / right), core
+        left = _number(node.this)
+        if left is not None and isinstance(node, exp.Mul):
+            k, core = _split_constant(node.expression)
+            return k * left, core
+        # `core / CASE …` or `core * CASE …`: the factor is the CASE (see _factored)
+    return Fraction(1), node
+
+
+def _case_factor_column(case: exp.Case) -> exp.Column | None:
+    """The one raw column a CASE's branches are chosen by (`CASE c WHEN …` or `WHEN c = 'v'`)."""
+    operand = case.this
+    if operand is not None:
+        cols = [c for c in operand.find_all(exp.Column) if is_raw(c)]
+    else:
+        cols = [c for w in case.args.get("ifs") or [] for c in w.this.find_all(exp.Column) if is_raw(c)]
+    names = {c.sql() for c in cols}
+    return cols[0] if len(names) == 1 else None
+
+
+def _factored(node: exp.Expr) -> tuple[exp.Expr, exp.Column | None]:
+    """The amount a per-row factor applies to, and the column choosing the factor.
+
+    `CASE interval WHEN 'month' THEN a*q WHEN 'year' THEN a*q/12 END` → (a*q, interval);
+    `a*q / CASE interval WHEN 'year' THEN 12 ELSE 1 END` → (a*q, interval); `CASE WHEN type =
+    'credit' THEN -amount ELSE amount END` → (amount, type). Anything else is its own amount.
+    """
+    node = _strip(node)
+    if isinstance(node, exp.Case):
+        branches = [w.args.get("true") for w in node.args.get("ifs") or []]
+        default = node.args.get("default")
+        if default is not None:
+            branches.append(default)
+        cores = [_split_constant(b)[1] for b in branches if b is not None and not _is_zero_or_null(b)]
+        column = _case_factor_column(node)
+        if cores and column is not None and len({c.sql() for c in cores}) == 1:
+            return cores[0].copy(), column
+    if isinstance(node, exp.Mul | exp.Div):
+        for core, factor in ((node.this, node.expression), (node.expression, node.this)):
+            if isinstance(node, exp.Div) and core is node.expression:
+                continue
+            factor = _strip(factor)
+            if isinstance(factor, exp.Case) and all(
+                _number(b) is not None
+                for b in [*(w.args.get("true") for w in factor.args.get("ifs") or []), factor.args.get("default")]
+                if b is not None
+            ):
+                column = _case_factor_column(factor)
+                if column is not None:
+                    return _strip(core).copy(), column
+    _, core = _split_constant(node)
+    return core.copy(), None
 
 
 def _outer_scale(expr: exp.Expr) -> tuple[Fraction, exp.Expr]:
@@ -138,13 +383,17 @@ def _inside(node: exp.Expr, agg: str) -> MeasureShape:
             shape = _inside(node.expression, agg)
             shape.scale *= left_n
             return shape
-        raise NotAMeasure(f"`{node.sql()}` multiplies two columns")
+        raise _NotOneColumn(f"`{node.sql()}` multiplies two columns")
     if isinstance(node, exp.Neg):
         shape = _inside(node.this, agg)
         shape.scale = -shape.scale
         return shape
     if isinstance(node, exp.Case | exp.If):
         return _conditional(node, agg)
+    if isinstance(node, exp.Add | exp.Sub) and node.find(exp.AggFunc) is None:
+        raise _NotOneColumn(f"`{node.sql()}` adds per-row values")
+    if node.find(exp.AggFunc) is None and any(is_raw(c) for c in node.find_all(exp.Column)):
+        raise _NotOneColumn(f"`{node.sql()}` computes a per-row value")
     raise NotAMeasure(f"`{node.sql()}` is not a column of a raw table")
 
 
@@ -166,7 +415,7 @@ def _conditional(node: exp.Case | exp.If, agg: str) -> MeasureShape:
     first = counted[0]
     for other in counted[1:]:
         if other.column.sql() != first.column.sql() or other.scale != first.scale:
-            raise NotAMeasure(f"CASE branches count different amounts: `{node.sql()}`")
+            raise _NotOneColumn(f"CASE branches count different amounts: `{node.sql()}`")
     condition: exp.Expr
     if len(shapes) == 1 and shapes[0][1] is not None and default_shape is None:
         condition = shapes[0][0].copy()  # CASE WHEN p THEN x ELSE 0: p must be TRUE

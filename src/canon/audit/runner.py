@@ -46,6 +46,7 @@ from canon.audit.figures import Evaluator, model_figure, model_figure_rows
 from canon.audit.inline import Inliner, aggregates_money_kind
 from canon.audit.lineage import Unresolvable, is_raw
 from canon.audit.measure import NotAMeasure
+from canon.audit.naming import OutputNames
 from canon.audit.result import AuditResult, Bridge, Commit, Definition, Failure, Unmapped, Usage
 from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.periods import Period
@@ -150,7 +151,17 @@ class AuditContext:
         domains = Domains(project.engine, relations)
         integer_money = canonical_vector is not None and catalog.unit(canonical_vector.measure.column) == "minor"
         dims = metric.dimension_columns() if metric is not None else set()
-        extractor = Extractor(Inliner(models), catalog, domains, dims, integer_money, _uniqueness(project))
+        names = OutputNames(options.metric)
+        extractor = Extractor(
+            Inliner(models),
+            catalog,
+            domains,
+            dims,
+            integer_money,
+            _uniqueness(project),
+            names,
+            canonical_vector is None,
+        )
         return cls(
             project=project,
             options=options,
@@ -183,7 +194,10 @@ class AuditContext:
         known = {ColumnRef(t, s.primary_key[0]) for t, s in project.config.sources.items() if len(s.primary_key) == 1}
         known |= {e.parent for e in project.join_graph().edges}
         dims = metric.dimension_columns() if metric is not None else set()
-        extractor = Extractor(Inliner(models), catalog, domains, dims, False, lambda ref: ref in known)
+        names = OutputNames(options.metric)
+        extractor = Extractor(
+            Inliner(models), catalog, domains, dims, False, lambda ref: ref in known, names, metric is None
+        )
         return cls(
             project=project,
             options=options,
@@ -310,7 +324,8 @@ def _discover_one(ctx: AuditContext, name: str) -> Discovered | None:
     extractor = ctx.extractor
     model = ctx.models.models[name]
     try:
-        if not aggregates_money_kind(extractor.inliner.parsed(name)):
+        parsed = extractor.inliner.parsed(name)
+        if not aggregates_money_kind(parsed) and not extractor.names_metric(parsed):
             # no SUM/AVG/MIN/MAX of its own: it counts, or passes rows through
             ctx.skipped[name] = "aggregates no money itself (counts, ids, or passes rows through)"
             return None

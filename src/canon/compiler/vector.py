@@ -178,6 +178,12 @@ class BaseRows:
             return q
         return q.where(exp.and_(*[c.copy() if copy else c for c in conds], copy=False), copy=False)
 
+    def measure(self, measure: Measure) -> exp.Expression:
+        """The per-row value the measure aggregates: its column, or its expression requalified."""
+        if measure.expression is None:
+            return self.qualify(measure.column)
+        return _requalify(_parse_predicate(measure.expression), self.qualify)
+
     def filter_conditions(
         self,
         items: Iterable[tuple[ColumnRef, frozenset[Scalar]]],
@@ -285,7 +291,7 @@ def compile_batch(
     rows = base_rows(
         VectorQuery(union, "v", period.grain, first=period, last=period, extra_edges=extra_edges), graph, relations
     )
-    measure = rows.qualify(first.measure.column)
+    measure = rows.measure(first.measure)
     # Semi-joins (EXISTS per vector) would rescan the one-to-many table per vector; instead each
     # group becomes one aggregated LEFT JOIN carrying a 0/1 flag per distinct filter set.
     wanted: dict[int, dict[SemiFilters, None]] = {}
@@ -329,7 +335,7 @@ def compile_batch(
 def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_cents: bool = True) -> exp.Select:
     """One row per period (and dimension values) with the metric's value."""
     rows = base_rows(q, graph, relations)
-    measure_col = rows.qualify(q.vector.measure.column)
+    measure_col = rows.measure(q.vector.measure)
     value = measure_value(q.vector.measure, measure_col, as_cents).as_(q.value_name, copy=False)
     dims = [rows.qualify(d.column).as_(d.name, copy=False) for d in q.dimensions]
     query = rows.select(rows.period.as_(PERIOD_COLUMN, copy=False), *dims, value, copy=False)

@@ -23,20 +23,53 @@ Unit = Literal["major", "minor", "count"]
 
 @dataclass(frozen=True)
 class Measure:
-    """What is aggregated: a raw column, its aggregation and a numeric scale (÷12 is 1/12)."""
+    """What is aggregated: a raw column, its aggregation and a numeric scale (÷12 is 1/12).
+
+    Real models often aggregate a per-row value that is not one column: `unit_amount ×
+    quantity`, an amount normalized by a CASE on the billing interval, a sign flipped by the
+    row's type. Then `expression` holds that value as SQL over `table.column` references (the
+    predicate convention), `column` stays the money column it is built on (it roots the joins
+    and names the unit), `amount` is the value before any per-row scaling or sign (`unit_amount *
+    quantity`), and `scale_by` the column whose value picks the factor. Two measures are the
+    same when column, scale, aggregation and expression are.
+    """
 
     column: ColumnRef
     scale: Fraction = Fraction(1)
     aggregation: Aggregation = "sum"
     unit: Unit = "major"
+    expression: str | None = None
+    amount: str | None = field(default=None, compare=False)
+    scale_by: ColumnRef | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"column": str(self.column), "scale": float(self.scale), "aggregation": self.aggregation}
+        out: dict[str, Any] = {
+            "column": self.amount or str(self.column),
+            "scale": float(self.scale),
+            "aggregation": self.aggregation,
+            "unit": "cents" if self.unit == "minor" else ("count" if self.unit == "count" else "dollars"),
+        }
+        if self.expression is not None:
+            out["expression"] = self.expression
+        if self.scale_by is not None:
+            out["scale_by"] = str(self.scale_by)
+        return out
+
+    def refs(self) -> set[ColumnRef]:
+        """Every raw column the measure reads (the expression's columns, or the one column)."""
+        if self.expression is None:
+            return {self.column}
+        from canon.sqltree import qualified_columns
+
+        return {ColumnRef(t, c) for t, c in qualified_columns(self.expression)} | {self.column}
 
     def describe(self) -> str:
         scale = "" if self.scale == 1 else f" × {format_fraction(self.scale)}"
         agg = "" if self.aggregation == "sum" else f"{self.aggregation} of "
-        return f"{agg}{self.column}{scale}"
+        what = self.expression if self.expression is not None else str(self.column)
+        if self.expression is not None and self.amount is not None:
+            what = self.amount + (f" scaled by {self.scale_by}" if self.scale_by is not None else " (per row)")
+        return f"{agg}{what}{scale}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +157,7 @@ class DecisionVector:
         return replace(self, time_basis=time_basis)
 
     def tables(self) -> set[str]:
-        cols = [self.measure.column, *self.time_basis.columns, *self.filters, *self.slices]
+        cols = [*self.measure.refs(), *self.time_basis.columns, *self.filters, *self.slices]
         return {c.table for c in cols}
 
     def to_json(self) -> dict[str, Any]:
@@ -140,6 +173,7 @@ class DecisionVector:
             self.measure.column == other.measure.column
             and self.measure.scale == other.measure.scale
             and self.measure.aggregation == other.measure.aggregation
+            and self.measure.expression == other.measure.expression
             and self.time_basis.columns == other.time_basis.columns
             and self.time_basis.kind == other.time_basis.kind
             and self.filter_items == other.filter_items

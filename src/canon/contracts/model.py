@@ -115,6 +115,7 @@ def vector_from_composition(comp: DeclarativeComposition, dimension_columns: set
         scale=parse_scale(m.scale),
         aggregation=m.aggregation,
         unit=m.unit or "major",
+        expression=" ".join(m.expression.split()) if m.expression else None,
     )
     tb = comp.time_basis
     if tb.range is not None:
@@ -143,6 +144,8 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
                 "aggregation": comp.measure.aggregation,
                 "scale": str(parse_scale(comp.measure.scale)),
                 "unit": comp.measure.unit,
+                # only when set: hashes of contracts signed before expressions existed stay valid
+                **({"expression": " ".join(comp.measure.expression.split())} if comp.measure.expression else {}),
             },
             "time_basis": comp.time_basis.model_dump(mode="json"),
             "filters": {k: sorted(json.dumps(v) for v in vals) for k, vals in sorted(comp.admitted().items())},

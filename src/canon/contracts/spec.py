@@ -85,6 +85,13 @@ class MeasureSpec(Spec):
         "defaults from the column type (decimal → major, integer → minor).",
     )
 
+    expression: str | None = Field(
+        default=None,
+        description="The per-row value summed when it is not one column, as SQL over table.column "
+        "(e.g. \"s.unit_amount * s.quantity / CASE s.billing_interval WHEN 'year' THEN 12 ELSE 1 END\"); "
+        "`column` then names the money column it is built on.",
+    )
+
     _v_col = field_validator("column")(_check_ref)
 
 

@@ -72,6 +72,7 @@ class KbMetric:
     decisions: dict[str, KbDecision] = field(default_factory=dict)
     judgment_calls: tuple[JudgmentCallSpec, ...] = ()
     claims: tuple[Claim, ...] = ()
+    related: tuple[str, ...] = ()  # metrics whose named outputs are definitions of this one too (billings of revenue)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class KnowledgeBase:
                 decisions=decisions,
                 judgment_calls=calls,
                 claims=tuple(self._claim(c) for c in spec.get("claims", [])),
+                related=tuple(spec.get("related", [])),
             )
 
     def _claim(self, c: dict[str, Any]) -> Claim:

@@ -164,7 +164,7 @@ def canonical_model_sql(
             )
         )
     amount = scaled(
-        exp.Sum(this=rows.qualify(vector.measure.column)),
+        exp.Sum(this=rows.measure(vector.measure)),
         vector.measure.scale.numerator,
         vector.measure.scale.denominator,
         round_to_integer=False,
