@@ -45,7 +45,8 @@ MONTHLY_VALUE = (
     "case billing_interval when 'month' then unit_amount * quantity when 'year' then unit_amount * quantity / 12 end"
 )
 MODELS = {
-    "mrr_products": f"select date_trunc('month', started_on) as m, sum({MONTHLY_VALUE}) as mrr from raw_subs group by 1",
+    "mrr_products": f"select date_trunc('month', started_on) as m, sum({MONTHLY_VALUE}) as mrr\n"
+    "from raw_subs group by 1",
     "cash_net": "select date_trunc('month', paid_on) as m,\n"
     "  sum(amount) - sum(case when refunded then amount else 0 end) as net_cash_cents\n"
     "from raw_pay group by 1",
@@ -74,7 +75,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
             " quantity integer, started_on date)"
         )
         con.executemany("insert into raw_subs values (?, ?, ?, ?, ?)", SUBS)
-        con.execute("create table raw_pay (pay_id varchar, paid_on date, amount bigint, refunded boolean, kind varchar)")
+        con.execute(
+            "create table raw_pay (pay_id varchar, paid_on date, amount bigint, refunded boolean, kind varchar)"
+        )
         con.executemany("insert into raw_pay values (?, ?, ?, ?, ?)", PAY)
     sql = root / "sql"
     sql.mkdir()
