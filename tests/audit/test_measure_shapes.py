@@ -4,17 +4,19 @@ raw_subs (sub, interval, unit_amount, quantity, started_on):
   S1 month  10.00 × 3   2026-03-04   → 30.00 a month
   S2 year  120.00 × 2   2026-03-10   → 240.00 a year = 20.00 a month
   S3 month  50.00 × 1   2026-04-02   (April)
-raw_pay (pay, paid_on, amount in integer cents, refunded, kind):
-  P1 2026-03-01  10000  false  charge
-  P2 2026-03-05   2500  true   charge
-  P3 2026-03-09   4000  false  credit
-  P4 2026-03-20   1234  false  charge
-  P5 2026-04-01   9999  false  charge   (April)
+raw_pay (pay, paid_on, amount in integer cents, refunded, kind, payer):
+  P1 2026-03-01  10000  false  charge  A (US)
+  P2 2026-03-05   2500  true   charge  B (FR)
+  P3 2026-03-09   4000  false  credit  B (FR)
+  P4 2026-03-20   1234  false  charge  A (US)
+  P5 2026-04-01   9999  false  charge  A (US)  (April)
+raw_payers: A US, B FR (no relationship declared anywhere: the LEFT JOIN in the SQL says it)
 
 March by hand:
   MRR (unit_amount × quantity normalized by interval): 30.00 + 20.00           = 50.00  → 5000 cents
   cash net of refunds: 10000 + 4000 + 1234                                     = 15234 cents
   cash signed by kind (credit negative, refunds in): 10000 + 2500 - 4000 + 1234 = 9734 cents
+  US payers' cash (all rows): 10000 + 1234                                      = 11234 cents
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ SUBS = [
     ("S3", "month", "50.00", 1, "2026-04-02"),
 ]
 PAY = [
-    ("P1", "2026-03-01", 10000, False, "charge"),
-    ("P2", "2026-03-05", 2500, True, "charge"),
-    ("P3", "2026-03-09", 4000, False, "credit"),
-    ("P4", "2026-03-20", 1234, False, "charge"),
-    ("P5", "2026-04-01", 9999, False, "charge"),
+    ("P1", "2026-03-01", 10000, False, "charge", "A"),
+    ("P2", "2026-03-05", 2500, True, "charge", "B"),
+    ("P3", "2026-03-09", 4000, False, "credit", "B"),
+    ("P4", "2026-03-20", 1234, False, "charge", "A"),
+    ("P5", "2026-04-01", 9999, False, "charge", "A"),
 ]
-MRR_CENTS, NET_CASH_CENTS, SIGNED_CENTS = 5000, 15234, 9734
+MRR_CENTS, NET_CASH_CENTS, SIGNED_CENTS, US_CENTS = 5000, 15234, 9734, 11234
 
 MONTHLY_VALUE = (
     "case billing_interval when 'month' then unit_amount * quantity when 'year' then unit_amount * quantity / 12 end"
@@ -59,6 +61,9 @@ MODELS = {
     "cash_rows": "select date_trunc('month', paid_on) as pay_month, pay_id, amount as cash_cents\n"
     "from raw_pay where not refunded",
     "cash_staging": "select pay_id, paid_on, amount as cash from raw_pay",
+    "us_cash": "select date_trunc('month', p.paid_on) as m, sum(p.amount) as us_cash_cents\n"
+    "from raw_pay as p left join raw_payers as c on p.payer_id = c.payer_id\n"
+    "where c.country = 'US' group by 1",
     "revenue_named": "select date_trunc('month', paid_on) as m, sum(amount) as revenue_cents from raw_pay group by 1",
 }
 
@@ -76,9 +81,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         con.executemany("insert into raw_subs values (?, ?, ?, ?, ?)", SUBS)
         con.execute(
-            "create table raw_pay (pay_id varchar, paid_on date, amount bigint, refunded boolean, kind varchar)"
+            "create table raw_pay (pay_id varchar, paid_on date, amount bigint, refunded boolean, kind varchar,"
+            " payer_id varchar)"
         )
-        con.executemany("insert into raw_pay values (?, ?, ?, ?, ?)", PAY)
+        con.executemany("insert into raw_pay values (?, ?, ?, ?, ?, ?)", PAY)
+        con.execute("create table raw_payers as select * from (values ('A', 'US'), ('B', 'FR')) t(payer_id, country)")
     sql = root / "sql"
     sql.mkdir()
     for name, text in MODELS.items():
@@ -108,7 +115,7 @@ def test_a_product_normalized_by_interval_is_one_measure_with_its_scale_column(r
 def test_sum_minus_conditional_sum_is_a_filter_and_cents_over_100_are_dollars(root: Path) -> None:
     result = audit(root, "cash")
     by = {d.model: d for d in result.definitions}
-    assert set(by) == {"cash_net", "cash_usd", "cash_row_diff", "cash_signed", "cash_rows"}
+    assert set(by) == {"cash_net", "cash_usd", "cash_row_diff", "cash_signed", "cash_rows", "us_cash"}
     for name in ("cash_net", "cash_usd", "cash_row_diff", "cash_rows"):
         d = by[name]
         assert d.vector.measure.expression is None, name
@@ -134,3 +141,9 @@ def test_row_level_models_need_a_period_column_and_other_metrics_are_named(root:
     assert rows.measure_output == "cash_cents"
     assert "no period column" in skipped["cash_staging"]
     assert "measures revenue" in skipped["revenue_named"]
+
+
+def test_a_left_join_in_the_sql_is_a_join_edge_when_no_relationship_is_declared(root: Path) -> None:
+    d = next(d for d in audit(root, "cash").definitions if d.model == "us_cash")
+    assert {str(c): set(v) for c, v in d.vector.filters.items()} == {"raw_payers.country": {"US"}}
+    assert (d.value_cents, d.reproduced_cents) == (US_CENTS, US_CENTS)

@@ -397,6 +397,7 @@ class Extractor:
 
         for cond in conditions:
             process(cond)
+        edges.extend(self._outer_join_edges(lineage))
 
         time_basis = self._time_basis(period_keys, range_parts, provenance, unmapped)
         unit = self.catalog.unit(measure_ref)
@@ -431,6 +432,39 @@ class Extractor:
             output_unit=output_unit,
             row_level=chosen.row_level,
         )
+
+    def _outer_join_edges(self, lineage: ModelLineage) -> list[JoinEdge]:
+        """Many-to-one edges written in LEFT/RIGHT/FULL JOIN ON equalities.
+
+        Those joins decide no rows of the measure's table, so they are not row conditions, but
+        `orders.customer_id = customers.id` still says how the tables relate: a project with
+        no relationships tests gets its join graph from the SQL it already has.
+        """
+        found: list[JoinEdge] = []
+        for scope in lineage.root.traverse():
+            select = scope.expression
+            if not isinstance(select, exp.Select):
+                continue
+            for join in select.args.get("joins") or []:
+                on = join.args.get("on")
+                if on is None or (join.side or "").upper() not in ("LEFT", "RIGHT", "FULL"):
+                    continue
+                for part in conjuncts(on):
+                    if not (isinstance(part, exp.EQ) and isinstance(part.this, exp.Column)):
+                        continue
+                    if not isinstance(part.expression, exp.Column):
+                        continue
+                    try:
+                        a, b = lineage.resolve(part.this, scope), lineage.resolve(part.expression, scope)
+                    except Unresolvable:
+                        continue
+                    if isinstance(a, exp.Column) and isinstance(b, exp.Column) and is_raw(a) and is_raw(b):
+                        if a.table == b.table:
+                            continue
+                        edge = self._edge(ref_of(a), ref_of(b))
+                        if edge is not None:
+                            found.append(edge)
+        return found
 
     def _edge(self, a: ColumnRef, b: ColumnRef) -> JoinEdge | None:
         if self.is_unique(b):

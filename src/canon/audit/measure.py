@@ -64,12 +64,21 @@ def _number(node: exp.Expr) -> Fraction | None:
 
 def _strip(node: exp.Expr) -> exp.Expr:
     """Wrappers that do not change a sum: parentheses, casts, COALESCE(x, 0), ROUND/NULLIF-free."""
+    node = _as_if(node)
     while True:
         wrapper = isinstance(node, exp.Paren | exp.Cast | exp.TryCast)
         zero_default = isinstance(node, exp.Coalesce) and all(_number(e) == 0 for e in node.expressions)
         if not (wrapper or zero_default):
             return node
-        node = node.this
+        node = _as_if(node.this)
+
+
+def _as_if(node: exp.Expr) -> exp.Expr:
+    """`IFF(p, a, b)` read in a dialect that does not know it (an Anonymous call) is `IF(p, a, b)`."""
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in ("IFF", "IF") and len(node.expressions) == 3:
+        p, a, b = node.expressions
+        return exp.If(this=p.copy(), true=a.copy(), false=b.copy())
+    return node
 
 
 def _is_zero_or_null(node: exp.Expr) -> bool:
