@@ -19,9 +19,11 @@ Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
 * **decision points right / expected**: the points of a truth definition are its measure (1),
   its time basis (1), each filtered column (1 each) and each row decision (1 each). They are
   compared with the first of its models the audit lists (truth order):
-  - measure: right when the audit's `decisions.measure.column` equals the truth's
-    `measure.column` (case-insensitive, whitespace removed); a truth measure written as an
-    expression ("a - b") is right only if the audit reports the same text;
+  - measure: right when the audit's `decisions.measure.column` (the amount before any per-row
+    factor) equals the truth's `measure.column` (case-insensitive, whitespace removed) and the
+    column picking a per-row factor (`scale_by`) is the same on both sides (or absent on both);
+    a truth measure written as prose ("a - b (once per order)") is right only if the audit
+    reports the same text;
   - time basis: `kind: point` is right when the audit's `decisions.time_basis` is exactly
     `[column]`; `kind: validity_range` when it is `[start, end]`; any other kind (lifetime,
     snapshot) cannot be matched and counts as wrong;
@@ -116,7 +118,9 @@ def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tup
     got = audit.get("decisions") or {}
     right = 0
     measure = decisions.get("measure") or {}
-    if norm(measure.get("column", "")) == norm((got.get("measure") or {}).get("column", "?")):
+    got_measure = got.get("measure") or {}
+    same_amount = norm(measure.get("column", "")) == norm(got_measure.get("column", "?"))
+    if same_amount and norm(measure.get("scale_by", "")) == norm(got_measure.get("scale_by", "")):
         right += 1
     basis = decisions.get("time_basis")
     if isinstance(basis, dict) and time_basis_right(basis, got.get("time_basis") or []):
@@ -170,6 +174,8 @@ def score_project(name: str, canon: str, static_ok: bool, timeout: float) -> lis
         argv = [canon, "audit", "--metric", metric, "--period", PERIOD, "--format", "json"]
         if static and static_ok:
             argv.append("--static")
+        if truth.get("dialect"):  # the SQL's own dialect (its profile here is dbt-duckdb, to seed)
+            argv += ["--dialect", truth["dialect"]]
         run = run_measured(argv, folder, timeout=timeout)
         runs.append(run)
         if run.timed_out:

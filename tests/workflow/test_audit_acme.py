@@ -72,17 +72,17 @@ def test_bridges_land_exactly_on_the_board_number(audit: AuditResult) -> None:
 def test_decisions_read_from_the_sql(audit: AuditResult) -> None:
     by = {d.model: d.to_json()["decisions"] for d in audit.definitions}
     assert by["fct_revenue_monthly"] == {
-        "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum"},
+        "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_invoices.invoice_date"],
         "filters": {"raw_invoices.status": ["paid", "pending"]},
     }
     assert by["fct_arr_by_account"] == {
-        "measure": {"column": "raw_contracts.annual_value", "scale": 1 / 12, "aggregation": "sum"},
+        "measure": {"column": "raw_contracts.annual_value", "scale": 1 / 12, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_contracts.start_date", "raw_contracts.end_date"],
         "filters": {"raw_contracts.status": ["active"], "raw_contracts.type": ["one-time", "recurring"]},
     }
     assert by["fct_marketing_revenue"] == {
-        "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum"},
+        "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_payments.payment_date"],
         "filters": {"raw_invoices.type": ["setup", "subscription"], "raw_payments.refunded": [False]},
     }

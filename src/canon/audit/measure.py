@@ -299,13 +299,23 @@ def _split_constant(node: exp.Expr) -> tuple[Fraction, exp.Expr]:
     return Fraction(1), node
 
 
-def _case_factor_column(case: exp.Case) -> exp.Column | None:
+def _branches(
+    node: exp.Case | exp.If,
+) -> tuple[exp.Expr | None, list[tuple[exp.Expr, exp.Expr | None]], exp.Expr | None]:
+    """(operand, [(condition, value)], default) of a CASE, or of an IF/IFF (one branch)."""
+    if isinstance(node, exp.If):
+        return None, [(node.this, node.args.get("true"))], node.args.get("false")
+    ifs = [(w.this, w.args.get("true")) for w in node.args.get("ifs") or []]
+    return node.this, ifs, node.args.get("default")
+
+
+def _case_factor_column(case: exp.Case | exp.If) -> exp.Column | None:
     """The one raw column a CASE's branches are chosen by (`CASE c WHEN …` or `WHEN c = 'v'`)."""
-    operand = case.this
+    operand, ifs, _ = _branches(case)
     if operand is not None:
         cols = [c for c in operand.find_all(exp.Column) if is_raw(c)]
     else:
-        cols = [c for w in case.args.get("ifs") or [] for c in w.this.find_all(exp.Column) if is_raw(c)]
+        cols = [c for cond, _ in ifs for c in cond.find_all(exp.Column) if is_raw(c)]
     names = {c.sql() for c in cols}
     return cols[0] if len(names) == 1 else None
 
@@ -315,15 +325,13 @@ def _factored(node: exp.Expr) -> tuple[exp.Expr, exp.Column | None]:
 
     `CASE interval WHEN 'month' THEN a*q WHEN 'year' THEN a*q/12 END` → (a*q, interval);
     `a*q / CASE interval WHEN 'year' THEN 12 ELSE 1 END` → (a*q, interval); `CASE WHEN type =
-    'credit' THEN -amount ELSE amount END` → (amount, type). Anything else is its own amount.
+    'credit' THEN -amount ELSE amount END` (or IFF) → (amount, type). Anything else is its own amount.
     """
     node = _strip(node)
-    if isinstance(node, exp.Case):
-        branches = [w.args.get("true") for w in node.args.get("ifs") or []]
-        default = node.args.get("default")
-        if default is not None:
-            branches.append(default)
-        cores = [_split_constant(b)[1] for b in branches if b is not None and not _is_zero_or_null(b)]
+    if isinstance(node, exp.Case | exp.If):
+        _, ifs, default = _branches(node)
+        values = [v for _, v in ifs if v is not None] + ([default] if default is not None else [])
+        cores = [_split_constant(b)[1] for b in values if not _is_zero_or_null(b)]
         column = _case_factor_column(node)
         if cores and column is not None and len({c.sql() for c in cores}) == 1:
             return cores[0].copy(), column
@@ -332,13 +340,11 @@ def _factored(node: exp.Expr) -> tuple[exp.Expr, exp.Column | None]:
             if isinstance(node, exp.Div) and core is node.expression:
                 continue
             factor = _strip(factor)
-            if isinstance(factor, exp.Case) and all(
-                _number(b) is not None
-                for b in [*(w.args.get("true") for w in factor.args.get("ifs") or []), factor.args.get("default")]
-                if b is not None
-            ):
+            if isinstance(factor, exp.Case | exp.If):
+                _, ifs, default = _branches(factor)
+                constants = [v for _, v in ifs if v is not None] + ([default] if default is not None else [])
                 column = _case_factor_column(factor)
-                if column is not None:
+                if column is not None and all(_number(b) is not None for b in constants):
                     return _strip(core).copy(), column
     _, core = _split_constant(node)
     return core.copy(), None
