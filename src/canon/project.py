@@ -514,21 +514,32 @@ class Project:
             store_audit(self.root, session.audit.metric, text)
         return session
 
-    def propose(self, metric: str, period: str | None = None, write: bool = True) -> Proposal:
+    def propose(
+        self, metric: str, period: str | None = None, write: bool = True, sql_dir: Path | None = None
+    ) -> Proposal:
         """The canonical definition drafted from the audit, with precedent and priced judgment calls.
 
-        With `write`, the proposal is saved (`.canon/proposals/`) and the contract marked `proposed`.
+        With `write`, the proposal is saved (`.canon/proposals/`) and the contract marked `proposed`;
+        with no contract yet, one is drafted in `metrics/<metric>.yml` for a person to review.
+        `sql_dir` audits a folder of plain SQL models rather than the dbt project.
         """
+        from canon.workflow.draft import write_draft
         from canon.workflow.propose import propose
         from canon.workflow.signoff import save_proposal, write_proposal_into_contract
 
-        session = self._audit_session(metric, period)
-        proposal = propose(self, session.audit, session.priced_evaluator(), session.domains)
+        session = self._audit_session(metric, period, sql_dir=sql_dir)
+        evaluator = session.priced_evaluator()
+        joins = {n: tuple(e.edges) for n, e in session.context.extractions.items()} if session.context else {}
+        proposal = propose(self, session.audit, evaluator, session.domains, joins, evaluator)
         if write:
             data = proposal.to_json()
             save_proposal(self, data)
             m = self.metrics.get(metric)
-            if m is not None and m.file is not None:
+            drafted = write_draft(self, proposal) if m is None else None
+            if drafted is not None:
+                self.__dict__.pop("metrics", None)  # the draft is a contract now: read it next time
+                write_proposal_into_contract(self, drafted, data)
+            elif m is not None and m.file is not None:
                 write_proposal_into_contract(self, m.file, data)
         return proposal
 

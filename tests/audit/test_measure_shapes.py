@@ -147,3 +147,27 @@ def test_a_left_join_in_the_sql_is_a_join_edge_when_no_relationship_is_declared(
     d = next(d for d in audit(root, "cash").definitions if d.model == "us_cash")
     assert {str(c): set(v) for c, v in d.vector.filters.items()} == {"raw_payers.country": {"US"}}
     assert (d.value_cents, d.reproduced_cents) == (US_CENTS, US_CENTS)
+
+
+def test_propose_with_no_contract_drafts_one_whose_figure_is_the_hand_figure(root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = Path(shutil.copytree(root, tmp_path / "p"))
+    (copy / "sql" / "cash_signed.sql").unlink()  # keep one definition family: net of refunds
+    project = load_project(copy)
+    try:
+        proposal = project.propose("cash", sql_dir=copy / "sql")
+    finally:
+        project.close()
+    assert proposal.value_cents == NET_CASH_CENTS
+    draft = copy / "metrics" / "cash.yml"
+    text = draft.read_text()
+    assert "status: proposed" in text and "unassigned" in text
+    reopened = load_project(copy)
+    try:
+        contract = reopened.metrics["cash"]
+        assert {str(c): set(v) for c, v in contract.decisions.filters.items()} == {"raw_pay.refunded": {False}}
+        row = reopened.query(["cash"], period_from="2026-03", period_to="2026-03").to_pylist()
+    finally:
+        reopened.close()
+    assert [r["cash_cents"] for r in row] == [NET_CASH_CENTS]

@@ -11,8 +11,9 @@ to the number.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from canon.audit.bridge import moves_between
@@ -21,6 +22,7 @@ from canon.audit.result import AuditResult, Definition
 from canon.compiler.joins import JoinGraph
 from canon.compiler.vector import VectorQuery, compile_vector
 from canon.contracts.decisions import DecisionVector
+from canon.contracts.model import JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
 from canon.engines.render import render
@@ -132,6 +134,7 @@ class Proposal:
     scores: list[ModelScore]
     calls: list[JudgmentCall]
     kb_metric: str | None
+    joins: tuple[JoinEdge, ...] = ()  # edges the vector needs beyond the project's join graph
 
     @property
     def closest(self) -> ModelScore | None:
@@ -355,7 +358,14 @@ def _add_option(
     bucket[label] = Option(label, impact, [model], edit)
 
 
-def propose(project: Project, audit: AuditResult, evaluate: Evaluate, domains: Domains) -> Proposal:
+def propose(
+    project: Project,
+    audit: AuditResult,
+    evaluate: Evaluate,
+    domains: Domains,
+    joins_of: Mapping[str, Sequence[JoinEdge]] | None = None,
+    evaluate_with: Callable[[DecisionVector, Sequence[JoinEdge]], int] | None = None,
+) -> Proposal:
     """The proposal for `audit`'s metric and period.
 
     Pass the audit's own evaluator and domains (`AuditSession.evaluator`/`.domains`, or simply
@@ -365,14 +375,20 @@ def propose(project: Project, audit: AuditResult, evaluate: Evaluate, domains: D
     kb = knowledge_base()
     metric = project.metrics.get(audit.metric)
     kb_metric = kb.metric(audit.metric)
+    joins: tuple[JoinEdge, ...] = ()
     if metric is not None and metric.is_declarative:
         vector = metric.decisions
         text = metric.spec.description or (kb_metric.definition if kb_metric else "")
     else:
         if not audit.definitions:
             raise QueryError(f"no definition of `{audit.metric}` found and no contract to start from")
-        vector = _kb_corrected(max(audit.definitions, key=lambda d: d.reproduced).vector, domains, kb_metric)
+        start = max(audit.definitions, key=lambda d: d.reproduced)
+        vector = _kb_corrected(start.vector, domains, kb_metric)
         text = kb_metric.definition if kb_metric else ""
+        # the joins that model's SQL wrote (a project without relationships tests has no others)
+        joins = tuple(j for j in (joins_of or {}).get(start.model, ()) if j not in set(project.join_graph().edges))
+        if joins and evaluate_with is not None:
+            evaluate = partial(evaluate_with, edges=joins)  # type: ignore[call-arg]
     value = evaluate(vector)
     scores = [score(project, d, vector, value, audit.period) for d in audit.definitions if not d.canonical]
     return Proposal(
@@ -386,6 +402,7 @@ def propose(project: Project, audit: AuditResult, evaluate: Evaluate, domains: D
         scores=sorted(scores, key=lambda s: -s.score),
         calls=judgment_calls(vector, audit, domains, evaluate, kb_metric, project.join_graph()),
         kb_metric=kb_metric.key if kb_metric else None,
+        joins=joins,
     )
 
 
