@@ -54,6 +54,7 @@ def test_decision_vectors(audit: AuditResult) -> None:
         "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum"},
         "time_basis": ["raw_invoices.invoice_date"],
         "filters": {"raw_invoices.status": ["paid", "pending"]},
+        "row_decisions": [],
     }
     assert by["sales_arr"]["measure"] == {"column": "raw_contracts.annual_value", "scale": 1 / 12, "aggregation": "sum"}
     assert by["sales_arr"]["time_basis"] == ["raw_contracts.start_date", "raw_contracts.end_date"]
@@ -65,6 +66,7 @@ def test_decision_vectors(audit: AuditResult) -> None:
         "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum"},
         "time_basis": ["raw_payments.payment_date"],
         "filters": {"raw_payments.refunded": [False]},
+        "row_decisions": [],
     }
     assert by["board_mrr"]["filters"] == audit.canonical_vector.to_json()["filters"]  # type: ignore[union-attr]
 
