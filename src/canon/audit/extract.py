@@ -296,7 +296,9 @@ class Extractor:
         for cond in conditions:
             if cond.kind == "dedup" and cond.dedup is not None:
                 self._dedup(cond, cond.dedup, rows, provenance, unmapped)
-        joins = JoinWalk(lineage, rows.unique(self.is_unique)).walk(chosen.output, measure_ref.table)
+        # static mode reads no data: a key not declared unique is unknown, not repeated (no fan-out said)
+        unique = rows.unique(self.is_unique) if self.catalog.typed else (lambda ref: True)
+        joins = JoinWalk(lineage, unique).walk(chosen.output, measure_ref.table)
         optional = joins.optional_tables
 
         def process(cond: Condition, in_semi: bool = False) -> None:
