@@ -300,6 +300,7 @@ class Extractor:
         unique = rows.unique(self.is_unique) if self.catalog.typed else (lambda ref: True)
         joins = JoinWalk(lineage, unique).walk(chosen.output, measure_ref.table)
         optional = joins.optional_tables
+        conditions = _outside(conditions, joins, lineage)
 
         def process(cond: Condition, in_semi: bool = False) -> None:
             budget.check()  # each condition may query the warehouse's domains: stop at the budget
@@ -617,6 +618,32 @@ class Extractor:
                     provenance.setdefault("time_basis", Provenance()).add(part.sql(), origin)
                 return TimeBasis((start, end), "range", inclusive)
         raise NoTimeBasis("no period: the model is not grouped by a date or a calendar")
+
+
+def _outside(conditions: list[Condition], joins: RowJoins, lineage: Lineage) -> list[Condition]:
+    """The conditions without those inside relations LEFT-joined to the measured rows (they decide which
+    rows of that relation match: `LEFT JOIN (SELECT … WHERE status = 'issued')` drops no measured row).
+
+    A condition is kept when it is reached from the outer query without entering such a relation
+    (the same CTE read on the measured rows' way too keeps its conditions).
+    """
+    if not joins.optional_scopes:
+        return conditions
+    skip = {id(s) for s in joins.optional_scopes} - {id(s) for s in joins.path_scopes}
+    kept: set[int] = set()
+    seen: set[int] = set()
+    stack = [lineage.root]
+    while stack:
+        scope = stack.pop()
+        if id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        children = lineage.row_sources(scope)
+        below = {id(c) for child in children for c in lineage.row_conditions(child)}
+        kept |= {id(c) for c in lineage.row_conditions(scope) if id(c) not in below}
+        stack.extend(child for child in children if id(child) not in skip)
+    inside = {id(c) for s in joins.optional_scopes for c in lineage.row_conditions(s)}
+    return [c for c in conditions if id(c) not in inside or id(c) in kept]
 
 
 @dataclass

@@ -257,6 +257,10 @@ class Lineage:
                     out.append(cond)
         return out
 
+    def row_sources(self, scope: Scope) -> list[Scope]:
+        """The child scopes whose row conditions `row_conditions(scope)` gathers."""
+        return self._row_sources(scope)
+
     def _row_sources(self, scope: Scope) -> list[Scope]:
         """Child scopes whose rows flow into `scope` through FROM/JOIN (not subquery filters).
 
@@ -265,7 +269,8 @@ class Lineage:
         """
         anti = self._anti_joined(scope)
         children: list[Scope] = []
-        for name, source in scope.sources.items():
+        # `selected_sources`, not `sources`: a scope sees every CTE before it, and reads only some
+        for name, (_, source) in scope.selected_sources.items():
             if isinstance(source, Scope) and name not in anti:
                 children.append(source)
         return children
@@ -515,7 +520,7 @@ class Lineage:
             return None
         if any(a.find_ancestor(exp.Window) is None for sel in select.selects for a in sel.find_all(exp.AggFunc)):
             return None
-        sources = list(scope.sources.values())
+        sources = [source for _, source in scope.selected_sources.values()]
         if len(sources) != 1:
             return None
         source = sources[0]

@@ -47,6 +47,10 @@ class JoinStep:
 class RowJoins:
     steps: list[JoinStep] = field(default_factory=list)
     problems: list[tuple[str, str, Origin]] = field(default_factory=list)  # (fragment, reason, origin)
+    # relations LEFT-joined many-to-one to the measured rows: what restricts *their* rows (a WHERE
+    # inside them) decides which rows match, not which measured rows count
+    optional_scopes: list[Scope] = field(default_factory=list)
+    path_scopes: list[Scope] = field(default_factory=list)  # the relations the measured rows come through
 
     @property
     def optional_tables(self) -> set[str]:
@@ -78,6 +82,9 @@ class JoinWalk:
         path = self._path(self.lineage.root, output, table.lower(), 0)
         for scope, alias in path or []:
             budget.check()
+            source = scope.sources.get(alias)
+            if isinstance(source, Scope):
+                found.path_scopes.append(source)
             self._joins_from(scope, alias, found)
         return found
 
@@ -150,6 +157,10 @@ class JoinWalk:
                 if there in reached or there == here:
                     continue
                 step = self._step(scope, sides, e, here, there, here_col, there_col)
+                source = scope.sources.get(there)
+                optional = e.owner == there and sides.get(there) == "left"
+                if optional and isinstance(source, Scope) and self.unique_in(scope, there, there_col.name):
+                    found.optional_scopes.append(source)
                 if isinstance(step, str):
                     found.problems.append((e.node.sql(), step, origin_of(e.node)))
                 elif step is not None:

@@ -49,6 +49,9 @@ March figures, by hand:
   cash_not_in_excluded, cash_not_exists_excluded: the same list, NOT IN / NOT EXISTS  = 380.00
   cash_not_test      only exclusions with reason 'test' (C3): 460 - 50                = 410.00
   invoiced_cash      attempts whose invoice exists (IN (SELECT …)): 120+205+50+70     = 445.00
+  cash_left_us       LEFT JOIN (customers WHERE country = 'US'): a filter inside the joined
+                     relation drops no attempt                                        = 460.00
+  cash_unread_cte    a CTE of paid invoices defined and never read                    = 460.00
 """
 
 from __future__ import annotations
@@ -202,6 +205,12 @@ MODELS = {
     "where x.customer_id is null and a.outcome = 'succeeded'\ngroup by 1\n",
     "invoiced_cash": f"select {PAID} as m, sum(amount) as cash\nfrom raw_attempts\n"
     "where outcome = 'succeeded' and invoice_id in (select invoice_id from raw_invoices)\ngroup by 1\n",
+    "cash_left_us": "with us as (select * from raw_customers where country = 'US')\n"
+    "select date_trunc('month', a.attempted_on) as m, sum(a.amount) as cash, count(us.customer_id) as us_attempts\n"
+    "from raw_attempts a\nleft join us on us.customer_id = a.customer_id\nwhere a.outcome = 'succeeded'\ngroup by 1\n",
+    "cash_unread_cte": "with paid as (select * from raw_invoices where status = 'paid'),\n"
+    "succeeded as (select * from raw_attempts where outcome = 'succeeded')\n"
+    f"select {PAID} as m, sum(amount) as cash\nfrom succeeded\ngroup by 1\n",
 }
 
 # March figures in cents, from the hand calculation in the module docstring
@@ -227,6 +236,8 @@ MODEL_CENTS = {
     "cash_not_exists_excluded": 38_000,
     "cash_not_test": 41_000,
     "invoiced_cash": 44_500,
+    "cash_left_us": 46_000,
+    "cash_unread_cte": 46_000,
 }
 
 

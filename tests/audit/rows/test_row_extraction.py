@@ -49,6 +49,8 @@ ROW_DECISIONS: dict[str, tuple[tuple[Dedup, ...], tuple[FanOut, ...], tuple[RowM
     "cash_not_exists_excluded": ((), (), (NOT_EXCLUDED,)),
     "cash_not_test": ((), (), ()),  # excluding reason 'test' only is a value set on raw_excluded.reason
     "invoiced_cash": ((), (), (RowMatch(P("raw_attempts.invoice_id"), P("raw_invoices.invoice_id")),)),
+    "cash_left_us": ((), (), ()),
+    "cash_unread_cte": ((), (), ()),
 }
 
 
@@ -116,6 +118,14 @@ def test_conditions_on_the_amount_stay_predicates(audited: AuditContext) -> None
     nonzero = _definition(audited, "nonzero_cash").vector
     assert nonzero.predicates == ("raw_attempts.amount <> 0",)
     assert P("raw_attempts.amount") not in nonzero.filters
+
+
+@pytest.mark.parametrize("name", ["cash_left_us", "cash_unread_cte"])
+def test_conditions_that_decide_no_measured_row(audited: AuditContext, name: str) -> None:
+    # a WHERE inside a LEFT-joined relation picks its matches; a CTE never read picks nothing
+    d = _definition(audited, name)
+    assert d.vector.filters == {P("raw_attempts.outcome"): frozenset({"succeeded"})}
+    assert d.row_notes == []
 
 
 def test_an_exclusion_with_a_condition_keeps_rows_absent_from_the_list(audited: AuditContext) -> None:
