@@ -491,7 +491,9 @@ class Lineage:
         except Unresolvable as exc:
             return f"a deduplication window canon cannot trace ({exc})"
         exprs = [*partition, *(e for e, _ in ordered)]
-        if not partition or not ordered or any(not c.table or c.table != table for e in exprs for c in _all_raw(e)):
+        if not partition or not ordered:
+            return "a ranking window with no PARTITION BY or no ORDER BY (which row is kept is arbitrary)"
+        if any(not c.table or c.table != table for e in exprs for c in _all_raw(e)):
             return "a deduplication window whose keys are not columns of one raw table"
         # QUALIFY: windows are computed after the WHERE of their own scope
         among = self._before_windows(wscope) if wscope is scope else self.row_conditions(wscope)

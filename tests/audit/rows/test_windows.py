@@ -101,3 +101,12 @@ def test_a_where_after_the_window_is_not_among_the_ranked_rows() -> None:
     sql = RANKED.format(window="row_number() over (partition by id order by updated_at desc)", test="k = 1")
     [r] = ranked_rows(sql.replace("where k = 1", "where k = 1 and status = 'paid'"))
     assert r.among == []
+
+
+def test_a_window_with_no_order_is_said_arbitrary() -> None:
+    sql = RANKED.format(window="row_number() over (partition by id)", test="k = 1")
+    tree = qualified(sqlglot.parse_one(sql, read="duckdb"), SCHEMA, "duckdb")
+    assert isinstance(tree, exp.Query)
+    [cond] = [c for c in Lineage(tree).row_conditions() if c.kind == "where"]
+    assert isinstance(cond.expr, exp.Anonymous) and cond.expr.name == "UNRESOLVED"
+    assert "no PARTITION BY or no ORDER BY" in cond.fragment
