@@ -376,7 +376,8 @@ class Extractor:
 
         for cond in conditions:
             process(cond)
-        self._joins(joins, measure_ref, filters, rows, edges, provenance, unmapped)
+        dated = {k.date_column.table for k in period_keys if k.date_column is not None}
+        self._joins(joins, measure_ref, filters, dated, rows, edges, provenance, unmapped)
 
         time_basis = self._time_basis(period_keys, range_parts, provenance, unmapped)
         measure = Measure(
@@ -498,12 +499,16 @@ class Extractor:
         joins: RowJoins,
         measure: ColumnRef,
         filters: dict[ColumnRef, frozenset[Scalar]],
+        dated: set[str],
         rows: _Rows,
         edges: list[JoinEdge],
         provenance: dict[str, Provenance],
         unmapped: list[Unmapped],
     ) -> None:
         """Fan-outs, required matches and the NULL rows of LEFT-joined tables, from the walk's steps.
+
+        A required match on a table that holds the period's date, or whose filter admits no NULL,
+        drops nothing those do not drop already: it is no decision of its own.
 
         A join unique on its other side is a many-to-one edge whatever its kind (a LEFT JOIN's
         included): the compiler reaches the other table's columns through it.
@@ -527,8 +532,8 @@ class Extractor:
             counts = self.match_counts(step.own, step.other)
             unmatched = None if counts is None else counts[1]
             if step.required:
-                if step.derived or rejecting or step.other.table == measure.table:
-                    continue  # the filters on that table drop the unmatched rows already
+                if step.derived or rejecting or step.other.table in dated or step.other.table == measure.table:
+                    continue  # the filters or the period's date on that table drop the unmatched rows already
                 if unmatched == 0 or (unmatched is None and not step.explicit):
                     continue  # every row has its match: the join decides nothing
                 rows.matches.append(RowMatch(step.own, step.other, True))

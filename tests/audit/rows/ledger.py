@@ -7,7 +7,7 @@ raw_invoices (invoice, customer, issued_on, status):
   I5 C4 03-20 open;  I6 C1 04-02 paid (April)
 raw_invoice_lines (line, invoice, kind, amount):
   L1 I1 sub 100; L2 I1 usage 20; L3 I2 sub 200; L4 I2 tax 10; L5 I2 credit -5; L6 I3 sub 50;
-  L7 I4 sub 70;  L8 I5 sub 30;   L9 I6 sub 40
+  L7 I4 sub 70;  L8 I5 sub 30;   L9 I6 sub 40;  L10 I8 sub 99 (I8: no such invoice, so no date)
   → per invoice: I1 120, I2 205, I3 50, I4 70, I5 30, I6 40
 raw_attempts (attempt, invoice, customer, attempted_on, outcome, amount):
   A1 I1 C1 03-04 failed 120;  A2 I1 C1 03-05 succeeded 120;  A3 I2 C2 03-11 succeeded 205
@@ -82,6 +82,7 @@ LINES = [
     ("L7", "I4", "sub", "70.00"),
     ("L8", "I5", "sub", "30.00"),
     ("L9", "I6", "sub", "40.00"),
+    ("L10", "I8", "sub", "99.00"),
 ]
 ATTEMPTS = [
     ("A1", "I1", "C1", "2026-03-04", "failed", "120.00"),
