@@ -322,7 +322,7 @@ class Extractor:
                     for sub in cond.inner:
                         process(sub, in_semi=True)
                 else:
-                    self._anti(cond, filters, provenance, unmapped, rows)
+                    self._anti(cond, filters, provenance, unmapped)
                 return
             if cond.aggregate:
                 unmapped.append(
@@ -552,7 +552,6 @@ class Extractor:
         filters: dict[ColumnRef, frozenset[Scalar]],
         provenance: dict[str, Provenance],
         unmapped: list[Unmapped],
-        rows: _Rows,
     ) -> None:
         parts = [
             p
