@@ -54,6 +54,7 @@ def test_decision_vectors(audit: AuditResult) -> None:
         "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_invoices.invoice_date"],
         "filters": {"raw_invoices.status": ["paid", "pending"]},
+        "row_decisions": [],
     }
     assert by["sales_arr"]["measure"] == {
         "column": "raw_contracts.annual_value",
@@ -70,6 +71,7 @@ def test_decision_vectors(audit: AuditResult) -> None:
         "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_payments.payment_date"],
         "filters": {"raw_payments.refunded": [False]},
+        "row_decisions": [],
     }
     assert by["board_mrr"]["filters"] == audit.canonical_vector.to_json()["filters"]  # type: ignore[union-attr]
 

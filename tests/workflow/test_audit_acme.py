@@ -75,16 +75,19 @@ def test_decisions_read_from_the_sql(audit: AuditResult) -> None:
         "measure": {"column": "raw_invoices.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_invoices.invoice_date"],
         "filters": {"raw_invoices.status": ["paid", "pending"]},
+        "row_decisions": [],  # every row counted once, as stored: no dedup, fan-out or match
     }
     assert by["fct_arr_by_account"] == {
         "measure": {"column": "raw_contracts.annual_value", "scale": 1 / 12, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_contracts.start_date", "raw_contracts.end_date"],
         "filters": {"raw_contracts.status": ["active"], "raw_contracts.type": ["one-time", "recurring"]},
+        "row_decisions": [],  # every row counted once, as stored: no dedup, fan-out or match
     }
     assert by["fct_marketing_revenue"] == {
         "measure": {"column": "raw_payments.amount", "scale": 1.0, "aggregation": "sum", "unit": "dollars"},
         "time_basis": ["raw_payments.payment_date"],
         "filters": {"raw_invoices.type": ["setup", "subscription"], "raw_payments.refunded": [False]},
+        "row_decisions": [],  # every row counted once, as stored: no dedup, fan-out or match
     }
 
 

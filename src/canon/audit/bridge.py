@@ -5,8 +5,9 @@ they sum exactly to the total difference. Each step also carries its *isolated* 
 decision flipped alone, from the starting definition); the gap between the sum of isolated
 impacts and the total is the interaction effect, reported rather than spread over steps.
 
-Order: date basis, then what is measured, then filters column by column (each excluded value
-its own step, then each included value), then slices and general predicates. When a step
+Order: date basis, then what is measured, then the row decisions (each deduplication, fan-out
+and required or excluded match removed or added, one step each), then filters column by column
+(each excluded value its own step, then each included value), then slices and general predicates. When a step
 cannot be computed yet (a date in a table the measured rows cannot reach without double
 counting), the next decision goes first and the order says so.
 """
@@ -20,7 +21,7 @@ from typing import Any
 from canon.audit.domains import Domains
 from canon.audit.result import Bridge, BridgeStep
 from canon.compiler.joins import JoinGraph
-from canon.contracts.decisions import DecisionVector, freeze_filters
+from canon.contracts.decisions import DecisionVector, Dedup, FanOut, RowMatch, freeze_filters, freeze_rows
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
 from canon.errors import QueryError
@@ -83,6 +84,7 @@ def moves_between(start: DecisionVector, target: DecisionVector, domains: Domain
                 lambda v: v.with_measure(target.measure),
             )
         )
+    moves.extend(_row_moves(start, target))
     for kind in ("filter", "slice"):
         a = start.filters if kind == "filter" else start.slices
         b = target.filters if kind == "filter" else target.slices
@@ -101,6 +103,47 @@ def moves_between(start: DecisionVector, target: DecisionVector, domains: Domain
                 lambda v: replace(v, predicates=target.predicates),
             )
         )
+    return moves
+
+
+_RowItem = Dedup | FanOut | RowMatch
+_ROW_FIELDS = (("dedup", "dedup"), ("fanout", "fanout"), ("match", "matches"))
+
+
+def _row_table(item: _RowItem) -> str:
+    return item.table if isinstance(item, Dedup) else item.other.table
+
+
+def _row_text(item: _RowItem, measured: str) -> str:
+    return item.describe(measured) if isinstance(item, FanOut) else item.describe()
+
+
+def _set_row(attr: str, item: _RowItem, add: bool) -> Callable[[DecisionVector], DecisionVector]:
+    def apply(v: DecisionVector) -> DecisionVector:
+        items = set(getattr(v, attr))
+        frozen: Any = freeze_rows(items | {item} if add else items - {item})
+        if attr == "dedup":
+            return replace(v, dedup=frozen)
+        if attr == "fanout":
+            return replace(v, fanout=frozen)
+        return replace(v, matches=frozen)
+
+    return apply
+
+
+def _row_moves(start: DecisionVector, target: DecisionVector) -> list[Move]:
+    """Each row decision the target lacks removed, then each it adds: one step per decision."""
+    moves: list[Move] = []
+    measured = start.measure.column.table
+    for kind, attr in _ROW_FIELDS:
+        have: tuple[_RowItem, ...] = getattr(start, attr)
+        want: tuple[_RowItem, ...] = getattr(target, attr)
+        for item in [i for i in have if i not in want]:
+            label = f"remove {_row_text(item, measured)}"
+            moves.append(Move(f"{kind}:{_row_table(item)}", label, item.to_json(), None, _set_row(attr, item, False)))
+        for item in [i for i in want if i not in have]:
+            label = f"add {_row_text(item, measured)}"
+            moves.append(Move(f"{kind}:{_row_table(item)}", label, None, item.to_json(), _set_row(attr, item, True)))
     return moves
 
 
@@ -292,6 +335,10 @@ def _compiles_by_evaluating(evaluate: Evaluate) -> Callable[[DecisionVector], bo
 
 def _order_name(decision: str) -> str:
     names = {"time_basis": "date basis", "measure": "measure", "time_basis+measure": "basis (what and when)"}
+    kind, _, table = decision.partition(":")
+    rows = {"dedup": "deduplication of", "fanout": "fan-out through", "match": "match in"}
+    if kind in rows:
+        return f"{rows[kind]} {table}"
     return names.get(decision, decision.split(":", 1)[-1])
 
 

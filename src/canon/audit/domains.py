@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
+from canon.audit.lineage import RAW_KEY
 from canon.compiler.relations import Relations
 from canon.compiler.vector import literal
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
 from canon.engines.base import Engine
+from canon.errors import CanonError
 
 DOMAIN_CAP = 500
 
@@ -96,6 +99,20 @@ class Domains:
         query = exp.select(exp.column("i", table="d")).from_(values).where(substituted)
         hits = self.engine.execute(query).column("i").to_pylist()
         return frozenset(candidates[i] for i in hits)
+
+    def admits_null(self, condition: exp.Expr, raw_node_match: Any) -> bool:
+        """Whether `condition` is TRUE when its column is NULL (`coalesce(country, 'US') = 'US'` is).
+
+        What a LEFT join's missing row reads as, whether or not the column itself holds NULLs.
+        """
+        substituted = condition.copy().transform(lambda n: exp.null() if raw_node_match(n) else n)
+        for col in substituted.find_all(exp.Column):
+            if col.meta.get(RAW_KEY):
+                return False  # another column: not a one-column condition
+        try:
+            return self.engine.execute(exp.select(exp.Literal.number(1)).where(substituted)).num_rows > 0
+        except (CanonError, sqlglot.errors.SqlglotError):
+            return False
 
     def unknown(self, ref: ColumnRef, condition: exp.Expr) -> str | None:
         """Why `admitted` could not decide `condition` from a domain it never read (None: it read it).

@@ -8,12 +8,18 @@ For one model: inline its upstream models, qualify, then
   - filters: every row condition on the way (WHERE, inner JOIN ON, HAVING, semi/anti-joins,
     upstream models), split into conjuncts; a conjunct on one raw column becomes the set of
     values the warehouse says it admits; equalities between two tables become join edges;
-    the rest are general predicates. What cannot be traced is listed as unmapped.
+    the rest are general predicates (a condition on the measured amount itself, or on any
+    money column, is always one: `amount > 0` is not a list of amounts). What cannot be traced
+    is listed as unmapped;
+  - row decisions: a deduplication window (`row_number() … = 1`), the joins on the measured
+    rows' way to the output (`rows.JoinWalk`: a fan-out, a required match), a semi-/anti-join
+    with no condition of its own (an exclusion list), and the rows a filter on a LEFT-joined
+    table drops (those with no row there), said as a note.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +29,23 @@ from sqlglot.optimizer.scope import Scope
 from canon.audit import budget
 from canon.audit.domains import Domains
 from canon.audit.inline import Inliner, ParseFailure, qualified
-from canon.audit.lineage import RAW_KEY, Condition, Lineage, Unresolvable, conjuncts, is_raw, origin_of, raw_columns
+from canon.audit.lineage import (
+    RAW_KEY,
+    Condition,
+    Lineage,
+    RankedRows,
+    Unresolvable,
+    conjuncts,
+    is_raw,
+    origin_of,
+    raw_columns,
+)
 from canon.audit.measure import MeasureShape, NotAMeasure, parse_measure, row_measure
 from canon.audit.naming import NAMED, OTHER, UNNAMED, OutputNames, named_like_money
+from canon.audit.rows import JoinWalk, RowJoins
 from canon.audit.sources import ModelSource
-from canon.contracts.decisions import DecisionVector, Measure, TimeBasis, Unit
+from canon.compiler.vector import admitted as admitted_sql
+from canon.contracts.decisions import DecisionVector, Dedup, FanOut, Measure, RowMatch, TimeBasis, Unit
 from canon.contracts.model import JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
@@ -46,6 +64,18 @@ class Unmapped:
     sql: str
     reason: str
     origin: Origin = field(default_factory=list)
+
+
+@dataclass
+class RowNote:
+    """A row decision that follows from others (a filter on a LEFT-joined table dropping its NULL rows)."""
+
+    text: str
+    origin: Origin = field(default_factory=list)
+
+
+# (rows of `own`'s table with a match in `other`'s table, rows with none); None: not known (static)
+MatchCounts = Callable[[ColumnRef, ColumnRef], tuple[int, int] | None]
 
 
 @dataclass
@@ -90,6 +120,7 @@ class Extraction:
     inlined: exp.Query
     output_unit: Unit = "major"  # the unit of the model's own output (cents ÷ 100 is dollars)
     row_level: bool = False
+    row_notes: list[RowNote] = field(default_factory=list)
 
 
 class Catalog:
@@ -202,6 +233,7 @@ class Extractor:
         dimension_columns: Iterable[ColumnRef] = (),
         integer_money: bool = False,
         is_unique: Any = None,
+        match_counts: MatchCounts | None = None,
         names: OutputNames | None = None,
         by_name: bool = False,
     ) -> None:
@@ -211,6 +243,7 @@ class Extractor:
         self.dimension_columns = set(dimension_columns)
         self.integer_money = integer_money
         self.is_unique = is_unique or (lambda ref: False)
+        self.match_counts: MatchCounts = match_counts or (lambda own, other: None)
         # How output names are read: row-level models need an output named for the metric; with
         # `by_name` (no contract to anchor the family) outputs named for another metric are skipped.
         self.names = names
@@ -332,12 +365,27 @@ class Extractor:
         predicates: list[str] = []
         edges: list[JoinEdge] = []
         range_parts: list[tuple[exp.Expr, Origin]] = []
+        rows = _Rows()
+        # deduplications first: a key unique among the kept rows makes its joins many-to-one
+        for cond in conditions:
+            if cond.kind == "dedup" and cond.dedup is not None:
+                self._dedup(cond, cond.dedup, rows, provenance, unmapped)
+        # static mode reads no data: a key not declared unique is unknown, not repeated (no fan-out said)
+        unique = rows.unique(self.is_unique) if self.catalog.typed else (lambda ref: True)
+        joins = JoinWalk(lineage, unique).walk(chosen.output, measure_ref.table)
+        optional = joins.optional_tables
+        conditions = _outside(conditions, joins, lineage)
 
         def process(cond: Condition, in_semi: bool = False) -> None:
             budget.check()  # each condition may query the warehouse's domains: stop at the budget
+            if cond.kind == "dedup":
+                return  # read above
             if cond.kind in ("semi", "anti") and cond.link is not None:
                 outer, inner = cond.link
-                edge = self._edge(ref_of(outer), ref_of(inner))
+                if not self._decisive(cond.inner):  # `NOT IN (SELECT id FROM seed)`: a match, no value set
+                    self._match(cond, rows, edges, predicates, provenance)
+                    return
+                edge = self._edge(ref_of(outer), ref_of(inner), rows)
                 if edge is None:
                     unmapped.append(
                         Unmapped(cond.fragment, "semi-join on a key that is unique on neither side", cond.origin)
@@ -368,7 +416,7 @@ class Extractor:
                 if isinstance(part, exp.EQ) and is_raw(part.this) and is_raw(part.expression):
                     a, b = ref_of(part.this), ref_of(part.expression)
                     if a.table != b.table:
-                        edge = self._edge(a, b)
+                        edge = self._edge(a, b, rows)
                         if edge is not None:
                             edges.append(edge)
                         continue
@@ -381,9 +429,14 @@ class Extractor:
                         key = f"filter:{next(iter(refs))}"
                     provenance.setdefault(key, Provenance()).add(_fragment(cond, part), cond.origin)
                     continue
-                if len(refs) == 1 and not self.catalog.is_key(next(iter(refs))):
+                if len(refs) == 1 and not self.catalog.is_key(next(iter(refs))) and not self._amount(refs, measure_ref):
                     ref = next(iter(refs))
-                    admitted = self.domains.admitted(ref, part, lambda n, r=ref: is_raw(n) and ref_of(n) == r)
+                    match = lambda n, r=ref: is_raw(n) and ref_of(n) == r  # noqa: E731
+                    admitted = self.domains.admitted(ref, part, match)
+                    # a LEFT-joined table's missing row reads as NULL: admitted if the condition holds for NULL
+                    joined_null = ref.table in optional and self.domains.admits_null(part, match)
+                    if admitted is not None and None not in admitted and joined_null:
+                        admitted = admitted | {None}
                     if admitted is not None:
                         filters[ref] = filters[ref] & admitted if ref in filters else admitted
                         provenance.setdefault(f"filter:{ref}", Provenance()).add(_fragment(cond, part), cond.origin)
@@ -397,7 +450,9 @@ class Extractor:
 
         for cond in conditions:
             process(cond)
-        edges.extend(self._outer_join_edges(lineage))
+        dated = {k.date_column.table for k in period_keys if k.date_column is not None}
+        self._joins(joins, measure_ref, filters, dated, rows, edges, provenance, unmapped)
+        edges.extend(e for e in self._outer_join_edges(lineage) if e not in edges)
 
         time_basis = self._time_basis(period_keys, range_parts, provenance, unmapped)
         unit = self.catalog.unit(measure_ref)
@@ -418,7 +473,9 @@ class Extractor:
         plain = {r: v for r, v in filters.items() if r not in self.dimension_columns}
         for r in slices:
             provenance[f"slice:{r}"] = provenance.pop(f"filter:{r}", Provenance())
-        vector = DecisionVector.build(measure, time_basis, plain, slices, predicates)
+        vector = DecisionVector.build(
+            measure, time_basis, plain, slices, predicates, rows.dedup, rows.fanout, rows.matches
+        )
         return Extraction(
             model=model,
             measure_output=chosen.output,
@@ -431,6 +488,7 @@ class Extractor:
             inlined=tree,
             output_unit=output_unit,
             row_level=chosen.row_level,
+            row_notes=rows.notes,
         )
 
     def _outer_join_edges(self, lineage: ModelLineage) -> list[JoinEdge]:
@@ -466,12 +524,145 @@ class Extractor:
                             found.append(edge)
         return found
 
-    def _edge(self, a: ColumnRef, b: ColumnRef) -> JoinEdge | None:
-        if self.is_unique(b):
+    def _edge(self, a: ColumnRef, b: ColumnRef, rows: _Rows | None = None) -> JoinEdge | None:
+        unique = rows.unique(self.is_unique) if rows is not None else self.is_unique
+        if unique(b):
             return JoinEdge(a, b)
-        if self.is_unique(a):
+        if unique(a):
             return JoinEdge(b, a)
         return None
+
+    def _amount(self, refs: set[ColumnRef], measure: ColumnRef) -> bool:
+        """A condition on the measured column or on a money column is a predicate (`amount > 0`), never a
+        set of admitted amounts (which would silently drop every amount the data does not hold yet)."""
+        ref = next(iter(refs))
+        if ref == measure:
+            return True
+        return self.catalog.is_money(ref, False) and bool(self.catalog.type_of(ref))
+
+    # -- row decisions ---------------------------------------------------------------------
+    def _dedup(
+        self,
+        cond: Condition,
+        ranked: RankedRows,
+        rows: _Rows,
+        provenance: dict[str, Provenance],
+        unmapped: list[Unmapped],
+    ) -> None:
+        among: list[str] = []
+        for c in ranked.among:
+            for part in conjuncts(c.expr):
+                refs = {ref_of(col) for col in raw_columns(part)}
+                if not refs or self.domains.excludes_nothing(part, refs):
+                    continue
+                ref = next(iter(refs))
+                values = None
+                if len(refs) == 1 and not self.catalog.is_key(ref) and not self.catalog.is_money(ref, False):
+                    values = self.domains.admitted(ref, part, lambda n, r=ref: is_raw(n) and ref_of(n) == r)
+                if values is not None:  # the set, spelled one way whatever the model wrote
+                    among.append(_predicate_sql(admitted_sql(exp.column(ref.column, table=ref.table), values)))
+                else:
+                    among.append(_predicate_sql(part))
+        dedup = Dedup(
+            table=ranked.table,
+            partition=tuple(_predicate_sql(p) for p in ranked.partition),
+            order=tuple((_predicate_sql(e), desc) for e, desc in ranked.order),
+            ties=ranked.ties,
+            among=tuple(sorted(set(among))),
+        )
+        rows.dedup.append(dedup)
+        if not ranked.ties and len(ranked.partition) == 1 and is_raw(ranked.partition[0]):
+            key = ranked.partition[0]
+            assert isinstance(key, exp.Column)
+            rows.keys.add(ref_of(key))
+        provenance.setdefault(f"dedup:{ranked.table}", Provenance()).add(cond.fragment, cond.origin)
+
+    def _decisive(self, conds: list[Condition]) -> bool:
+        """Whether a semi-/anti-join's subquery restricts its rows at all (beyond conditions true of every row)."""
+        for c in conds:
+            if c.kind not in ("where", "join", "having") or c.aggregate or not raw_columns(c.expr):
+                return True
+            for part in conjuncts(c.expr):
+                refs = {ref_of(col) for col in raw_columns(part)}
+                if refs and not self.domains.excludes_nothing(part, refs):
+                    return True
+        return False
+
+    def _match(
+        self,
+        cond: Condition,
+        rows: _Rows,
+        edges: list[JoinEdge],
+        predicates: list[str],
+        provenance: dict[str, Provenance],
+    ) -> None:
+        """A semi-/anti-join on a key alone: rows need (or must not have) a match in the other table."""
+        assert cond.link is not None
+        own, other = ref_of(cond.link[0]), ref_of(cond.link[1])
+        present = cond.kind == "semi"
+        counts = self.match_counts(own, other)
+        if counts is not None and counts[1 if present else 0] == 0:  # drops no row of the data
+            provenance.setdefault("no_effect", Provenance()).add(cond.fragment, cond.origin)
+            return
+        edge = self._edge(own, other, rows)
+        if edge is not None:
+            edges.append(edge)
+        rows.matches.append(RowMatch(own, other, present))
+        if not present and cond.in_list and self.domains.domain(own).has_null:
+            predicates.append(f"{own} IS NOT NULL")  # `NULL NOT IN (…)` is not true: NOT IN drops NULL keys too
+        provenance.setdefault(f"match:{other.table}", Provenance()).add(cond.fragment, cond.origin)
+
+    def _joins(
+        self,
+        joins: RowJoins,
+        measure: ColumnRef,
+        filters: dict[ColumnRef, frozenset[Scalar]],
+        dated: set[str],
+        rows: _Rows,
+        edges: list[JoinEdge],
+        provenance: dict[str, Provenance],
+        unmapped: list[Unmapped],
+    ) -> None:
+        """Fan-outs, required matches and the NULL rows of LEFT-joined tables, from the walk's steps.
+
+        A required match on a table that holds the period's date, or whose filter admits no NULL,
+        drops nothing those do not drop already: it is no decision of its own.
+
+        A join unique on its other side is a many-to-one edge whatever its kind (a LEFT JOIN's
+        included): the compiler reaches the other table's columns through it.
+        """
+        for fragment, why, origin in joins.problems:
+            unmapped.append(Unmapped(fragment, why, origin))
+        for step in joins.steps:
+            if step.other.table == measure.table and step.own.table == measure.table:
+                continue  # a self-join on the measured table: not followed
+            rejecting = [r for r, v in filters.items() if r.table == step.other.table and None not in v]
+            if not step.unique:
+                if step.derived:
+                    why = "fan-out through an aggregated relation: each row counted once per group, not reproduced"
+                    unmapped.append(Unmapped(step.fragment, why, step.origin))
+                    continue
+                rows.fanout.append(FanOut(step.own, step.other, step.required))
+                provenance.setdefault(f"fanout:{step.other.table}", Provenance()).add(step.fragment, step.origin)
+                continue
+            if not step.derived and step.own.table != step.other.table:
+                edges.append(JoinEdge(step.own, step.other))
+            counts = self.match_counts(step.own, step.other)
+            unmatched = None if counts is None else counts[1]
+            if step.required:
+                if step.derived or rejecting or step.other.table in dated or step.other.table == measure.table:
+                    continue  # the filters or the period's date on that table drop the unmatched rows already
+                if unmatched == 0 or (unmatched is None and not step.explicit):
+                    continue  # every row has its match: the join decides nothing
+                rows.matches.append(RowMatch(step.own, step.other, True))
+                provenance.setdefault(f"match:{step.other.table}", Provenance()).add(step.fragment, step.origin)
+            elif rejecting and unmatched != 0:
+                count = "" if unmatched is None else f" ({unmatched} rows of {step.own.table})"
+                text = (
+                    f"rows with no {step.other.table} row dropped{count}: {step.other.table} is LEFT-joined, "
+                    f"but the filter on {', '.join(str(r) for r in sorted(rejecting, key=str))} admits no NULL"
+                )
+                rows.notes.append(RowNote(text, step.origin))
 
     def _anti(
         self,
@@ -480,7 +671,12 @@ class Extractor:
         provenance: dict[str, Provenance],
         unmapped: list[Unmapped],
     ) -> None:
-        parts = [p for c in cond.inner for p in conjuncts(c.expr)]
+        parts = [
+            p
+            for c in cond.inner
+            for p in conjuncts(c.expr)
+            if not (raw_columns(p) and self.domains.excludes_nothing(p, {ref_of(x) for x in raw_columns(p)}))
+        ]
         refs = {ref_of(c) for p in parts for c in raw_columns(p)}
         if len(parts) != 1 or len(refs) != 1:
             unmapped.append(Unmapped(cond.fragment, "NOT IN / NOT EXISTS over more than one condition", cond.origin))
@@ -495,6 +691,10 @@ class Extractor:
             unmapped.append(Unmapped(cond.fragment, "anti-join on a column with too many values", cond.origin))
             return
         allowed = self.domains.domain(ref).all - excluded
+        assert cond.link is not None
+        counts = self.match_counts(ref_of(cond.link[0]), ref_of(cond.link[1]))
+        if counts is not None and counts[1] > 0:
+            allowed = allowed | {None}  # rows with no row in that table at all are not excluded: kept
         filters[ref] = filters[ref] & allowed if ref in filters else allowed
         provenance.setdefault(f"filter:{ref}", Provenance()).add(cond.fragment, cond.origin)
 
@@ -540,6 +740,46 @@ class Extractor:
                     provenance.setdefault("time_basis", Provenance()).add(part.sql(), origin)
                 return TimeBasis((start, end), "range", inclusive)
         raise NoTimeBasis("no period: the model is not grouped by a date or a calendar")
+
+
+def _outside(conditions: list[Condition], joins: RowJoins, lineage: Lineage) -> list[Condition]:
+    """The conditions without those inside relations LEFT-joined to the measured rows (they decide which
+    rows of that relation match: `LEFT JOIN (SELECT … WHERE status = 'issued')` drops no measured row).
+
+    A condition is kept when it is reached from the outer query without entering such a relation
+    (the same CTE read on the measured rows' way too keeps its conditions).
+    """
+    if not joins.optional_scopes:
+        return conditions
+    skip = {id(s) for s in joins.optional_scopes} - {id(s) for s in joins.path_scopes}
+    kept: set[int] = set()
+    seen: set[int] = set()
+    stack = [lineage.root]
+    while stack:
+        scope = stack.pop()
+        if id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        children = lineage.row_sources(scope)
+        below = {id(c) for child in children for c in lineage.row_conditions(child)}
+        kept |= {id(c) for c in lineage.row_conditions(scope) if id(c) not in below}
+        stack.extend(child for child in children if id(child) not in skip)
+    inside = {id(c) for s in joins.optional_scopes for c in lineage.row_conditions(s)}
+    return [c for c in conditions if id(c) not in inside or id(c) in kept]
+
+
+@dataclass
+class _Rows:
+    """Row decisions gathered while one model is extracted."""
+
+    dedup: list[Dedup] = field(default_factory=list)
+    fanout: list[FanOut] = field(default_factory=list)
+    matches: list[RowMatch] = field(default_factory=list)
+    notes: list[RowNote] = field(default_factory=list)
+    keys: set[ColumnRef] = field(default_factory=set)  # raw columns a deduplication made unique
+
+    def unique(self, is_unique: Callable[[ColumnRef], bool]) -> Callable[[ColumnRef], bool]:
+        return lambda ref: ref in self.keys or is_unique(ref)
 
 
 class NoTimeBasis(Exception):

@@ -17,7 +17,7 @@ from canon.audit.lineage import RAW_KEY, is_raw
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
-from canon.compiler.vector import VectorQuery, compile_batch, compile_vector, literal, scaled
+from canon.compiler.vector import VectorQuery, batch_key, compile_batch, compile_vector, literal, scaled
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge
 from canon.engines.base import Engine
@@ -111,8 +111,9 @@ def model_figure_rows(
 class Evaluator:
     """Compiles and runs decision vectors for one period, caching by vector.
 
-    `many()` evaluates a list at once: vectors sharing a measure and a time basis are answered
-    by one scan (`compile_batch`), which is what keeps bridges fast on large tables.
+    `many()` evaluates a list at once: vectors sharing a measure, a time basis and their row
+    decisions (dedup, fan-out) are answered by one scan (`compile_batch`), which is what keeps
+    bridges fast on large tables.
 
     A figure is cached under the joins it was compiled with: `cache` holds figures on the
     project's own join graph, and a model's extra joins (edges the graph lacks) get a cache of
@@ -187,9 +188,9 @@ class Evaluator:
         edge_list = tuple(edges)
         cache, _, empty = self._caches(edge_list)
         todo = [v for v in dict.fromkeys(vectors) if v not in cache and self.compiles(v, edge_list)]
-        groups: dict[tuple[object, object], list[DecisionVector]] = {}
+        groups: dict[tuple[object, ...], list[DecisionVector]] = {}
         for v in todo:
-            groups.setdefault((v.measure, v.time_basis), []).append(v)
+            groups.setdefault(batch_key(v), []).append(v)
         for group in groups.values():
             if len(group) == 1:
                 self(group[0], edge_list)

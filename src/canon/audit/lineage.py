@@ -4,8 +4,11 @@
 `raw_table.column`), substituting the definitions of derived columns on the way: a staging
 `is_pilot = lower(type) = 'pilot'` used as `NOT is_pilot` becomes `NOT lower(raw.type) = 'pilot'`.
 `row_conditions` gathers every condition that decides which raw rows reach a scope's
-output: WHERE, inner JOIN ON, HAVING and semi-/anti-joins, in that scope and in every CTE,
-subquery and upstream model it reads, with where each came from.
+output: WHERE, inner JOIN ON, HAVING, QUALIFY and semi-/anti-joins, in that scope and in every
+CTE, subquery and upstream model it reads, with where each came from. A ranking window kept
+at its first row (`row_number() over (partition by k order by t desc) = 1`, in a WHERE above it
+or a QUALIFY) is a deduplication (`RankedRows`), and `LEFT JOIN x … WHERE x.key IS NULL` is the
+anti-join it spells.
 """
 
 from __future__ import annotations
@@ -26,7 +29,23 @@ class Unresolvable(Exception):
     """An expression cannot be traced to raw columns (a window, a differing UNION branch...)."""
 
 
-ConditionKind = Literal["where", "join", "having", "semi", "anti", "union"]
+ConditionKind = Literal["where", "join", "having", "qualify", "semi", "anti", "union", "dedup"]
+_RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
+
+
+@dataclass
+class RankedRows:
+    """A deduplication window: rows of one raw `table`, the first per `partition` by `order`.
+
+    Expressions are over raw columns; `among` are the conditions the rows met before they were
+    ranked (WHERE of the window's scope and below).
+    """
+
+    table: str
+    partition: list[exp.Expr]
+    order: list[tuple[exp.Expr, bool]]  # (expression, descending)
+    ties: bool
+    among: list[Condition]
 
 
 @dataclass
@@ -40,6 +59,8 @@ class Condition:
     aggregate: bool = False
     link: tuple[exp.Column, exp.Column] | None = None  # semi/anti: outer raw column, inner raw column
     inner: list[Condition] = field(default_factory=list)
+    dedup: RankedRows | None = None  # kind "dedup": the window it keeps the first rows of
+    in_list: bool = False  # semi/anti written `[NOT] IN (SELECT …)` (NOT IN drops NULL keys too)
 
 
 def raw_column(table: str, column: str) -> exp.Column:
@@ -72,6 +93,11 @@ def conjuncts(node: exp.Expr) -> list[exp.Expression]:
     if isinstance(node, exp.And):
         return [*conjuncts(node.left), *conjuncts(node.right)]
     return [node]
+
+
+def _all_raw(node: exp.Expr) -> list[exp.Column]:
+    """Every column of a resolved expression (raw ones carry their table; anything else has none)."""
+    return [c if is_raw(c) else exp.column(c.name) for c in node.find_all(exp.Column)]
 
 
 def _selects(scope: Scope) -> list[exp.Expr]:
@@ -219,6 +245,9 @@ class Lineage:
         having = select.args.get("having")
         if having is not None:
             out.extend(self._conditions(having.this, scope, "having", aggregate=True))
+        qualify = select.args.get("qualify")
+        if qualify is not None:
+            out.extend(self._conditions(qualify.this, scope, "qualify"))
         seen = {id(c) for c in out}
         for child in self._row_sources(scope):
             # a CTE read twice (self-join, diamond) brings its conditions once: the same rows
@@ -228,11 +257,21 @@ class Lineage:
                     out.append(cond)
         return out
 
+    def row_sources(self, scope: Scope) -> list[Scope]:
+        """The child scopes whose row conditions `row_conditions(scope)` gathers."""
+        return self._row_sources(scope)
+
     def _row_sources(self, scope: Scope) -> list[Scope]:
-        """Child scopes whose rows flow into `scope` through FROM/JOIN (not subquery filters)."""
+        """Child scopes whose rows flow into `scope` through FROM/JOIN (not subquery filters).
+
+        The right side of a `LEFT JOIN x … WHERE x.key IS NULL` is an anti-join's subquery: its
+        conditions say which rows exclude, not which rows are kept, and travel with the anti-join.
+        """
+        anti = self._anti_joined(scope)
         children: list[Scope] = []
-        for source in scope.sources.values():
-            if isinstance(source, Scope):
+        # `selected_sources`, not `sources`: a scope sees every CTE before it, and reads only some
+        for name, (_, source) in scope.selected_sources.items():
+            if isinstance(source, Scope) and name not in anti:
                 children.append(source)
         return children
 
@@ -241,6 +280,10 @@ class Lineage:
     ) -> list[Condition]:
         out: list[Condition] = []
         for part in conjuncts(node):
+            ranked = self._dedup(part, scope, kind)
+            if ranked is not None:
+                out.append(ranked)
+                continue
             semi = self._semi_join(part, scope)
             if semi is not None:
                 out.append(semi)
@@ -277,6 +320,7 @@ class Lineage:
                 origin_of(part),
                 link=(outer_col, inner_col),
                 inner=self.row_conditions(sub_scope),
+                in_list=True,
             )
         if isinstance(inner, exp.Exists):
             sub_scope = self._scope_of(inner.this, scope)
@@ -299,7 +343,192 @@ class Lineage:
             return Condition(
                 exp.true(), "anti" if negated else "semi", part.sql(), origin_of(part), link=link, inner=rest
             )
+        if isinstance(part, exp.Is) and isinstance(part.expression, exp.Null) and isinstance(part.this, exp.Column):
+            return self._left_anti(part, scope)
         return None
+
+    # -- LEFT JOIN … IS NULL ---------------------------------------------------------------
+    def _left_link(self, scope: Scope, col: exp.Column) -> tuple[exp.Join, exp.Column, list[exp.Expression]] | None:
+        """For `x.k IS NULL` with x LEFT JOINed on `x.k = <outer column>`: the join, the outer column
+        and the ON clause's other conditions (on x alone). None when `x.k` is not such a key."""
+        alias = col.table
+        select = scope.expression
+        if not alias or not isinstance(select, exp.Select):
+            return None
+        for join in select.args.get("joins") or []:
+            if (join.side or "").upper() != "LEFT" or join.this.alias_or_name != alias:
+                continue
+            on = join.args.get("on")
+            if on is None:
+                return None
+            link: exp.Column | None = None
+            rest: list[exp.Expression] = []
+            for part in conjuncts(on):
+                if isinstance(part, exp.EQ) and link is None:
+                    a, b = part.this, part.expression
+                    if isinstance(a, exp.Column) and isinstance(b, exp.Column):
+                        if a.table == alias and a.name == col.name and b.table != alias:
+                            link = b
+                            continue
+                        if b.table == alias and b.name == col.name and a.table != alias:
+                            link = a
+                            continue
+                if any(c.table != alias for c in part.find_all(exp.Column)):
+                    return None  # a condition tying x to other tables: not a plain anti-join
+                rest.append(part)
+            return (join, link, rest) if link is not None else None
+        return None
+
+    def _anti_joined(self, scope: Scope) -> set[str]:
+        """Aliases of `scope` that its WHERE tests `IS NULL` on their LEFT JOIN key (anti-joins)."""
+        select = scope.expression
+        where = select.args.get("where") if isinstance(select, exp.Select) else None
+        if where is None:
+            return set()
+        out: set[str] = set()
+        for part in conjuncts(where.this):
+            col = part.this if isinstance(part, exp.Is) and isinstance(part.expression, exp.Null) else None
+            if isinstance(col, exp.Column) and self._left_link(scope, col) is not None:
+                out.add(col.table)
+        return out
+
+    def _left_anti(self, part: exp.Is, scope: Scope) -> Condition | None:
+        col = part.this
+        assert isinstance(col, exp.Column)
+        found = self._left_link(scope, col)
+        if found is None:
+            return None
+        _, outer, rest = found
+        try:
+            outer_col = self.resolve(outer, scope)
+            inner_col = self.resolve(col, scope)
+        except Unresolvable:
+            return None
+        if not (is_raw(outer_col) and is_raw(inner_col)):
+            return None
+        assert isinstance(outer_col, exp.Column) and isinstance(inner_col, exp.Column)
+        inner: list[Condition] = []
+        for cond in rest:
+            inner.extend(self._conditions(cond, scope, "where"))
+        source = scope.sources.get(col.table)
+        if isinstance(source, Scope):
+            inner.extend(self.row_conditions(source))
+        return Condition(exp.true(), "anti", part.sql(), origin_of(part), link=(outer_col, inner_col), inner=inner)
+
+    # -- deduplication windows -------------------------------------------------------------
+    def _dedup(self, part: exp.Expression, scope: Scope, kind: ConditionKind) -> Condition | None:
+        """`rank = 1` (`<= 1`, `< 2`) over a ranking window, or `max(v) over (partition by k) = v`."""
+        found = self.ranked(part, scope)
+        if found is None:
+            return None
+        if isinstance(found, str):
+            return Condition(exp.Anonymous(this="UNRESOLVED"), kind, f"{part.sql()} ({found})", origin_of(part))
+        return Condition(exp.true(), "dedup", part.sql(), origin_of(part), dedup=found)
+
+    def ranked(self, part: exp.Expression, scope: Scope) -> RankedRows | str | None:
+        """The deduplication `part` spells (a reason when it is one canon cannot carry), or None."""
+        node = part.unnest()
+        sides: list[tuple[exp.Expr, exp.Expr, str]] = []
+        if isinstance(node, exp.EQ):
+            sides = [(node.this, node.expression, "eq"), (node.expression, node.this, "eq")]
+        elif isinstance(node, exp.LTE | exp.LT):
+            sides = [(node.this, node.expression, node.key)]
+        elif isinstance(node, exp.GTE | exp.GT):
+            sides = [(node.expression, node.this, {"gte": "lte", "gt": "lt"}[node.key])]
+        for ranked_side, other, op in sides:
+            found = self._window_of(ranked_side, scope)
+            if found is None:
+                continue
+            window, wscope = found
+            func = window.this
+            if isinstance(func, _RANKING):
+                first = {"eq": 1, "lte": 1, "lt": 2}[op]
+                if not (isinstance(other, exp.Literal) and other.is_int and int(other.this) == first):
+                    return None
+                order = [
+                    (o.this, bool(o.args.get("desc"))) for o in (window.args.get("order") or exp.Order()).expressions
+                ]
+                return self._ranked_rows(window, wscope, scope, order, ties=not isinstance(func, exp.RowNumber))
+            if isinstance(func, exp.Max | exp.Min) and op == "eq":
+                try:
+                    same = self.resolve(func.this, wscope).sql() == self.resolve(other, scope).sql()
+                except Unresolvable:
+                    return None
+                if not same:
+                    return None
+                return self._ranked_rows(window, wscope, scope, [(func.this, isinstance(func, exp.Max))], ties=True)
+        return None
+
+    def _window_of(self, node: exp.Expr, scope: Scope) -> tuple[exp.Window, Scope] | None:
+        """The window `node` is, or the one the column it names is defined as (through pass-through scopes)."""
+        if isinstance(node, exp.Window):
+            return node, scope
+        if not isinstance(node, exp.Column):
+            return None
+        if not node.table:  # `QUALIFY rn = 1` naming the scope's own output
+            for sel in _selects(scope):
+                if sel.alias_or_name == node.name and isinstance(sel, exp.Alias) and isinstance(sel.this, exp.Window):
+                    return sel.this, scope
+            return None
+        source = scope.sources.get(node.table)
+        if not isinstance(source, Scope) or source.is_set_operation:
+            return None
+        for sel in _selects(source):
+            if sel.alias_or_name == node.name:
+                inner = sel.this if isinstance(sel, exp.Alias) else sel
+                return self._window_of(inner, source)
+        return None
+
+    def _ranked_rows(
+        self, window: exp.Window, wscope: Scope, scope: Scope, order: list[tuple[exp.Expr, bool]], ties: bool
+    ) -> RankedRows | str:
+        table = self._single_table(wscope)
+        if table is None:
+            return "a deduplication window over joined or aggregated rows"
+        try:
+            partition = [self.resolve(p, wscope) for p in window.args.get("partition_by") or []]
+            ordered = [(self.resolve(e, wscope), desc) for e, desc in order]
+        except Unresolvable as exc:
+            return f"a deduplication window canon cannot trace ({exc})"
+        exprs = [*partition, *(e for e, _ in ordered)]
+        if not partition or not ordered:
+            return "a ranking window with no PARTITION BY or no ORDER BY (which row is kept is arbitrary)"
+        if any(not c.table or c.table != table for e in exprs for c in _all_raw(e)):
+            return "a deduplication window whose keys are not columns of one raw table"
+        # QUALIFY: windows are computed after the WHERE of their own scope
+        among = self._before_windows(wscope) if wscope is scope else self.row_conditions(wscope)
+        if any(c.kind not in ("where", "join") or c.aggregate for c in among):
+            return "a deduplication window over rows already restricted by a join, union or aggregate"
+        if any(isinstance(c.expr, exp.Anonymous) and c.expr.name == "UNRESOLVED" for c in among):
+            return "a deduplication window over rows restricted by a condition canon cannot trace"
+        return RankedRows(table, partition, ordered, ties, among)
+
+    def _before_windows(self, scope: Scope) -> list[Condition]:
+        select = scope.expression
+        out: list[Condition] = []
+        where = select.args.get("where")
+        if where is not None:
+            out.extend(self._conditions(where.this, scope, "where"))
+        for child in self._row_sources(scope):
+            out.extend(self.row_conditions(child))
+        return out
+
+    def _single_table(self, scope: Scope) -> str | None:
+        """The one raw table whose rows `scope` passes on unaggregated (no join, no GROUP BY), or None."""
+        select = scope.expression
+        if scope.is_set_operation or not isinstance(select, exp.Select):
+            return None
+        if select.args.get("joins") or select.args.get("group") or select.args.get("distinct"):
+            return None
+        if any(a.find_ancestor(exp.Window) is None for sel in select.selects for a in sel.find_all(exp.AggFunc)):
+            return None
+        sources = [source for _, source in scope.selected_sources.values()]
+        if len(sources) != 1:
+            return None
+        source = sources[0]
+        if isinstance(source, exp.Table):
+            return self.spell(source.name, "")[0]
+        return self._single_table(source)
 
     def _scope_of(self, node: exp.Expression, scope: Scope) -> Scope | None:
         target = node.this if isinstance(node, exp.Subquery) else node

@@ -16,7 +16,9 @@ from canon.contracts.values import to_json_value
 
 @dataclass
 class BridgeStep:
-    decision: str  # "time_basis", "measure", "filter:raw_invoices.type", "slice:...", "predicate", "residual"
+    # "time_basis", "measure", "dedup:<table>", "fanout:<table>", "match:<table>", "filter:raw_invoices.type",
+    # "slice:...", "predicate", "residual"
+    decision: str
     label: str  # plain words: "exclude 'setup' from raw_invoices.type"
     from_value: Any
     to_value: Any
@@ -154,6 +156,14 @@ class Definition:
     # False in static mode: no warehouse was read, `value_cents`/`reproduced_cents` are 0 and mean
     # nothing (JSON says null, every renderer "not priced (static)").
     priced: bool = True
+    # row decisions that follow from others (a filter on a LEFT-joined table dropping the rows with
+    # no row there), in words; the vector's own row decisions are `vector.row_decisions()`
+    row_notes: list[str] = field(default_factory=list)
+
+    @property
+    def row_decisions(self) -> list[str]:
+        """Every row decision in words: deduplication, fan-outs, matches, then the notes."""
+        return [*self.vector.row_decisions(), *self.row_notes]
 
     @property
     def residual_cents(self) -> int:
@@ -172,6 +182,7 @@ class Definition:
         vec = self.vector.to_json()
         if self.vector.predicates:
             vec["predicates"] = list(self.vector.predicates)
+        vec["row_decisions"] = self.row_decisions  # in words; the structured ones come with the vector
         priced = self.priced
         return {
             "model": self.model,
@@ -320,6 +331,10 @@ def _decision_words(decision: str) -> str:
         return "what is measured"
     if decision.startswith("filter:"):
         return decision.removeprefix("filter:")
+    kind, _, table = decision.partition(":")
+    words = {"dedup": "deduplication of", "fanout": "fan-out through", "match": "match in"}
+    if kind in words:
+        return f"{words[kind]} {table}"
     return decision
 
 

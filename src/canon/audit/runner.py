@@ -159,8 +159,9 @@ class AuditContext:
             dims,
             integer_money,
             _uniqueness(project),
-            names,
-            canonical_vector is None,
+            _match_counts(project),
+            names=names,
+            by_name=canonical_vector is None,
         )
         return cls(
             project=project,
@@ -196,7 +197,14 @@ class AuditContext:
         dims = metric.dimension_columns() if metric is not None else set()
         names = OutputNames(options.metric)
         extractor = Extractor(
-            Inliner(models), catalog, domains, dims, False, lambda ref: ref in known, names, metric is None
+            Inliner(models),
+            catalog,
+            domains,
+            dims,
+            False,
+            lambda ref: ref in known,
+            names=names,
+            by_name=metric is None,
         )
         return cls(
             project=project,
@@ -553,6 +561,40 @@ def _uniqueness(project: Project) -> Callable[[ColumnRef], bool]:
     return unique
 
 
+def _match_counts(project: Project) -> Callable[[ColumnRef, ColumnRef], tuple[int, int] | None]:
+    """(rows of `own`'s table with a row of `other`'s table on `own = other`, rows with none), cached.
+
+    What decides whether a join's required match, or an exclusion list, drops any row at all.
+    """
+    relations = project.relations(project.engine)
+    cache: dict[tuple[ColumnRef, ColumnRef], tuple[int, int]] = {}
+
+    def counts(own: ColumnRef, other: ColumnRef) -> tuple[int, int]:
+        key = (own, other)
+        if key not in cache:
+            inner = (
+                exp.select(exp.Literal.number(1))
+                .from_(relations.get(other.table).as_("canon_other"))
+                .where(
+                    exp.EQ(this=exp.column(other.column, "canon_other"), expression=exp.column(own.column, "canon_own"))
+                )
+            )
+            matched = exp.Sum(
+                this=exp.Case(
+                    ifs=[exp.If(this=exp.Exists(this=inner), true=exp.Literal.number(1))], default=exp.Literal.number(0)
+                )
+            )
+            q = exp.select(matched.as_("matched"), exp.Count(this=exp.Star()).as_("n")).from_(
+                relations.get(own.table).as_("canon_own")
+            )
+            row = project.engine.execute(q).to_pylist()[0]
+            hit, total = int(row["matched"] or 0), int(row["n"] or 0)
+            cache[key] = (hit, total - hit)
+        return cache[key]
+
+    return counts
+
+
 def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
     by_name = {d.model: d for d in ctx.definitions}
     a, b = pair
@@ -670,4 +712,5 @@ def _definition(model: ModelSource, e: Extraction, value: int, reproduced: int, 
         canonical=canonical,
         period_keys=keys,
         outputs=outputs,
+        row_notes=[n.text for n in e.row_notes],
     )

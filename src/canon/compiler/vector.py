@@ -4,6 +4,10 @@ The shape is always: measure table LEFT JOIN its many-to-one parents, admitted-v
 filters as IN lists (semi-joins for one-to-many tables), the time basis either truncating an
 event date or joining validity ranges to a spine of periods, then GROUP BY period and
 dimensions. Money comes out as integer cents, rounded once, half away from zero.
+
+Row decisions change the rows before that: a deduplicated table is read as a subquery keeping
+its first row per key (`Sources`), a fan-out joins the one-to-many table itself (each measured
+row once per match), and a required or excluded match is an EXISTS / NOT EXISTS.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
 from canon.compiler.periods import Grain, Period, period_range
 from canon.compiler.relations import Relations
 from canon.compiler.trees import data_type, join, parse_duckdb
-from canon.contracts.decisions import DecisionVector, Measure
+from canon.contracts.decisions import DecisionVector, Dedup, Measure, RowMatch
 from canon.contracts.model import DimensionRef, JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
@@ -32,6 +36,7 @@ DECIMAL = data_type(_T.DECIMAL, 38, 6)
 _Qualifier = Callable[[ColumnRef], exp.Column]
 SemiFilters = tuple[tuple[ColumnRef, frozenset[Scalar]], ...]
 _SPINE = "canon_periods"
+RANK_COLUMN = "canon_rank"
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,58 @@ class _Aliases:
             alias, n = f"{table}_{n}", n + 1
         self.used.add(alias)
         return alias
+
+
+class Sources:
+    """Raw tables as a vector reads them: a deduplicated table is a subquery of its kept rows.
+
+    Everything that names a raw table while compiling (the FROM, joins, EXISTS subqueries,
+    semi-join flags) asks this, so a dedup applies wherever its table is read.
+    """
+
+    def __init__(self, relations: Relations, dedup: Iterable[Dedup] = ()) -> None:
+        self.relations = relations
+        self.dedup: dict[str, list[Dedup]] = {}
+        for d in dedup:
+            self.dedup.setdefault(d.table, []).append(d)
+
+    def get(self, table: str) -> exp.Expression:
+        source: exp.Expression = self.relations.get(table)
+        for d in self.dedup.get(table, []):
+            source = deduplicated(d, source)
+        return source
+
+
+def deduplicated(d: Dedup, source: exp.Expression) -> exp.Subquery:
+    """`(SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (…) AS canon_rank FROM t WHERE among) WHERE canon_rank = 1)`.
+
+    RANK() when ties are kept. Portable (no QUALIFY); the extra `canon_rank` column is never read.
+    """
+    inner_alias = "canon_ranked"
+
+    def qualify(ref: ColumnRef) -> exp.Column:
+        if ref.table != d.table:
+            raise QueryError(f"deduplication of `{d.table}` refers to `{ref}`, a column of another table")
+        return _col(inner_alias, ref.column)
+
+    partition = [_requalify(_parse_predicate(p), qualify) for p in d.partition]
+    order = exp.Order(
+        expressions=[exp.Ordered(this=_requalify(_parse_predicate(e), qualify), desc=desc) for e, desc in d.order]
+    )
+    ranking: exp.Expression = exp.Rank() if d.ties else exp.RowNumber()
+    window = exp.Window(this=ranking, partition_by=partition, order=order)
+    star = exp.Column(this=exp.Star(), table=exp.to_identifier(inner_alias))
+    source = source.copy()
+    source.set("alias", exp.TableAlias(this=exp.to_identifier(inner_alias)))
+    ranked = exp.select(star, exp.alias_(window, RANK_COLUMN)).from_(source)
+    if d.among:
+        ranked = ranked.where(exp.and_(*[_requalify(_parse_predicate(c), qualify) for c in d.among]))
+    kept = (
+        exp.select(exp.Star())
+        .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier(inner_alias))))
+        .where(exp.EQ(this=exp.column(RANK_COLUMN), expression=exp.Literal.number(1)))
+    )
+    return exp.Subquery(this=kept)
 
 
 def _col(alias: str, column: str) -> exp.Column:
@@ -167,7 +224,7 @@ class BaseRows:
     plan: JoinPlan | None = None
     alias_of: dict[str, str] = field(default_factory=dict)
     aliases: _Aliases | None = None
-    relations: Relations | None = None
+    relations: Sources | None = None
     time_conditions: list[exp.Expression] = field(default_factory=list)
 
     def select(self, *columns: exp.Expr, extra: exp.Expr | None = None, copy: bool = True) -> exp.Select:
@@ -189,8 +246,10 @@ class BaseRows:
         items: Iterable[tuple[ColumnRef, frozenset[Scalar]]],
         predicates: Iterable[exp.Expression] = (),
         semi_flags: dict[tuple[int, SemiFilters], exp.Expression] | None = None,
+        matches: Iterable[RowMatch] = (),
     ) -> list[exp.Expression]:
-        """Conditions for admitted-value filters (semi-joins for one-to-many tables) and predicates."""
+        """Conditions for admitted-value filters (semi-joins for one-to-many tables), predicates
+        and required or excluded matches (EXISTS / NOT EXISTS)."""
         assert self.plan is not None and self.aliases is not None and self.relations is not None
         conditions: list[exp.Expression] = []
         for group, filters in self.semi_filters(items, conditions):
@@ -201,7 +260,21 @@ class BaseRows:
                 conditions.append(_exists(group, list(filters), self.alias_of, self.aliases, self.relations))
         for tree in predicates:
             conditions.append(_requalify(tree, self.qualify))
+        for match in matches:
+            conditions.append(self.match_condition(match))
         return conditions
+
+    def match_condition(self, match: RowMatch) -> exp.Expression:
+        """EXISTS (a row of the other table matches) or NOT EXISTS: never multiplies rows."""
+        assert self.aliases is not None and self.relations is not None
+        alias = self.aliases.new(match.other.table)
+        sub = (
+            exp.select(exp.Literal.number(1))
+            .from_(self.relations.get(match.other.table).as_(alias, copy=False))
+            .where(exp.EQ(this=_col(alias, match.other.column), expression=self.qualify(match.own)))
+        )
+        found = exp.Exists(this=sub)
+        return found if match.present else exp.Not(this=found)
 
     def semi_filters(
         self, items: Iterable[tuple[ColumnRef, frozenset[Scalar]]], outer: list[exp.Expression]
@@ -224,19 +297,22 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
     vector = q.vector
     root = vector.measure.column.table
     graph = graph.merged(q.extra_edges)
+    sources = Sources(relations, vector.dedup)
     where_refs = _refs_in(q.where) if q.where is not None else set()
     predicate_trees = [_parse_predicate(p) for p in vector.predicates]
     predicate_refs = {r for tree in predicate_trees for r in _refs_in(tree)}
     condition_tables = {r.table for r in where_refs | predicate_refs}
+    fanned = {f.other.table for f in vector.fanout} - {root}
     tables = vector.tables() | {d.column.table for d in q.dimensions} | condition_tables
     outer_only = {d.column.table for d in q.dimensions} | {c.table for c in vector.time_basis.columns}
-    outer_only |= condition_tables
+    outer_only |= condition_tables | {f.own.table for f in vector.fanout}
     pinned = {d.column.table: d.path for d in q.dimensions if d.path}
-    plan = graph.plan(root, tables, pinned=pinned, outer_only=outer_only)
+    # a fan-out's joined table is joined below as it is (one row per match), not planned
+    plan = graph.plan(root, tables - fanned, pinned=pinned, outer_only=outer_only - fanned)
 
     aliases = _Aliases()
     alias_of: dict[str, str] = {root: aliases.new(root)}
-    query = exp.select().from_(relations.get(root).as_(alias_of[root], copy=False), copy=False)
+    query = exp.select().from_(sources.get(root).as_(alias_of[root], copy=False), copy=False)
     # A filter that admits no NULL on a joined table drops the rows a LEFT JOIN would keep, so
     # that table (and every table on its path) can be joined INNER: same rows, better plans.
     rejecting = {c.table for c, vals in [*vector.filter_items, *vector.slice_items] if None not in vals}
@@ -246,9 +322,23 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
         alias_of[table] = aliases.new(table)
         join(
             query,
-            relations.get(table).as_(alias_of[table], copy=False),
+            sources.get(table).as_(alias_of[table], copy=False),
             _join_condition(step, alias_of[step.source], alias_of[table]),
             "inner" if table in inner else "left",
+        )
+    for fan in vector.fanout:
+        if fan.own.table not in alias_of:
+            raise QueryError(f"fan-out from `{fan.own}`: `{fan.own.table}` is not reachable many-to-one from `{root}`")
+        alias_of[fan.other.table] = aliases.new(fan.other.table)
+        on = exp.EQ(
+            this=_col(alias_of[fan.other.table], fan.other.column),
+            expression=_col(alias_of[fan.own.table], fan.own.column),
+        )
+        join(
+            query,
+            sources.get(fan.other.table).as_(alias_of[fan.other.table], copy=False),
+            on,
+            "inner" if fan.inner else "left",
         )
 
     def qualify(ref: ColumnRef) -> exp.Column:
@@ -256,8 +346,10 @@ def base_rows(q: VectorQuery, graph: JoinGraph, relations: Relations) -> BaseRow
             raise QueryError(f"`{ref}` is not reachable with many-to-one joins from `{root}`")
         return _col(alias_of[ref.table], ref.column)
 
-    rows = BaseRows(query, [], qualify, exp.null(), plan, alias_of, aliases, relations)
-    conditions = rows.filter_conditions([*vector.filter_items, *vector.slice_items], predicate_trees)
+    rows = BaseRows(query, [], qualify, exp.null(), plan, alias_of, aliases, sources)
+    conditions = rows.filter_conditions(
+        [*vector.filter_items, *vector.slice_items], predicate_trees, matches=vector.matches
+    )
     if q.where is not None:
         conditions.append(_requalify(q.where, qualify))
     period_expr, time_conditions, rows.query = _time_basis(q, query, qualify)
@@ -280,14 +372,17 @@ def compile_batch(
     the data once instead of twenty times.
     """
     first = vectors[0]
-    if any(v.measure != first.measure or v.time_basis != first.time_basis for v in vectors):
-        raise ValueError("compile_batch needs vectors with one measure and one time basis")
+    if any(batch_key(v) != batch_key(first) for v in vectors):
+        raise ValueError("compile_batch needs vectors with one measure, time basis, dedup and fan-out")
     everything: dict[ColumnRef, frozenset[Scalar]] = {}
     for v in vectors:
         for ref, _ in [*v.filter_items, *v.slice_items]:
             everything[ref] = frozenset({None})  # registers the table; admits NULL so no INNER join
     predicates = sorted({p for v in vectors for p in v.predicates})
-    union = DecisionVector.build(first.measure, first.time_basis, everything, None, predicates)
+    matches = {m for v in vectors for m in v.matches}  # registers the tables their own side is on
+    union = DecisionVector.build(
+        first.measure, first.time_basis, everything, None, predicates, first.dedup, first.fanout, matches
+    )
     rows = base_rows(
         VectorQuery(union, "v", period.grain, first=period, last=period, extra_edges=extra_edges), graph, relations
     )
@@ -321,7 +416,7 @@ def compile_batch(
     columns: list[exp.Expr] = []
     for i, v in enumerate(vectors):
         trees = [_parse_predicate(p) for p in v.predicates]
-        conds = rows.filter_conditions([*v.filter_items, *v.slice_items], trees, flags)
+        conds = rows.filter_conditions([*v.filter_items, *v.slice_items], trees, flags, v.matches)
         value: exp.Expression = measure.copy()
         if conds:
             value = exp.Case(ifs=[exp.If(this=exp.and_(*conds), true=measure.copy())])
@@ -330,6 +425,11 @@ def compile_batch(
     if rows.time_conditions:
         query = query.where(exp.and_(*[c.copy() for c in rows.time_conditions]), copy=False)
     return query
+
+
+def batch_key(vector: DecisionVector) -> tuple[object, ...]:
+    """What vectors answered by one scan must share: the rows read (and how often), and what is summed."""
+    return (vector.measure, vector.time_basis, vector.dedup, vector.fanout)
 
 
 def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_cents: bool = True) -> exp.Select:
@@ -384,7 +484,7 @@ def _exists(
     filters: list[tuple[ColumnRef, frozenset[Scalar]]],
     alias_of: dict[str, str],
     aliases: _Aliases,
-    relations: Relations,
+    relations: Sources,
 ) -> exp.Expression:
     first = group.first
     inner_alias = {first.target: aliases.new(first.target)}

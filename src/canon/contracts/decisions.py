@@ -3,15 +3,18 @@
 A contract's declarative composition *is* a decision vector, and the audit extracts one
 from every model it finds, so contracts and audits speak one language: which raw column is
 measured and at what scale, which raw date column(s) place an amount in a period, which
-values of each raw column are admitted. Comparing, bridging and compiling all work on this.
+values of each raw column are admitted, and which rows count how many times (a deduplication
+window, a join that multiplies rows, a required or excluded match in another table).
+Comparing, bridging and compiling all work on this.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
@@ -19,6 +22,7 @@ from canon.contracts.values import Scalar, format_value, sorted_values, to_json_
 Aggregation = Literal["sum", "count", "count_distinct", "min", "max", "avg"]
 TimeKind = Literal["event", "range"]
 Unit = Literal["major", "minor", "count"]
+_RowDecision = TypeVar("_RowDecision", "Dedup", "FanOut", "RowMatch")
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,87 @@ class TimeBasis:
         return f"dated by {self.columns[0]}"
 
 
+@dataclass(frozen=True)
+class Dedup:
+    """One row of `table` kept per `partition` key: the first by `order` ("latest version only").
+
+    Written `row_number() over (partition by K order by T desc) = 1` (`ties=False`), or
+    `rank()`/`dense_rank() = 1` and `max(T) over (partition by K) = T` (`ties=True`: every row
+    tied first is kept). Expressions are SQL over `table.column`; `among` are the conditions
+    that restricted the rows before they were ranked ("the latest *paid* version" is not "the
+    latest version, if paid").
+    """
+
+    table: str
+    partition: tuple[str, ...]
+    order: tuple[tuple[str, bool], ...]  # (expression, descending)
+    ties: bool = False
+    among: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "partition": list(self.partition),
+            "order": [{"expression": e, "descending": d} for e, d in self.order],
+            "ties": self.ties,
+            "among": list(self.among),
+        }
+
+    def describe(self) -> str:
+        keys = ", ".join(_bare(p, self.table) for p in self.partition)
+        order = ", ".join(f"{_bare(e, self.table)}{' desc' if d else ''}" for e, d in self.order)
+        ties = " (ties all kept)" if self.ties else ""
+        among = f", among rows where {' and '.join(self.among)}" if self.among else ""
+        return f"latest version only: one row of {self.table} per {keys} by {order}{ties}{among}"
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """A one-to-many join that counts each measured row once per matching row of `other.table`.
+
+    `own` is the column on the measured rows' side (the measure's table or a table it reaches
+    many-to-one), `other` the column of the joined table, which is not unique there. An inner
+    join also drops rows with no match; a LEFT join counts them once.
+    """
+
+    own: ColumnRef
+    other: ColumnRef
+    inner: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"own": str(self.own), "other": str(self.other), "inner": self.inner}
+
+    def describe(self, measured: str) -> str:
+        drop = "" if not self.inner else f"; rows with no {self.other.table} dropped"
+        return (
+            f"fan-out: each {measured} row counted once per {self.other.table} row "
+            f"({self.own} = {self.other}, not unique on {self.other.table}){drop}"
+        )
+
+
+@dataclass(frozen=True)
+class RowMatch:
+    """Rows counted only when a row of `other.table` matches (semi-join) or only when none does (anti-join)."""
+
+    own: ColumnRef
+    other: ColumnRef
+    present: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"own": str(self.own), "other": str(self.other), "present": self.present}
+
+    def describe(self) -> str:
+        if self.present:
+            return f"only rows with a match in {self.other.table} ({self.own} = {self.other})"
+        return f"rows with a match in {self.other.table} removed (anti-join on {self.own} = {self.other})"
+
+
+def _bare(sql: str, table: str) -> str:
+    """`t.col` → `col` for a description that already names the table."""
+    prefix = f"{table}."
+    return sql.replace(prefix, "") if sql.count(prefix) else sql
+
+
 def freeze_filters(
     filters: Mapping[ColumnRef, Iterable[Scalar]],
 ) -> tuple[tuple[ColumnRef, frozenset[Scalar]], ...]:
@@ -107,7 +192,9 @@ class DecisionVector:
 
     `slices` are filters on dimension columns (e.g. only the enterprise segment): applied when
     compiling, reported apart, never counted as a divergence. `predicates` hold conditions
-    that are not value sets (SQL text over `table.column` references).
+    that are not value sets (SQL text over `table.column` references). `dedup`, `fanout` and
+    `matches` are the row decisions: which version of a row counts, which joins multiply the
+    measured rows, which rows need (or must not have) a match in another table.
     """
 
     measure: Measure
@@ -115,6 +202,9 @@ class DecisionVector:
     filter_items: tuple[tuple[ColumnRef, frozenset[Scalar]], ...] = ()
     slice_items: tuple[tuple[ColumnRef, frozenset[Scalar]], ...] = ()
     predicates: tuple[str, ...] = field(default=())
+    dedup: tuple[Dedup, ...] = ()
+    fanout: tuple[FanOut, ...] = ()
+    matches: tuple[RowMatch, ...] = ()
 
     @classmethod
     def build(
@@ -124,6 +214,9 @@ class DecisionVector:
         filters: Mapping[ColumnRef, Iterable[Scalar]] | None = None,
         slices: Mapping[ColumnRef, Iterable[Scalar]] | None = None,
         predicates: Iterable[str] = (),
+        dedup: Iterable[Dedup] = (),
+        fanout: Iterable[FanOut] = (),
+        matches: Iterable[RowMatch] = (),
     ) -> DecisionVector:
         return cls(
             measure=measure,
@@ -131,6 +224,9 @@ class DecisionVector:
             filter_items=freeze_filters(filters or {}),
             slice_items=freeze_filters(slices or {}),
             predicates=tuple(sorted(set(predicates))),
+            dedup=freeze_rows(dedup),
+            fanout=freeze_rows(fanout),
+            matches=freeze_rows(matches),
         )
 
     @property
@@ -157,15 +253,39 @@ class DecisionVector:
         return replace(self, time_basis=time_basis)
 
     def tables(self) -> set[str]:
+        """Tables the measured rows are joined to (many-to-one) or tested against (semi-joins).
+
+        A fan-out's own side is among them (the joined rows hang from it); its other side is
+        joined by the compiler apart, since reaching it multiplies the measured rows.
+        """
         cols = [*self.measure.refs(), *self.time_basis.columns, *self.filters, *self.slices]
+        cols += [f.own for f in self.fanout] + [m.own for m in self.matches]
         return {c.table for c in cols}
 
+    @property
+    def has_row_decisions(self) -> bool:
+        return bool(self.dedup or self.fanout or self.matches)
+
+    def row_decisions(self) -> list[str]:
+        """The row decisions in words, in a stable order (dedup, fan-out, matches)."""
+        measured = self.measure.column.table
+        return [
+            *(d.describe() for d in self.dedup),
+            *(f.describe(measured) for f in self.fanout),
+            *(m.describe() for m in self.matches),
+        ]
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "measure": self.measure.to_json(),
             "time_basis": self.time_basis.to_json(),
             "filters": {str(c): [to_json_value(v) for v in sorted_values(vals)] for c, vals in self.filter_items},
         }
+        if self.has_row_decisions:  # added only when present: vectors without them keep their documented shape
+            out["dedup"] = [d.to_json() for d in self.dedup]
+            out["fanout"] = [f.to_json() for f in self.fanout]
+            out["matches"] = [m.to_json() for m in self.matches]
+        return out
 
     def same_definition(self, other: DecisionVector) -> bool:
         """Equal where it changes the number: measure, time basis, filters and predicates."""
@@ -178,7 +298,15 @@ class DecisionVector:
             and self.time_basis.kind == other.time_basis.kind
             and self.filter_items == other.filter_items
             and self.predicates == other.predicates
+            and self.dedup == other.dedup
+            and self.fanout == other.fanout
+            and self.matches == other.matches
         )
+
+
+def freeze_rows(items: Iterable[_RowDecision]) -> tuple[_RowDecision, ...]:
+    """Row decisions as a sorted tuple without repeats: equal decisions compare and hash equal."""
+    return tuple(sorted(set(items), key=lambda d: json.dumps(d.to_json(), sort_keys=True)))
 
 
 def format_fraction(value: Fraction) -> str:

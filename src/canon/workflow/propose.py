@@ -237,6 +237,11 @@ def _differences(vector: DecisionVector, target: DecisionVector) -> tuple[int, i
         changes.append(f"{col}: {_show_set(have)} → {_show_set(want)}")
     if vector.predicates != target.predicates:
         changes.append("drop conditions: " + " AND ".join(vector.predicates))
+    if vector.has_row_decisions or target.has_row_decisions:  # which rows count, how often: one decision
+        keys.append("rows")
+        mine, theirs = vector.row_decisions(), target.row_decisions()
+        if mine != theirs:
+            changes.append(f"rows: {'; '.join(mine) or 'each row once'} → {'; '.join(theirs) or 'each row once'}")
     if vector.slice_items:
         changes.append("remove slices: " + ", ".join(str(c) for c, _ in vector.slice_items))
     agreeing = len(keys) - len([c for c in changes if not c.startswith(("drop", "remove"))])

@@ -6,7 +6,7 @@ can never disagree about a figure, a decision or a flag.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,8 +140,14 @@ def definition_rows(result: AuditResult) -> list[tuple[str, str, str, str, str]]
     ]
 
 
-def decision_rows(vector: DecisionVector, canonical: DecisionVector | None) -> list[DecisionRow]:
-    """This definition's decision points beside the canonical ones, divergences marked."""
+def decision_rows(
+    vector: DecisionVector, canonical: DecisionVector | None, notes: Sequence[str] = ()
+) -> list[DecisionRow]:
+    """This definition's decision points beside the canonical ones, divergences marked.
+
+    Row decisions (deduplication, fan-outs, matches) are paired by kind and table; `notes` are
+    the row decisions that follow from others (a LEFT-joined table's filter dropping NULL rows).
+    """
     none = "—"
     rows = [
         DecisionRow(
@@ -200,7 +206,31 @@ def decision_rows(vector: DecisionVector, canonical: DecisionVector | None) -> l
                 None if canonical is None else vector.predicates == canonical.predicates,
             )
         )
+    rows.extend(_row_decision_rows(vector, canonical))
+    rows.extend(DecisionRow("rows", note, none, None) for note in notes)
     return rows
+
+
+def _row_decision_rows(vector: DecisionVector, canonical: DecisionVector | None) -> list[DecisionRow]:
+    def keyed(v: DecisionVector | None) -> dict[str, str]:
+        if v is None:
+            return {}
+        measured = v.measure.column.table
+        out = {f"deduplication of {d.table}": d.describe() for d in v.dedup}
+        out |= {f"fan-out through {f.other.table}": f.describe(measured) for f in v.fanout}
+        out |= {f"match in {m.other.table}": m.describe() for m in v.matches}
+        return out
+
+    mine, theirs = keyed(vector), keyed(canonical)
+    return [
+        DecisionRow(
+            f"rows: {key}",
+            mine.get(key, "none"),
+            theirs.get(key, "none") if canonical else "—",
+            None if canonical is None else mine.get(key) == theirs.get(key),
+        )
+        for key in sorted(set(mine) | set(theirs))
+    ]
 
 
 def bridge_rows(bridge: Bridge) -> list[BridgeRow]:

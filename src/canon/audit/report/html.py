@@ -108,7 +108,7 @@ def _definition(result: AuditResult, d: Definition, index: int) -> str:
     if d.bridge is not None:
         out.append(_waterfall(d.bridge, f"waterfall-{index}"))
     rows = []
-    for r in decision_rows(d.vector, result.canonical_vector):
+    for r in decision_rows(d.vector, result.canonical_vector, d.row_notes):
         mark = "" if r.same is None else ('<span class="same">=</span>' if r.same else '<span class="diff">≠</span>')
         rows.append([_e(r.decision), f"<code>{_e(r.this)}</code>", f"<code>{_e(r.canonical)}</code>", mark])
     out += ["<h3>Decision points</h3>", _table(["decision", _e(d.model), "canonical", ""], rows)]

@@ -69,7 +69,7 @@ def _definition(result: AuditResult, d: Definition) -> list[str]:
     if d.alternates:
         out += ["", "Other money outputs: " + ", ".join(f"`{a}`" for a in d.alternates)]
     rows = []
-    for r in decision_rows(d.vector, result.canonical_vector):
+    for r in decision_rows(d.vector, result.canonical_vector, d.row_notes):
         mark = "" if r.same is None else ("=" if r.same else "**≠**")
         rows.append([r.decision, _code(r.this), _code(r.canonical), mark])
     out += ["", "### Decision points", "", _table(["decision", f"`{d.model}`", "canonical", ""], rows)]

@@ -106,7 +106,7 @@ def _definition(result: AuditResult, d: Definition) -> Group:
     dec.add_column(d.model)
     dec.add_column("canonical")
     dec.add_column("")
-    for row in decision_rows(d.vector, result.canonical_vector):
+    for row in decision_rows(d.vector, result.canonical_vector, d.row_notes):
         mark, style = ("", "") if row.same is None else (("=", "green") if row.same else ("≠", "yellow"))
         dec.add_row(Text(row.decision), Text(row.this), Text(row.canonical), Text(mark, style=style))
     items.append(dec)
