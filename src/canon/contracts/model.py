@@ -119,11 +119,20 @@ def vector_from_composition(comp: DeclarativeComposition, dimension_columns: set
     tb = comp.time_basis
     if tb.range is not None:
         time_basis = TimeBasis(
-            (ColumnRef.parse(tb.range.start), ColumnRef.parse(tb.range.end)), "range", tb.range.end_inclusive
+            (ColumnRef.parse(tb.range.start), ColumnRef.parse(tb.range.end)),
+            "range",
+            tb.range.end_inclusive,
+            tb.range.evaluated_at,
         )
     else:
         assert tb.column is not None
-        time_basis = TimeBasis((ColumnRef.parse(tb.column),), "event")
+        time_basis = TimeBasis(
+            (ColumnRef.parse(tb.column),),
+            "event",
+            time_zone=tb.time_zone,
+            source_zone=tb.source_zone,
+            key_format=tb.key_format,
+        )
     filters: dict[ColumnRef, list[Any]] = {}
     slices: dict[ColumnRef, list[Any]] = {}
     for key, values in comp.admitted().items():
@@ -144,7 +153,7 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
                 "scale": str(parse_scale(comp.measure.scale)),
                 "unit": comp.measure.unit,
             },
-            "time_basis": comp.time_basis.model_dump(mode="json"),
+            "time_basis": comp.time_basis.hashed(),
             "filters": {k: sorted(json.dumps(v) for v in vals) for k, vals in sorted(comp.admitted().items())},
             "predicates": sorted(" ".join(p.split()) for p in comp.predicates),
             "joins": sorted(f"{j.from_}->{j.to}" for j in comp.joins),
