@@ -42,6 +42,7 @@ class Domains:
     engine: Engine
     relations: Relations
     cache: dict[ColumnRef, Domain] = field(default_factory=dict)
+    date_keys: dict[ColumnRef, bool] = field(default_factory=dict)
 
     def domain(self, ref: ColumnRef) -> Domain:
         if ref not in self.cache:
@@ -113,6 +114,68 @@ class Domains:
             return self.engine.execute(exp.select(exp.Literal.number(1)).where(substituted)).num_rows > 0
         except (CanonError, sqlglot.errors.SqlglotError):
             return False
+
+    def is_date_key(self, ref: ColumnRef) -> bool:
+        """Whether every value of an integer column is a calendar day written YYYYMMDD (20261015).
+
+        Read from the data, not the name: a year from 1900 to 2199, a month 1-12 and a day 1-31
+        in every non-NULL row, and at least one row.
+        """
+        if ref not in self.date_keys:
+            col = exp.column(ref.column)
+
+            def part(divisor: int, modulo: int) -> exp.Expression:
+                whole: exp.Expression = col.copy()
+                if divisor > 1:
+                    whole = exp.IntDiv(this=whole, expression=exp.Literal.number(divisor))
+                return exp.Mod(this=exp.Paren(this=whole), expression=exp.Literal.number(modulo))
+
+            valid = exp.and_(
+                exp.Between(this=col.copy(), low=exp.Literal.number(19000101), high=exp.Literal.number(21991231)),
+                exp.Between(this=part(100, 100), low=exp.Literal.number(1), high=exp.Literal.number(12)),
+                exp.Between(this=part(1, 100), low=exp.Literal.number(1), high=exp.Literal.number(31)),
+            )
+            bad = exp.Sum(
+                this=exp.Case(ifs=[exp.If(this=valid, true=exp.Literal.number(0))], default=exp.Literal.number(1))
+            )
+            query = exp.select(exp.Count(this=col.copy()).as_("n"), bad.as_("bad")).from_(self.relations.get(ref.table))
+            query = query.where(exp.Not(this=exp.Is(this=col.copy(), expression=exp.null())))
+            try:
+                row = self.engine.execute(query).to_pylist()
+            except CanonError:  # text ids and the like: the arithmetic does not even bind, no date key
+                row = []
+            self.date_keys[ref] = bool(row) and bool(row[0]["n"]) and not row[0]["bad"]
+        return self.date_keys[ref]
+
+    def calendar_key(self, key: ColumnRef, date: ColumnRef) -> str | None:
+        """How a unique key of a date table places each of its rows in the month of `date`.
+
+        "date": the key is a date in the same month as `date` on every row; "%Y%m%d": an integer
+        YYYYMMDD day in that month. None: neither (the table is no calendar keyed by days). Read
+        from the data: a table of one row per day whose month column agrees with its key.
+        """
+        col, day = exp.column(key.column), exp.column(date.column)
+        if self.is_date_key(key):
+            fmt = "%Y%m%d"
+            month: exp.Expression = exp.IntDiv(this=col.copy(), expression=exp.Literal.number(100))
+            expected: exp.Expression = exp.Add(
+                this=exp.Mul(this=exp.Year(this=day.copy()), expression=exp.Literal.number(100)),
+                expression=exp.Month(this=day.copy()),
+            )
+        else:
+            fmt = "date"
+            month = exp.DateTrunc(this=exp.cast(col.copy(), "DATE"), unit=exp.var("MONTH"))
+            expected = exp.DateTrunc(this=exp.cast(day.copy(), "DATE"), unit=exp.var("MONTH"))
+        agree = exp.EQ(this=month, expression=expected)
+        bad = exp.Sum(
+            this=exp.Case(ifs=[exp.If(this=agree, true=exp.Literal.number(0))], default=exp.Literal.number(1))
+        )
+        query = exp.select(exp.Count(this=col.copy()).as_("n"), bad.as_("bad")).from_(self.relations.get(key.table))
+        try:
+            row = self.engine.execute(query).to_pylist()
+        except CanonError:  # the key is no date at all (text ids): no calendar
+            return None
+        return fmt if row and row[0]["n"] and not row[0]["bad"] else None
 
     def unknown(self, ref: ColumnRef, condition: exp.Expr) -> str | None:
         """Why `admitted` could not decide `condition` from a domain it never read (None: it read it).

@@ -44,6 +44,18 @@ from canon.audit.measure import MeasureShape, NotAMeasure, parse_measure, row_me
 from canon.audit.naming import NAMED, OTHER, UNNAMED, OutputNames, named_like_money
 from canon.audit.rows import JoinWalk, RowJoins
 from canon.audit.sources import ModelSource
+from canon.audit.timebasis import (
+    CalendarProbe,
+    calendar_join,
+    generated_calendar,
+    is_series,
+    is_spine,
+    outer_zone_conversion,
+    recursive_cte,
+    show,
+    spine_marker,
+    zone_shift,
+)
 from canon.compiler.vector import admitted as admitted_sql
 from canon.contracts.decisions import DecisionVector, Dedup, FanOut, Measure, RowMatch, TimeBasis, Unit
 from canon.contracts.model import JoinEdge
@@ -51,10 +63,11 @@ from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
 from canon.engines.render import render
 
-SPINE_KEY = "canon_spine"
 TEMPORAL = ("DATE", "TIMESTAMP", "DATETIME", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS")
 MONEY = ("DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "HUGEINT", "MONEY")
 INTEGER = ("BIGINT", "INTEGER", "INT", "SMALLINT", "HUGEINT", "INT64", "INT4", "INT8")
+INSTANTS = ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_TZ")
+DATE_KEY_FORMAT = "%Y%m%d"
 
 Origin = list[tuple[str, int]]
 
@@ -95,7 +108,9 @@ class PeriodKey:
 
     output: str
     expr: exp.Expr
-    date_column: ColumnRef | None  # None: from a generated calendar
+    date_column: ColumnRef | None  # None: from a generated calendar (or from several dates: `mixed`)
+    key_format: str | None = None  # the date column is an integer key in this format (20261015: %Y%m%d)
+    mixed: bool = False  # several dates: `coalesce(spine_month, date_trunc('month', d))`
 
 
 @dataclass
@@ -171,26 +186,6 @@ def ref_of(col: exp.Column) -> ColumnRef:
     return ColumnRef(col.table, col.name)
 
 
-def _spine_marker(name: str) -> exp.Column:
-    col = exp.column(name, table="__calendar__")
-    col.meta[SPINE_KEY] = True
-    return col
-
-
-def is_spine(node: exp.Expr) -> bool:
-    return isinstance(node, exp.Column) and bool(node.meta.get(SPINE_KEY))
-
-
-_SERIES = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.GenerateDateArray)
-_SERIES_NAMES = {"range", "generate_series", "sequence", "generate_date_array"}
-
-
-def _is_series(node: exp.Expr) -> bool:
-    if isinstance(node, _SERIES):
-        return True
-    return isinstance(node, exp.Anonymous) and str(node.this).lower() in _SERIES_NAMES
-
-
 class ModelLineage(Lineage):
     """Lineage that turns generated calendars (table functions, VALUES, UNNEST of series) into spine markers."""
 
@@ -203,21 +198,29 @@ class ModelLineage(Lineage):
         return self.catalog.spell(table, column)
 
     def output(self, scope: Scope, name: str) -> exp.Expr:
+        if generated_calendar(scope):
+            return spine_marker(name)
+        if recursive_cte(scope):
+            raise Unresolvable(f"`{name}` of a recursive CTE that steps no date (not a calendar)")
         for sel in _selects(scope):
             if sel.alias_or_name == name:
                 inner = sel.this if isinstance(sel, exp.Alias) else sel
-                if any(_is_series(n) for n in inner.walk()):
-                    return _spine_marker(name)
+                if any(is_series(n) for n in inner.walk()):
+                    return spine_marker(name)
         return super().output(scope, name)
+
+    def _row_conditions(self, scope: Scope) -> list[Condition]:
+        # a generated calendar's own conditions (`where month < last_month`) decide its span, not rows
+        return [] if generated_calendar(scope) else super()._row_conditions(scope)
 
     def _resolve_column(self, col: exp.Column, scope: Scope) -> exp.Expr:
         current: Scope | None = scope
         while current is not None:
             source = current.sources.get(col.table) if col.table else None
             if isinstance(source, exp.Table) and source.name.lower() not in self.raw_tables:
-                return _spine_marker(col.name)
+                return spine_marker(col.name)
             if isinstance(source, Scope) and isinstance(source.expression, exp.Values | exp.Unnest):
-                return _spine_marker(col.name)
+                return spine_marker(col.name)
             if source is not None:
                 break
             current = current.parent
@@ -248,6 +251,7 @@ class Extractor:
         # `by_name` (no contract to anchor the family) outputs named for another metric are skipped.
         self.names = names
         self.by_name = by_name
+        self.probe = CalendarProbe()
 
     def rank(self, output: str) -> int | None:
         return self.names.rank(output) if self.names is not None else UNNAMED
@@ -351,6 +355,7 @@ class Extractor:
         )
 
         conditions = lineage.row_conditions()
+        conditions += self._outer_join_conditions(lineage, chosen.output, measure_ref, unmapped)
         for case_cond in shape.conditions:
             conditions.append(Condition(case_cond, "where", case_cond.sql(), origin_of(case_cond)))
 
@@ -397,6 +402,10 @@ class Extractor:
                         process(sub, in_semi=True)
                 else:
                     self._anti(cond, filters, provenance, unmapped)
+                return
+            if cond.aggregate and all(_names_calendar(p) for p in conjuncts(cond.expr)):
+                # the calendar bounded by the data's first and last dates (`month >= min(start_date)`)
+                range_parts.extend((p, cond.origin) for p in conjuncts(cond.expr))
                 return
             if cond.aggregate:
                 unmapped.append(
@@ -454,7 +463,16 @@ class Extractor:
         self._joins(joins, measure_ref, filters, dated, rows, edges, provenance, unmapped)
         edges.extend(e for e in self._outer_join_edges(lineage) if e not in edges)
 
-        time_basis = self._time_basis(period_keys, range_parts, provenance, unmapped)
+        time_basis, implied = self._time_basis(period_keys, range_parts, provenance, unmapped)
+        time_basis = self._through_calendar_table(time_basis, measure_ref, edges, provenance)
+        for part in implied:  # what the time basis leaves out that the model also decides (`end IS NOT NULL`)
+            refs = {ref_of(c) for c in raw_columns(part)}
+            text = _predicate_sql(part)
+            if self.domains.excludes_nothing(part, refs):
+                provenance.setdefault("no_effect", Provenance()).add(text, [])
+            else:
+                predicates.append(text)
+                provenance.setdefault(f"predicate:{text}", Provenance()).add(text, [])
         unit = self.catalog.unit(measure_ref)
         scale, output_unit = shape.scale, unit
         if unit == "minor" and scale.denominator % 100 == 0:
@@ -698,8 +716,34 @@ class Extractor:
         filters[ref] = filters[ref] & allowed if ref in filters else allowed
         provenance.setdefault(f"filter:{ref}", Provenance()).add(cond.fragment, cond.origin)
 
+    def _outer_join_conditions(
+        self, lineage: ModelLineage, output: str, measure: ColumnRef, unmapped: list[Unmapped]
+    ) -> list[Condition]:
+        """The ON conditions of LEFT JOINs whose null-extended side the amount comes from.
+
+        Null-extended rows add nothing to a SUM of that side, so for this amount the join is an
+        inner join. The amount of the preserved side is not decided by them (its rows all stay).
+        """
+        joins = lineage.outer_joins()
+        if not joins:
+            return []
+        via = lineage.feeds(lineage.root, output, (measure.table, measure.column))
+        out: list[Condition] = []
+        for join in joins:
+            sources = {alias for scope_id, alias in via if scope_id == id(join.scope)}
+            if join.nullable not in sources:
+                continue
+            if len(sources) > 1:
+                fragment = " AND ".join(c.fragment for c in join.conditions)
+                why = "the amount comes from both sides of a LEFT JOIN: its ON decides some of it and not the rest"
+                unmapped.append(Unmapped(fragment, why, sorted({o for c in join.conditions for o in c.origin})))
+                continue
+            out.extend(join.conditions)
+        return out
+
     def _period_keys(self, lineage: ModelLineage, unmapped: list[Unmapped]) -> list[PeriodKey]:
         keys: list[PeriodKey] = []
+        integer: list[tuple[str, exp.Expr, ColumnRef]] = []
         for sel in _selects(lineage.root):
             inner = sel.this if isinstance(sel, exp.Alias) else sel
             if inner.find(exp.AggFunc):
@@ -710,12 +754,23 @@ class Extractor:
                 continue
             if resolved.find(exp.AggFunc):
                 continue
-            temporal = [c for c in raw_columns(resolved) if self.catalog.is_temporal(ref_of(c))]
-            others = [c for c in raw_columns(resolved) if not self.catalog.is_temporal(ref_of(c))]
-            if temporal and not others and len({ref_of(c) for c in temporal}) == 1:
+            cols = raw_columns(resolved)
+            calendar = _names_calendar(resolved)
+            temporal = [c for c in cols if self.catalog.is_temporal(ref_of(c))]
+            others = [c for c in cols if not self.catalog.is_temporal(ref_of(c))]
+            dates = {ref_of(c) for c in temporal}
+            if temporal and not others and len(dates) == 1 and not calendar:
                 keys.append(PeriodKey(sel.alias_or_name, resolved, ref_of(temporal[0])))
-            elif not raw_columns(resolved) and any(is_spine(c) for c in resolved.find_all(exp.Column)):
+            elif not cols and calendar:
                 keys.append(PeriodKey(sel.alias_or_name, resolved, None))
+            elif temporal and not others and (len(dates) > 1 or calendar):
+                keys.append(PeriodKey(sel.alias_or_name, resolved, None, mixed=True))
+            elif len({ref_of(c) for c in others}) == 1 and not temporal and not calendar:
+                integer.append((sel.alias_or_name, resolved, ref_of(others[0])))
+        if not keys:  # an integer YYYYMMDD key read directly (`date_key / 100` as the month)
+            for name, resolved, ref in integer:
+                if self.catalog.type_of(ref).startswith(INTEGER) and self.domains.is_date_key(ref):
+                    keys.append(PeriodKey(name, resolved, ref, key_format=DATE_KEY_FORMAT))
         return keys
 
     def _time_basis(
@@ -724,22 +779,90 @@ class Extractor:
         range_parts: list[tuple[exp.Expr, Origin]],
         provenance: dict[str, Provenance],
         unmapped: list[Unmapped],
-    ) -> TimeBasis:
+    ) -> tuple[TimeBasis, list[exp.Expression]]:
+        """The time basis, and conditions it implies that the model also states (`end IS NOT NULL`)."""
+        mixed = [k for k in keys if k.mixed]
         dated = [k for k in keys if k.date_column is not None]
+        calendar = [k for k in keys if k.date_column is None and not k.mixed]
+        several = "; ".join(f"`{k.output}` = {show(k.expr)}" for k in mixed)
+        if mixed and not dated and not calendar:
+            raise NoTimeBasis(f"the period is built from several dates: {several}")
+        if mixed:
+            unmapped.append(Unmapped(several, "the period is built from several dates (left out of the period)"))
         if dated:
-            cols = list(dict.fromkeys(k.date_column for k in dated if k.date_column))
-            if len(cols) > 1:
-                unmapped.append(Unmapped(", ".join(k.output for k in dated), "the period is built from several dates"))
-            for k in dated:
-                provenance.setdefault("time_basis", Provenance()).add(f"{k.output} = {k.expr.sql()}", origin_of(k.expr))
-            return TimeBasis((cols[0],), "event")
-        if any(k.date_column is None for k in keys) and range_parts:
-            start, end, inclusive = _range_columns(range_parts, self.catalog)
-            if start and end:
-                for part, origin in range_parts:
-                    provenance.setdefault("time_basis", Provenance()).add(part.sql(), origin)
-                return TimeBasis((start, end), "range", inclusive)
+            return self._event_basis(dated, provenance, unmapped), []
+        if calendar and range_parts:
+            found = calendar_join(
+                range_parts,
+                self.probe,
+                lambda c: self.catalog.type_of(ref_of(c)),
+                lambda c: self.catalog.is_temporal(ref_of(c)),
+            )
+            if found.basis is None:
+                why = "; ".join(found.reasons) or "the calendar is not joined to the rows by a date"
+                raise NoTimeBasis(f"no period: {why}")
+            for reason in found.reasons:
+                unmapped.append(Unmapped(reason, "a condition joining the calendar, not read into the time basis"))
+            for part, origin in range_parts:
+                key = "calendar" if show(part) in found.bounds else "time_basis"
+                provenance.setdefault(key, Provenance()).add(show(part), origin)
+            return found.basis, found.extra_conditions
+        if calendar:
+            raise NoTimeBasis("no period: the calendar the model is grouped by is not joined to the rows by a date")
         raise NoTimeBasis("no period: the model is not grouped by a date or a calendar")
+
+    def _through_calendar_table(
+        self, basis: TimeBasis, measure: ColumnRef, edges: list[JoinEdge], provenance: dict[str, Provenance]
+    ) -> TimeBasis:
+        """An event date read from a calendar table (one row per day, `dim_date` loaded as a table)
+        joined on its key is the key of the amount's own row: `fact.date_key = dim_date.date_key`
+        with the month from `dim_date.month_start` is `fact.date_key`'s month."""
+        if basis.kind != "event" or basis.key_format is not None or basis.time_zone is not None:
+            return basis
+        date = basis.columns[0]
+        if date.table == measure.table:
+            return basis
+        for edge in edges:
+            if edge.parent.table != date.table or edge.child.table != measure.table:
+                continue
+            fmt = self.domains.calendar_key(edge.parent, date)
+            if fmt is None:
+                continue
+            provenance.setdefault("time_basis", Provenance()).add(
+                f"{edge.child} = {edge.parent}: {date.table} is a calendar (one row per day, {date} its month)", []
+            )
+            return TimeBasis((edge.child,), "event", key_format=None if fmt == "date" else fmt)
+        return basis
+
+    def _event_basis(
+        self, dated: list[PeriodKey], provenance: dict[str, Provenance], unmapped: list[Unmapped]
+    ) -> TimeBasis:
+        cols = list(dict.fromkeys(k.date_column for k in dated if k.date_column))
+        if len(cols) > 1:
+            unmapped.append(Unmapped(", ".join(k.output for k in dated), "the period is built from several dates"))
+        for k in dated:
+            provenance.setdefault("time_basis", Provenance()).add(f"{k.output} = {k.expr.sql()}", origin_of(k.expr))
+        mine = [k for k in dated if k.date_column == cols[0]]
+        shifts: set[tuple[str | None, str] | None] = set()
+        for k in mine:
+            conversion = outer_zone_conversion(k.expr)
+            if conversion is None:
+                shifts.add(None)
+                continue
+            shift = zone_shift(conversion, lambda c: self.catalog.type_of(ref_of(c)).startswith(INSTANTS))
+            if isinstance(shift, str):
+                raise NoTimeBasis(f"no period: {shift}")
+            shifts.add((shift.source, shift.target))
+        if len(shifts) > 1:
+            raise NoTimeBasis("no period: the period keys convert the date to different time zones")
+        shift_found = shifts.pop() if shifts else None
+        return TimeBasis(
+            (cols[0],),
+            "event",
+            time_zone=shift_found[1] if shift_found else None,
+            source_zone=shift_found[0] if shift_found else "UTC",
+            key_format=mine[0].key_format,
+        )
 
 
 def _outside(conditions: list[Condition], joins: RowJoins, lineage: Lineage) -> list[Condition]:
@@ -786,69 +909,8 @@ class NoTimeBasis(Exception):
     """The model aggregates money but not per period."""
 
 
-def _range_columns(
-    parts: list[tuple[exp.Expr, Origin]], catalog: Catalog
-) -> tuple[ColumnRef | None, ColumnRef | None, bool]:
-    start: ColumnRef | None = None
-    end: ColumnRef | None = None
-    inclusive = True
-    expanded: list[exp.Expr] = []
-    for part, _ in parts:
-        node = part.unnest()
-        if isinstance(node, exp.Between):  # x BETWEEN lo AND hi ⟺ lo <= x AND x <= hi
-            expanded.append(exp.LTE(this=node.args["low"], expression=node.this))
-            expanded.append(exp.LTE(this=node.this, expression=node.args["high"]))
-        else:
-            expanded.append(node)
-    for part in expanded:
-        options = [part.unnest()] if not isinstance(part.unnest(), exp.Or) else list(_disjuncts(part.unnest()))
-        for opt in options:
-            if not isinstance(opt, exp.LT | exp.LTE | exp.GT | exp.GTE):
-                continue
-            left, right = opt.this, opt.expression
-            flipped = {"lt": "gt", "lte": "gte", "gt": "lt", "gte": "lte"}
-            if _raw_date(left) is not None and _calendar(right):
-                raw, op = _raw_date(left), opt.key
-            elif _calendar(left) and _raw_date(right) is not None:
-                raw, op = _raw_date(right), flipped[opt.key]
-            else:
-                continue
-            assert isinstance(raw, exp.Column)
-            ref = ref_of(raw)
-            if not catalog.is_temporal(ref):
-                continue
-            if op in ("lt", "lte"):
-                start = ref
-            else:
-                end = ref
-                inclusive = op == "gte"
-    return start, end, inclusive
-
-
-def _calendar(node: exp.Expr) -> bool:
-    """An expression over a generated calendar only (no raw columns)."""
-    cols = list(node.find_all(exp.Column))
-    return bool(cols) and all(is_spine(c) for c in cols)
-
-
-def _raw_date(node: exp.Expr) -> exp.Column | None:
-    """The raw date an expression is a plain, cast or truncated reference to.
-
-    `date_trunc('month', start) <= month_start` says the same as `start <= month_end`: the
-    contract starts before the period ends.
-    """
-    while isinstance(node, exp.Cast | exp.TryCast | exp.Paren | exp.DateTrunc | exp.TimestampTrunc | exp.Date):
-        node = node.this
-    return node if isinstance(node, exp.Column) and is_raw(node) else None
-
-
-def _disjuncts(node: exp.Expr) -> Iterable[exp.Expr]:
-    node = node.unnest()
-    if isinstance(node, exp.Or):
-        yield from _disjuncts(node.left)
-        yield from _disjuncts(node.right)
-    else:
-        yield node
+def _names_calendar(node: exp.Expr) -> bool:
+    return any(is_spine(c) for c in node.find_all(exp.Column))
 
 
 def _selects(lineage_scope: Scope) -> list[exp.Expr]:

@@ -7,13 +7,15 @@ value for the period is computed by the engine from the same expression the mode
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from sqlglot import exp
 
 from canon.audit.extract import Extraction, PeriodKey
 from canon.audit.inline import model_of_cte
-from canon.audit.lineage import RAW_KEY, is_raw
+from canon.audit.lineage import RAW_KEY, is_raw, raw_columns
+from canon.audit.timebasis import is_spine, is_zone_conversion
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
@@ -39,8 +41,22 @@ def _with_relations(tree: exp.Query, relations: Relations, raw_tables: Iterable[
     return out
 
 
-def _key_value(engine: Engine, key: PeriodKey, day: exp.Expression) -> object:
-    expr = key.expr.copy().transform(lambda n: day.copy() if is_raw(n) else n)
+def _key_value(engine: Engine, key: PeriodKey, day: dt.date) -> object:
+    """The key's value on `day`: the model's own expression, evaluated by the engine.
+
+    The day stands for the calendar's date, or for the raw date as the periods see it: after a
+    time-zone conversion (the converted timestamp is that day), as an integer key (20261001).
+    """
+    raw_day = literal(int(day.strftime(key.key_format))) if key.key_format else literal(day)
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if key.date_column is None:
+            return literal(day) if is_spine(node) else node
+        if is_zone_conversion(node) and raw_columns(node):
+            return literal(day)
+        return raw_day.copy() if is_raw(node) else node
+
+    expr = key.expr.copy().transform(swap)
     for col in expr.find_all(exp.Column):
         col.meta.pop(RAW_KEY, None)
     return engine.scalar(exp.select(expr.as_("v")))
@@ -50,13 +66,15 @@ def period_condition(engine: Engine, keys: list[PeriodKey], period: Period, alia
     """Rows of the model that belong to `period`, whatever form its period column takes."""
     conds: list[exp.Expression] = []
     for key in keys:
+        if key.mixed:
+            continue
         col = exp.column(key.output, table=alias)
-        if key.date_column is None:  # from a generated calendar: a date column
+        if key.date_column is None and is_spine(key.expr):  # the calendar's own date column
             conds.append(exp.GTE(this=col.copy(), expression=literal(period.start)))
             conds.append(exp.LT(this=col.copy(), expression=literal(period.end)))
             continue
-        first = _key_value(engine, key, literal(period.start))
-        last = _key_value(engine, key, literal(period.last_day))
+        first = _key_value(engine, key, period.start)
+        last = _key_value(engine, key, period.last_day)
         if first == last:
             conds.append(exp.EQ(this=col, expression=literal(first)))
         else:

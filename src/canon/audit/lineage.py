@@ -100,9 +100,50 @@ def _all_raw(node: exp.Expr) -> list[exp.Column]:
     return [c if is_raw(c) else exp.column(c.name) for c in node.find_all(exp.Column)]
 
 
+def window_reason(window: exp.Window) -> str:
+    """Why a window function cannot be traced, in the words of what it does to the periods."""
+    func = window.this
+    ignore_nulls = isinstance(func, exp.IgnoreNulls)
+    func = func.this if isinstance(func, exp.IgnoreNulls | exp.RespectNulls) else func
+    text = window.sql()
+    if isinstance(func, exp.LastValue | exp.FirstValue | exp.Lag | exp.NthValue) and (
+        ignore_nulls or isinstance(func, exp.Lag)
+    ):
+        return (
+            f"a value carried forward by a window (`{text}`): each period repeats an amount of an earlier "
+            "row, which no time basis or filter states"
+        )
+    if isinstance(func, exp.AggFunc) and window.args.get("order") is not None:
+        return f"a running total over a window (`{text}`): each period adds every earlier one"
+    return f"window function `{text}`"
+
+
+def _ancestors(node: exp.Expr) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    parent = node.parent
+    while parent is not None:
+        out.append(parent)
+        parent = parent.parent
+    return out
+
+
 def _selects(scope: Scope) -> list[exp.Expr]:
     query = scope.expression
     return list(query.selects) if isinstance(query, exp.Query) else []
+
+
+@dataclass
+class OuterJoin:
+    """A LEFT (or RIGHT) JOIN: the conditions of its ON and the source whose rows it null-extends.
+
+    For an amount read from the null-extended side, the rows the join adds carry NULL, so a SUM
+    sees exactly the rows of the inner join: the ON conditions then decide which amounts count.
+    For an amount of the preserved side they decide nothing of the kind (every row is kept).
+    """
+
+    scope: Scope
+    nullable: str  # the source (alias) whose rows are null-extended
+    conditions: list[Condition]
 
 
 class Lineage:
@@ -125,6 +166,7 @@ class Lineage:
         # (id(scope), output name) → resolved expression, or why it cannot be (raised again)
         self._outputs: dict[tuple[int, str], exp.Expr | Unresolvable] = {}
         self._rows: dict[int, list[Condition]] = {}
+        self._feeds: dict[tuple[int, str], set[tuple[int, str]]] = {}
         self._scopes: list[Scope] = []  # keeps memoized scopes alive, so their ids stay theirs
 
     def spell(self, table: str, column: str) -> tuple[str, str]:
@@ -164,7 +206,7 @@ class Lineage:
 
     def resolve(self, node: exp.Expr, scope: Scope) -> exp.Expr:
         if isinstance(node, exp.Window):
-            raise Unresolvable(f"window function `{node.sql()}`")
+            raise Unresolvable(window_reason(node))
         if isinstance(node, exp.Column):
             return self._traced(node, scope)
         out = node.copy()
@@ -180,8 +222,9 @@ class Lineage:
                 # `v * 1.0` with v = `a + 0` is `(a + 0) * 1.0`: the tree knew, the SQL text must too
                 replacement = exp.Paren(this=replacement)
             col.replace(replacement)
-        if out.find(exp.Window):
-            raise Unresolvable(f"window function in `{node.sql()}`")
+        window = out.find(exp.Window)
+        if window is not None:
+            raise Unresolvable(f"{window_reason(window)}, in `{node.sql()}`")
         return out
 
     def _traced(self, col: exp.Column, scope: Scope) -> exp.Expr:
@@ -260,6 +303,84 @@ class Lineage:
     def row_sources(self, scope: Scope) -> list[Scope]:
         """The child scopes whose row conditions `row_conditions(scope)` gathers."""
         return self._row_sources(scope)
+
+    def outer_joins(self, scope: Scope | None = None) -> list[OuterJoin]:
+        """Every LEFT/RIGHT JOIN on the way to `scope`'s rows (default: the outer query), with its ON.
+
+        A RIGHT JOIN is read only when it joins two sources (the FROM is then the nullable side);
+        a FULL JOIN null-extends both sides, so neither side's amounts are decided by its ON.
+        """
+        scope = scope or self.root
+        out: list[OuterJoin] = []
+        seen: set[int] = set()
+        stack = [scope]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            budget.check()
+            select = current.expression
+            joins = select.args.get("joins") or [] if isinstance(select, exp.Select) else []
+            for join in joins:
+                on = join.args.get("on")
+                side = (join.side or "").upper()
+                if on is None or side not in ("LEFT", "RIGHT"):
+                    continue
+                if side == "LEFT":
+                    nullable = join.this.alias_or_name
+                elif len(joins) == 1 and select.args.get("from_") is not None:
+                    nullable = select.args["from_"].this.alias_or_name
+                else:
+                    continue
+                out.append(OuterJoin(current, nullable, self._conditions(on, current, "join")))
+            stack.extend(self._row_sources(current))
+        return out
+
+    def feeds(self, scope: Scope, name: str, column: tuple[str, str]) -> set[tuple[int, str]]:
+        """(id(scope), source alias) of every source raw `column` (table, name) reaches output `name` through.
+
+        A column used only in a condition of the expression (`CASE WHEN other.x THEN amount END`)
+        does not carry the amount, so its source is not counted.
+        """
+        key = (id(scope), f"{name}\x00{column[0]}.{column[1]}")
+        known = self._feeds.get(key)
+        if known is not None:
+            return known
+        budget.check()
+        self._scopes.append(scope)
+        found: set[tuple[int, str]] = set()
+        self._feeds[key] = found  # a recursive CTE reads itself: stop there
+        if scope.is_set_operation:
+            for branch in scope.set_operation_scopes:
+                found |= self.feeds(branch, name, column)
+            return found
+        for sel in _selects(scope):
+            if sel.alias_or_name != name:
+                continue
+            for col in sel.find_all(exp.Column):
+                if col.find_ancestor(exp.Select) is not scope.expression:
+                    continue  # inside a scalar subquery: its own scope
+                source = scope.sources.get(col.table) if col.table else None
+                if source is None or not self._carries(col, scope, column):
+                    continue
+                found.add((id(scope), col.table))
+                if isinstance(source, Scope):
+                    found |= self.feeds(source, col.name, column)
+        return found
+
+    def _carries(self, col: exp.Column, scope: Scope, column: tuple[str, str]) -> bool:
+        """Whether `col` (in `scope`) is computed from raw `column`, outside any CASE condition."""
+        try:
+            resolved = self._traced(col, scope)
+        except Unresolvable:
+            return True  # cannot say: count it, so an amount from both sides is said, not hidden
+        for raw in raw_columns(resolved):
+            if (raw.table.lower(), raw.name.lower()) != (column[0].lower(), column[1].lower()):
+                continue
+            if not any(isinstance(a, exp.If) and any(n is raw for n in a.this.walk()) for a in _ancestors(raw)):
+                return True
+        return False
 
     def _row_sources(self, scope: Scope) -> list[Scope]:
         """Child scopes whose rows flow into `scope` through FROM/JOIN (not subquery filters).

@@ -193,6 +193,14 @@ class StaticDomains(Domains):
         """Whether a condition keeps every row depends on the data: static mode cannot say."""
         return False
 
+    def is_date_key(self, ref: ColumnRef) -> bool:
+        """Whether an integer column holds YYYYMMDD days is in the data: static mode cannot say."""
+        return False
+
+    def calendar_key(self, key: ColumnRef, date: ColumnRef) -> str | None:
+        """Whether a table is a calendar is in the data: static mode cannot say."""
+        return None
+
     def admitted(self, ref: ColumnRef, condition: exp.Expr, raw_node_match: Any) -> frozenset[Scalar] | None:
         literals = _literals(condition)
         if literals is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlglot import exp
 
@@ -22,7 +23,7 @@ from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
 from canon.compiler.periods import Grain, Period, period_range
 from canon.compiler.relations import Relations
 from canon.compiler.trees import data_type, join, parse_duckdb
-from canon.contracts.decisions import DecisionVector, Dedup, Measure, RowMatch
+from canon.contracts.decisions import DecisionVector, Dedup, Measure, RowMatch, TimeBasis
 from canon.contracts.model import DimensionRef, JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
@@ -402,11 +403,7 @@ def compile_batch(
     def keys_in_period(table: str) -> Callable[[str], exp.Select] | None:
         if basis.kind != "event" or basis.columns[0].table != table:
             return None
-        date_col = exp.column(basis.columns[0].column)
-        in_period = exp.and_(
-            exp.GTE(this=date_col.copy(), expression=literal(period.start)),
-            exp.LT(this=date_col.copy(), expression=literal(period.end)),
-        )
+        in_period = exp.and_(*event_window(basis, exp.column(basis.columns[0].column), period.start, period.end))
         return lambda key: exp.select(exp.column(key)).from_(relations.get(table)).where(in_period.copy())
 
     for n, (gid, sets) in enumerate(wanted.items()):
@@ -444,20 +441,59 @@ def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_ce
     return query.group_by(*keys, copy=False).order_by(*ordered, copy=False)
 
 
+def event_time(basis: TimeBasis, column: exp.Expression) -> exp.Expression:
+    """The event date as the periods see it: an integer key read as a date, a timestamp in its zone."""
+    if basis.key_format is not None:
+        text = exp.cast(column, data_type(_T.TEXT), copy=False)
+        return exp.StrToDate(this=text, format=exp.Literal.string(basis.key_format))
+    if basis.time_zone is not None:
+        if basis.source_zone is None:  # instants: shown in the zone
+            return exp.AtTimeZone(this=column, zone=exp.Literal.string(basis.time_zone))
+        return exp.ConvertTimezone(
+            source_tz=exp.Literal.string(basis.source_zone),
+            target_tz=exp.Literal.string(basis.time_zone),
+            timestamp=column,
+        )
+    return column
+
+
+def event_window(
+    basis: TimeBasis, column: exp.Expression, start: date | None, end: date | None
+) -> list[exp.Expression]:
+    """`start <= event < end` over the event column; an integer key is compared as an integer."""
+    if basis.key_format is not None:
+        bounds: list[tuple[type[exp.Expression], date | None]] = [(exp.GTE, start), (exp.LT, end)]
+        out: list[exp.Expression] = []
+        for op, day in bounds:
+            if day is None:
+                continue
+            if "%d" not in basis.key_format and day.day != 1:
+                raise QueryError(f"an integer key {basis.key_format} cannot be cut at {day.isoformat()}")
+            out.append(op(this=column.copy(), expression=literal(int(day.strftime(basis.key_format)))))
+        return out
+    when = event_time(basis, column)
+    out = []
+    if start is not None:
+        out.append(exp.GTE(this=when.copy(), expression=literal(start)))
+    if end is not None:
+        out.append(exp.LT(this=when.copy(), expression=literal(end)))
+    return out
+
+
 def _time_basis(
     q: VectorQuery, query: exp.Select, qualify: _Qualifier
 ) -> tuple[exp.Expression, list[exp.Expression], exp.Select]:
     basis = q.vector.time_basis
     if basis.kind == "event":
         col = qualify(basis.columns[0])
-        trunc = exp.DateTrunc(this=exp.cast(col, DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
+        if basis.key_format is not None and "%d" not in basis.key_format and q.grain in ("day", "week"):
+            raise QueryError(f"an integer key {basis.key_format} has no {q.grain}: ask for months or longer")
+        when = event_time(basis, col.copy())
+        trunc = exp.DateTrunc(this=exp.cast(when, DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
         period = exp.cast(trunc, DATE.copy(), copy=False)
-        conds: list[exp.Expression] = []
-        if q.first is not None:
-            conds.append(exp.GTE(this=col.copy(), expression=literal(q.first.start)))
-        if q.last is not None:
-            conds.append(exp.LT(this=col.copy(), expression=literal(q.last.end)))
-        return period, conds, query
+        first = q.first.start if q.first is not None else None
+        last = q.last.end if q.last is not None else None
+        return period, event_window(basis, col, first, last), query
     if q.first is None or q.last is None:
         raise QueryError(
             "a metric with a validity-range time basis needs a period range",
@@ -471,10 +507,13 @@ def _time_basis(
         if basis.end_inclusive
         else exp.GT(this=end.copy(), expression=spine_start.copy())
     )
-    overlap = exp.and_(
-        exp.LT(this=start, expression=spine_end),
-        exp.Paren(this=exp.or_(exp.Is(this=end.copy(), expression=exp.null()), ends_after)),
+    # live on any day of the period: it starts before the period ends; on its first day: by then
+    started = (
+        exp.LTE(this=start, expression=spine_start.copy())
+        if basis.evaluated_at == "first_day"
+        else exp.LT(this=start, expression=spine_end)
     )
+    overlap = exp.and_(started, exp.Paren(this=exp.or_(exp.Is(this=end.copy(), expression=exp.null()), ends_after)))
     join(query, period_spine(period_range(q.first, q.last)), overlap, "inner")
     return spine_start.copy(), [], query
 

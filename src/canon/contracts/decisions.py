@@ -21,6 +21,7 @@ from canon.contracts.values import Scalar, format_value, sorted_values, to_json_
 
 Aggregation = Literal["sum", "count", "count_distinct", "min", "max", "avg"]
 TimeKind = Literal["event", "range"]
+EvaluatedAt = Literal["any_day", "first_day"]
 Unit = Literal["major", "minor", "count"]
 _RowDecision = TypeVar("_RowDecision", "Dedup", "FanOut", "RowMatch")
 
@@ -78,25 +79,66 @@ class Measure:
 
 @dataclass(frozen=True)
 class TimeBasis:
-    """Which raw date places an amount in a period: one event date, or a validity range."""
+    """Which raw date places an amount in a period: one event date, or a validity range.
+
+    A range is live in a period either on any day of it (the range overlaps the period:
+    `start <= last day and end >= first day`) or on its first day only (`start <= first day
+    < end`, what a month spine joined on its month start asks). An event date may be an
+    integer key (`key_format`, e.g. `%Y%m%d` for 20261015) rather than a date, and a
+    timestamp may be converted from the zone it is stored in to the zone the periods are
+    cut in (`time_zone`) before it is truncated; `source_zone` None means the column holds
+    instants (a timestamp with time zone) rather than wall-clock times.
+    """
 
     columns: tuple[ColumnRef, ...]
     kind: TimeKind = "event"
     end_inclusive: bool = True
+    evaluated_at: EvaluatedAt = "any_day"
+    time_zone: str | None = None
+    source_zone: str | None = "UTC"
+    key_format: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "event" and len(self.columns) != 1:
             raise ValueError("an event time basis has exactly one date column")
         if self.kind == "range" and len(self.columns) != 2:
             raise ValueError("a range time basis has a start and an end column")
+        if self.kind == "range" and (self.time_zone is not None or self.key_format is not None):
+            raise ValueError("a time zone or an integer key format applies to an event date only")
+        if self.kind == "event" and self.evaluated_at != "any_day":
+            raise ValueError("an event date has no evaluation day: it falls in one period")
 
     def to_json(self) -> list[str]:
         return [str(c) for c in self.columns]
 
+    def detail(self) -> dict[str, Any]:
+        """What the time basis states beyond its columns and the defaults (empty: nothing more)."""
+        out: dict[str, Any] = {}
+        if not self.end_inclusive:
+            out["end_inclusive"] = False
+        if self.evaluated_at != "any_day":
+            out["evaluated_at"] = self.evaluated_at
+        if self.time_zone is not None:
+            out["time_zone"] = self.time_zone
+            out["source_zone"] = self.source_zone
+        if self.key_format is not None:
+            out["key_format"] = self.key_format
+        return out
+
     def describe(self) -> str:
         if self.kind == "range":
-            return f"active between {self.columns[0]} and {self.columns[1]}"
-        return f"dated by {self.columns[0]}"
+            text = f"active between {self.columns[0]} and {self.columns[1]}"
+            if not self.end_inclusive:
+                text += " (end exclusive)"
+            if self.evaluated_at == "first_day":
+                text += " on the first day of the period"
+            return text
+        text = f"dated by {self.columns[0]}"
+        if self.key_format is not None:
+            text += f" (integer key {self.key_format})"
+        if self.time_zone is not None:
+            text += f" in {self.time_zone} time (stored {self.source_zone or 'as instants'})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -280,6 +322,7 @@ class DecisionVector:
             "measure": self.measure.to_json(),
             "time_basis": self.time_basis.to_json(),
             "filters": {str(c): [to_json_value(v) for v in sorted_values(vals)] for c, vals in self.filter_items},
+            **({"time_basis_detail": detail} if (detail := self.time_basis.detail()) else {}),
         }
         if self.has_row_decisions:  # added only when present: vectors without them keep their documented shape
             out["dedup"] = [d.to_json() for d in self.dedup]
@@ -294,8 +337,7 @@ class DecisionVector:
             and self.measure.scale == other.measure.scale
             and self.measure.aggregation == other.measure.aggregation
             and self.measure.expression == other.measure.expression
-            and self.time_basis.columns == other.time_basis.columns
-            and self.time_basis.kind == other.time_basis.kind
+            and self.time_basis == other.time_basis
             and self.filter_items == other.filter_items
             and self.predicates == other.predicates
             and self.dedup == other.dedup

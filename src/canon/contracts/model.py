@@ -120,11 +120,20 @@ def vector_from_composition(comp: DeclarativeComposition, dimension_columns: set
     tb = comp.time_basis
     if tb.range is not None:
         time_basis = TimeBasis(
-            (ColumnRef.parse(tb.range.start), ColumnRef.parse(tb.range.end)), "range", tb.range.end_inclusive
+            (ColumnRef.parse(tb.range.start), ColumnRef.parse(tb.range.end)),
+            "range",
+            tb.range.end_inclusive,
+            tb.range.evaluated_at,
         )
     else:
         assert tb.column is not None
-        time_basis = TimeBasis((ColumnRef.parse(tb.column),), "event")
+        time_basis = TimeBasis(
+            (ColumnRef.parse(tb.column),),
+            "event",
+            time_zone=tb.time_zone,
+            source_zone=tb.source_zone,
+            key_format=tb.key_format,
+        )
     filters: dict[ColumnRef, list[Any]] = {}
     slices: dict[ColumnRef, list[Any]] = {}
     for key, values in comp.admitted().items():
@@ -147,7 +156,7 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
                 # only when set: hashes of contracts signed before expressions existed stay valid
                 **({"expression": " ".join(comp.measure.expression.split())} if comp.measure.expression else {}),
             },
-            "time_basis": comp.time_basis.model_dump(mode="json"),
+            "time_basis": comp.time_basis.hashed(),
             "filters": {k: sorted(json.dumps(v) for v in vals) for k, vals in sorted(comp.admitted().items())},
             "predicates": sorted(" ".join(p.split()) for p in comp.predicates),
             "joins": sorted(f"{j.from_}->{j.to}" for j in comp.joins),

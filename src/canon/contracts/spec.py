@@ -99,6 +99,10 @@ class RangeSpec(Spec):
     start: ColumnRefText
     end: ColumnRefText
     end_inclusive: bool = True
+    evaluated_at: Literal["any_day", "first_day"] = Field(
+        default="any_day",
+        description="Live on any day of the period (the range overlaps it), or on its first day only.",
+    )
 
     _v_s = field_validator("start")(_check_ref)
     _v_e = field_validator("end")(_check_ref)
@@ -109,6 +113,15 @@ class TimeBasisSpec(Spec):
 
     column: ColumnRefText | None = None
     range: RangeSpec | None = None
+    time_zone: str | None = Field(
+        default=None, description="Cut periods in this zone: the timestamp is converted before truncating."
+    )
+    source_zone: str | None = Field(
+        default="UTC", description="The zone the timestamp is stored in (null: it holds instants, with time zone)."
+    )
+    key_format: str | None = Field(
+        default=None, description='The column is an integer date key in this format, e.g. "%Y%m%d" for 20261015.'
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> TimeBasisSpec:
@@ -116,7 +129,20 @@ class TimeBasisSpec(Spec):
             raise ValueError("time_basis takes exactly one of `column` or `range`")
         if self.column is not None:
             _check_ref(self.column)
+        if self.range is not None and (self.time_zone is not None or self.key_format is not None):
+            raise ValueError("`time_zone` and `key_format` apply to an event date (`column`), not a range")
         return self
+
+    def hashed(self) -> dict[str, Any]:
+        """The parts that change the number; settings left at their default are left out, so adding
+        a setting to the schema does not change the hash of every contract signed before."""
+        data = self.model_dump(mode="json")
+        for key, default in (("time_zone", None), ("source_zone", "UTC"), ("key_format", None)):
+            if data.get(key) == default:
+                data.pop(key, None)
+        if isinstance(data.get("range"), dict) and data["range"].get("evaluated_at") == "any_day":
+            data["range"].pop("evaluated_at")
+        return data
 
 
 FilterValue = str | bool | int | float | None

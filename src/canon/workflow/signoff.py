@@ -156,12 +156,15 @@ def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[
             vec = edit["vector"]
             comp["measure"]["column"] = vec["measure"]["column"]
             comp["measure"]["scale"] = str(_fraction(vec["measure"]["scale"]))
-            tb = vec["time_basis"]
-            comp["time_basis"] = (
-                CommentedMap({"column": tb[0]})
-                if len(tb) == 1
-                else CommentedMap({"range": CommentedMap({"start": tb[0], "end": tb[1]})})
-            )
+            tb, detail = vec["time_basis"], vec.get("time_basis_detail", {})
+            if len(tb) == 1:
+                basis = CommentedMap({"column": tb[0]})
+                basis.update({k: v for k, v in detail.items() if k in ("time_zone", "source_zone", "key_format")})
+            else:
+                span = CommentedMap({"start": tb[0], "end": tb[1]})
+                span.update({k: v for k, v in detail.items() if k in ("end_inclusive", "evaluated_at")})
+                basis = CommentedMap({"range": span})
+            comp["time_basis"] = basis
             comp["filters"] = CommentedMap({k: _flow(v) for k, v in vec["filters"].items()})
     return outcome
 

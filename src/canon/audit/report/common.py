@@ -166,12 +166,7 @@ def decision_rows(
             "time basis",
             vector.time_basis.describe(),
             canonical.time_basis.describe() if canonical else none,
-            None
-            if canonical is None
-            else (
-                vector.time_basis.columns == canonical.time_basis.columns
-                and vector.time_basis.kind == canonical.time_basis.kind
-            ),
+            None if canonical is None else vector.time_basis == canonical.time_basis,
         ),
     ]
     mine, theirs = vector.filters, canonical.filters if canonical else {}
