@@ -29,8 +29,13 @@ Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
     snapshot) cannot be matched and counts as wrong;
   - filter column C: right when the audit's `decisions.filters` has C with the same set of
     admitted values (compared as lower-case strings); a truth `filters: {}` adds no point;
-  - row decisions (dedup, fan-out, NOT EXISTS ...): the audit JSON has no field for them,
-    so they count as expected and never as right until it does.
+  - row decision (the truth's prose, classed by its first words): "dedup" is right when the
+    audit lists a dedup, "no dedup" when it lists none; "fan-out", "anti-join", "only ...
+    exists" / "inner join ... keeps only" (a required match) and "filter on LEFT-joined ...
+    drops" are right when the audit lists a decision of that kind (`fanout`, `matches` with
+    present false / true or an inner fan-out, a row decision saying rows are "dropped") whose
+    table the truth's text names (the whole name, or its last word: `attempts` for
+    `app_payment_attempts`).
   A definition not found scores 0 on all its points. A truth definition whose decisions are
   prose "as <id>, ..." (ARR as the x12 of an MRR definition) is scored on <id>'s points.
 * **figures to the cent**: each truth figure for 2026-10 counts as reproduced when the audit
@@ -50,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -129,7 +135,40 @@ def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tup
     for column, values in filters.items():
         if audit_filters.get(norm(column)) == {norm(v) for v in as_list(values)}:
             right += 1
+    right += sum(row_decision_right(text, got) for text in rows)
     return right, expected
+
+
+def _table_of(ref: str) -> str:
+    return ref.split(".")[0].lower()
+
+
+def _names_table(text: str, table: str) -> bool:
+    words = set(re.findall(r"[a-z0-9_]+", text.lower()))
+    return table in words or table.split("_")[-1] in words
+
+
+def row_decision_right(text: str, got: dict[str, Any]) -> bool:
+    """One truth row decision (prose) against the audit's row decisions (see the module docstring)."""
+    lower = text.lower().strip()
+    dedup, fanout, matches = got.get("dedup") or [], got.get("fanout") or [], got.get("matches") or []
+    if lower.startswith("no dedup"):
+        return not dedup
+    if lower.startswith("dedup"):
+        return bool(dedup)
+    if lower.startswith("fan-out"):
+        tables = [_table_of(f["other"]) for f in fanout]
+    elif lower.startswith("anti-join"):
+        tables = [_table_of(m["other"]) for m in matches if not m.get("present", True)]
+    elif lower.startswith("only ") or lower.startswith("inner join"):
+        tables = [_table_of(m["other"]) for m in matches if m.get("present", True)]
+        tables += [_table_of(f["other"]) for f in fanout if f.get("inner")]
+    elif lower.startswith("filter on left-joined"):
+        dropped = [r for r in got.get("row_decisions") or [] if "dropped" in r]
+        tables = [t for r in dropped for t in re.findall(r"rows with no ([a-z0-9_]+)", r.lower())]
+    else:
+        return False
+    return any(_names_table(text, t) for t in tables)
 
 
 def same_decisions(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -122,6 +122,9 @@ def row_measure(node: exp.Expr, agg: str = "sum") -> MeasureShape:
     Also what a row-level model's money column is read as (one row per customer × month with
     no SUM: the audit sums it over the period itself).
     """
+    stripped = _strip(node)
+    if agg == "sum" and isinstance(stripped, exp.Sum) and not isinstance(stripped.this, exp.Distinct):
+        return row_measure(stripped.this, agg)  # a sum of per-customer sums is the sum
     try:
         shape = _inside(node, agg)
     except _NotOneColumn:
