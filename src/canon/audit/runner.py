@@ -119,6 +119,11 @@ class AuditContext:
     extractor: Extractor
     family: set[str] | None  # tables whose money belongs to the metric (None: no contract to say)
     canonical_cents: int | None = None
+    # Why the contract's own figure could not be computed with the project's joins (a filter or
+    # dimension on a table canon.yml declares no relationship to); `bridge` then tries the joins
+    # the models' SQL makes (`canonical_edges`), and says which in a note.
+    canonical_problem: str | None = None
+    canonical_edges: tuple[JoinEdge, ...] = ()
     candidates: dict[str, Discovered] = field(default_factory=dict)
     extractions: dict[str, Extraction] = field(default_factory=dict)
     definitions: list[Definition] = field(default_factory=list)
@@ -292,10 +297,19 @@ class AuditContext:
 
 
 def canonical(ctx: AuditContext) -> None:
-    """The contract's own figure: extraction keeps the candidate closest to it, bridges end at it."""
+    """The contract's own figure: extraction keeps the candidate closest to it, bridges end at it.
+
+    A contract that does not compile on the project's joins (a project whose dbt tests declare
+    no `relationships`, so canon.yml has none) does not stop the audit: the models are still
+    read, and `bridge` tries again through the joins their SQL makes (`_canonical_through_models`).
+    """
     vector = ctx.canonical_vector
-    if vector is not None:
+    if vector is None:
+        return
+    try:
         ctx.canonical_cents = ctx.priced()(vector, ctx.metric_joins())
+    except MODEL_FAILURES as exc:
+        ctx.canonical_problem = _first_line(exc)
 
 
 def discover(ctx: AuditContext) -> None:
@@ -392,10 +406,12 @@ def bridge(ctx: AuditContext) -> None:
     """Waterfalls from each definition to the canonical figure, and between the `--compare` pair."""
     vector = ctx.canonical_vector
     evaluator = ctx.priced()
+    if vector is not None and ctx.canonical_problem is not None:
+        _canonical_through_models(ctx, vector)
     if vector is not None and ctx.canonical_cents is not None:
         graph = ctx.project.join_graph()
         for d in ctx.each(ctx.definitions, lambda d: d.model):
-            edges = [*ctx.extractions[d.model].edges, *ctx.metric_joins()]
+            edges = [*ctx.extractions[d.model].edges, *ctx.canonical_edges, *ctx.metric_joins()]
             try:
                 ctx.bridges[d.model] = build_bridge(
                     d.vector,
@@ -418,6 +434,36 @@ def bridge(ctx: AuditContext) -> None:
             ctx.pair_bridge = _pair_bridge(ctx, ctx.options.compare)
         except MODEL_FAILURES as exc:
             ctx.notes.append(f"no bridge between {a} and {b}: {_first_line(exc)}")
+
+
+def _canonical_through_models(ctx: AuditContext, vector: DecisionVector) -> None:
+    """The contract's figure through the joins the definitions' SQL makes, or a note saying why not.
+
+    Those edges were read from `JOIN ... ON a.x = b.y` with one side checked unique by a query
+    (`Extractor._edge`), so they are many-to-one joins the warehouse really has; the note names
+    them, since canon.yml (where a reader expects the project's joins) does not.
+    """
+    edges = tuple(dict.fromkeys(e for d in ctx.definitions for e in ctx.extractions[d.model].edges))
+    known = set(ctx.project.join_graph().edges) | set(ctx.metric_joins())
+    edges = tuple(e for e in edges if e not in known)
+    problem = ctx.canonical_problem
+    if edges:
+        try:
+            ctx.canonical_cents = ctx.priced()(vector, [*edges, *ctx.metric_joins()])
+        except MODEL_FAILURES as exc:
+            problem = _first_line(exc)
+        else:
+            ctx.canonical_edges = edges
+            joins = ", ".join(str(e) for e in edges)
+            ctx.notes.append(
+                f"the contract {ctx.options.metric} joins as the models' SQL does ({joins}): canon.yml declares "
+                "no such relationship; add it under `relationships:` to make it the project's"
+            )
+            return
+    ctx.notes.append(
+        f"no canonical figure: the contract {ctx.options.metric} does not compile ({problem}); "
+        "definitions are listed without a bridge to it"
+    )
 
 
 def history(ctx: AuditContext) -> None:
