@@ -82,6 +82,8 @@ def _print_report(console: Console, report: InitReport) -> None:
     )
     for note in report.notes:
         console.print(f"  left out: {note}")
+    for warning in report.warnings:
+        console.print(f"  [yellow]{warning}[/]", highlight=False)
     if report.period.period:
         console.print(f"  current_period: {report.period.period} (last complete month; {report.period.reason})")
     else:

@@ -24,6 +24,7 @@ from canon.errors import CanonError, CheckFailed, Location, UserError
 
 #: where `canon init` asks dbt to write its parse, so the user's own target/ is never touched
 PARSE_TARGET = ".canon/dbt-parse"
+MAX_PARSE_RETRIES = 25  # models whose Jinja raises while dbt parses, set aside one by one
 
 __all__ = ["Edge", "InitReport", "RawSchema", "RawTable", "init_dbt_project", "read_raw_schema"]
 
@@ -39,7 +40,8 @@ class InitReport:
     period: PeriodFinding
     gitignore_changed: bool
     replaced: bool  # an existing canon.yml was replaced (--force)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # raw tables, keys or joins left out, and why
+    warnings: list[str] = field(default_factory=list)  # what dbt could not parse (missing packages: `dbt deps`)
 
 
 def init_dbt_project(
@@ -68,7 +70,8 @@ def init_dbt_project(
     replaced = (root / "canon.yml").exists()
     refuse_existing(root, force)
     resolved = resolve_target(root, profiles_dir=profiles_dir, target=target)
-    schema = read_raw_schema(_parse(root, profiles_dir, target))
+    parsed, parse_notes = _parse(root, profiles_dir, target)
+    schema = read_raw_schema(parsed)
     period = _current_period(root, schema, profiles_dir, target, today or dt.date.today())
     choice = DbtChoice(_relative(root, profiles_dir), target)
     header = [
@@ -80,21 +83,51 @@ def init_dbt_project(
         header.append(f"current_period left out: {period.reason}.")
     path = write_config(root, config_text(_project_name(root), schema, choice, period.period, header))
     changed = ignore_canon_state(root)
-    notes = list(schema.skipped)
-    return InitReport(root, path, resolved, schema, period, changed, replaced and force, notes)
+    return InitReport(
+        root, path, resolved, schema, period, changed, replaced and force, list(schema.skipped), parse_notes
+    )
 
 
-def _parse(root: Path, profiles_dir: str | Path | None, target: str | None) -> dict[str, object]:
-    """dbt's own parse of the project, written under `.canon/` (never the user's target/)."""
+def _parse(root: Path, profiles_dir: str | Path | None, target: str | None) -> tuple[dict[str, object], list[str]]:
+    """dbt's own parse of the project, written under `.canon/` (never the user's target/), and notes.
+
+    Packages named but not installed make dbt refuse the whole project, and a model whose Jinja
+    raises while parsing stops every other: either way canon parses its copy of the project
+    (`canon.dbt.packages.link_project`: no packages.yml, those models as stubs), since the raw
+    tables, keys and joins init reads do not depend on them. The notes say what was left out.
+    """
+    from canon.dbt.packages import link_project, missing_package_names, missing_packages, node_error, package_callers
     from canon.dbt.runner import run_dbt
 
     out = root / PARSE_TARGET
-    run_dbt(root, ["parse", "--target-path", str(out)], profiles_dir=profiles_dir, target=target)
+    names = missing_package_names(root)
+    stubs = package_callers(root, names) if names is not None else {}
+    copied = names is not None
+    notes = [line] if (line := missing_packages(root)) is not None else []
+    for _ in range(MAX_PARSE_RETRIES + 1):
+        folder = link_project(root, set(stubs), names is not None) if copied else root
+        try:
+            run_dbt(folder, ["parse", "--target-path", str(out)], profiles_dir=profiles_dir, target=target, cwd=root)
+        except UserError as exc:
+            found = node_error(exc.message)
+            path = root / found[1] if found is not None else None
+            if path is None or path in stubs or not path.is_file():
+                if notes:  # the one line that says why before dbt's own
+                    raise UserError(f"{notes[0]}; {exc.message}", location=exc.location, fix="run `dbt deps`") from exc
+                raise
+            stubs[path], copied = found[2] if found is not None else "", True
+            continue
+        break
+    else:
+        raise CheckFailed(f"dbt parse: more than {MAX_PARSE_RETRIES} models fail to parse")
+    if stubs:
+        names_out = ", ".join(sorted(p.stem for p in stubs))
+        notes.append(f"models whose Jinja could not be parsed, read without their SQL: {names_out}")
     manifest = out / "manifest.json"
     if not manifest.is_file():
         raise CheckFailed(f"dbt parse wrote no manifest at {manifest}")
     data: dict[str, object] = json.loads(manifest.read_text(encoding="utf-8"))
-    return data
+    return data, notes
 
 
 def _current_period(
