@@ -124,17 +124,18 @@ class Project:
             except ContractError as exc:
                 problems.extend(exc.problems or [Problem(exc.message, exc.location, exc.fix)])
                 continue
-            if spec.name in found:  # in any case: `MRR` and `mrr` are one name
-                other = found[spec.name].file
+            metric = Metric(spec=spec, file=path, doc=doc)
+            if metric.name in found:  # in any case: `MRR` and `mrr` are one name
+                other = found[metric.name].file
                 problems.append(
                     Problem(
-                        f"metric `{spec.name}` is also defined in {other}",
+                        f"metric `{spec.name}` is also defined in {other} (names are case-insensitive)",
                         doc.locate(("name",)),
                         fix="give one of them another name",
                     )
                 )
                 continue
-            found[spec.name] = Metric(spec=spec, file=path, doc=doc)
+            found[metric.name] = metric
         if problems:
             raise ContractError(f"{len(problems)} problem(s) in metric contracts", problems=problems)
         return found
