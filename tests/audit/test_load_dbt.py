@@ -161,7 +161,7 @@ def test_a_given_manifest_is_selected_through_dbt_ls(spine_copy: Path, tmp_path:
 
 
 def test_missing_packages_are_counted_as_dbt_counts_them(small: Path) -> None:
-    from canon.dbt.packages import missing_package_names
+    from canon.dbt.project_files import missing_package_names
 
     write(
         small / "packages.yml",

@@ -28,21 +28,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from canon.audit.sources import ModelSet, from_manifest, from_sql_dir
-from canon.dbt.packages import (
+from canon.dbt.project_files import (
     NODEPS,
     link_project,
     missing_package_names,
     missing_packages,
     node_error,
     package_callers,
-    project_paths,
     project_yml,
+    written_after_sources,
 )
 from canon.errors import CanonError, CheckFailed, Location, UserError
 
@@ -67,32 +67,6 @@ def is_dbt_project(root: Path) -> bool:
     return (root / "dbt_project.yml").exists()
 
 
-def source_files(root: Path) -> Iterator[Path]:
-    """Every file whose change can change what dbt compiles.
-
-    dbt_project.yml, packages.yml/dependencies.yml, profiles.yml beside the project, and every
-    file under the model, macro, seed, analysis, snapshot and test paths (SQL, YAML, CSV: a
-    seed's columns feed `ref`s and a YAML file changes configs), plus installed packages.
-    """
-    data = project_yml(root)
-    for name in ("dbt_project.yml", "packages.yml", "dependencies.yml", "profiles.yml", "selectors.yml"):
-        if (root / name).is_file():
-            yield root / name
-    folders = [
-        *project_paths(data, "model-paths", "models"),
-        *project_paths(data, "macro-paths", "macros"),
-        *project_paths(data, "seed-paths", "seeds"),
-        *project_paths(data, "analysis-paths", "analyses"),
-        *project_paths(data, "snapshot-paths", "snapshots"),
-        *project_paths(data, "test-paths", "tests"),
-        str(data.get("packages-install-path", "dbt_packages")),
-    ]
-    for folder in dict.fromkeys(folders):
-        base = root / folder
-        if base.is_dir():
-            yield from (p for p in base.rglob("*") if p.is_file())
-
-
 def manifest_is_fresh(manifest: Path, root: Path, models: Iterable[str] | None = None) -> bool:
     """Whether `manifest` says what `dbt compile` would say now, so it can be reused.
 
@@ -103,10 +77,7 @@ def manifest_is_fresh(manifest: Path, root: Path, models: Iterable[str] | None =
     files (environment variables, `--vars` given on the command line, the target chosen) is
     not checked: `--manifest` is how a user vouches for one.
     """
-    if not manifest.is_file():
-        return False
-    written = manifest.stat().st_mtime
-    if any(p.stat().st_mtime > written for p in source_files(root)):
+    if not written_after_sources(manifest, root):
         return False
     try:
         nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})

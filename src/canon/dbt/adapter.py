@@ -107,6 +107,15 @@ class OpenAdapter:
             self.adapter.set_macro_context_generator(generate_runtime_macro_context)
         self._macros_loaded = True
 
+    def use_macros(self, manifest: Any) -> None:
+        """Give the adapter the macros of a `Manifest` dbt has just parsed (see `load_macros`)."""
+        with dbt_session(self.target.project_dir, self.target.profiles, self.target.target):
+            from dbt.context.providers import generate_runtime_macro_context
+
+            self.adapter.set_macro_resolver(manifest)
+            self.adapter.set_macro_context_generator(generate_runtime_macro_context)
+        self._macros_loaded = True
+
     def close(self) -> None:
         from canon.dbt.runner import release_connections
 

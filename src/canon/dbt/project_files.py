@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,45 @@ def project_paths(data: dict[str, Any], key: str, default: str) -> list[str]:
     """A dbt_project.yml path setting (`model-paths`…) as a list, dbt's default when absent."""
     value = data.get(key, [default])
     return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def source_files(root: Path) -> Iterator[Path]:
+    """Every file whose change can change what dbt compiles.
+
+    dbt_project.yml, packages.yml/dependencies.yml, profiles.yml beside the project, and every
+    file under the model, macro, seed, analysis, snapshot and test paths (SQL, YAML, CSV: a
+    seed's columns feed `ref`s and a YAML file changes configs), plus installed packages.
+    """
+    data = project_yml(root)
+    for name in ("dbt_project.yml", "packages.yml", "dependencies.yml", "profiles.yml", "selectors.yml"):
+        if (root / name).is_file():
+            yield root / name
+    folders = [
+        *project_paths(data, "model-paths", "models"),
+        *project_paths(data, "macro-paths", "macros"),
+        *project_paths(data, "seed-paths", "seeds"),
+        *project_paths(data, "analysis-paths", "analyses"),
+        *project_paths(data, "snapshot-paths", "snapshots"),
+        *project_paths(data, "test-paths", "tests"),
+        str(data.get("packages-install-path", "dbt_packages")),
+    ]
+    for folder in dict.fromkeys(folders):
+        base = root / folder
+        if base.is_dir():
+            yield from (p for p in base.rglob("*") if p.is_file())
+
+
+def written_after_sources(manifest: Path, root: Path) -> bool:
+    """Whether `manifest` exists and was written after every file `source_files` lists.
+
+    The rule make uses (a file saved after the manifest makes it stale): what dbt would parse
+    now is what the manifest says, as far as files can tell (environment variables and `--vars`
+    cannot be seen).
+    """
+    if not manifest.is_file():
+        return False
+    written = manifest.stat().st_mtime
+    return not any(p.stat().st_mtime > written for p in source_files(root))
 
 
 def declared_packages(root: Path) -> tuple[Path, list[dict[str, Any]]] | None:
