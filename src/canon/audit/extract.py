@@ -323,6 +323,10 @@ class Extractor:
 
         for cond in conditions:
             process(cond)
+        for left, right in lineage.outer_join_links():  # joins that decide no row still name edges
+            a, b = ref_of(left), ref_of(right)
+            if a.table != b.table and (edge := self._edge(a, b)) is not None:
+                edges.append(edge)
 
         time_basis = self._time_basis(period_keys, range_parts, provenance, unmapped)
         measure = Measure(
@@ -347,6 +351,27 @@ class Extractor:
             alternates=others,
             inlined=tree,
         )
+
+    def joins(self, lineage: ModelLineage) -> list[JoinEdge]:
+        """The many-to-one edges a model's joins state, without extracting its decisions.
+
+        What `extract` reads as edges (an equality of two raw columns of different tables in an
+        inner or outer join's ON or a WHERE, a semi-join's link) where one side is unique: the
+        audit uses them to tell which tables a metric's money lives in when canon.yml declares
+        no relationship (`runner._widen_family`).
+        """
+        pairs = [(left, right) for left, right in lineage.outer_join_links()]
+        for cond in lineage.row_conditions():
+            budget.check()
+            if cond.kind in ("semi", "anti") and cond.link is not None:
+                pairs.append(cond.link)
+                continue
+            for part in conjuncts(cond.expr):
+                if isinstance(part, exp.EQ) and is_raw(part.this) and is_raw(part.expression):
+                    assert isinstance(part.this, exp.Column) and isinstance(part.expression, exp.Column)
+                    pairs.append((part.this, part.expression))
+        edges = [self._edge(ref_of(a), ref_of(b)) for a, b in pairs if ref_of(a).table != ref_of(b).table]
+        return list(dict.fromkeys(e for e in edges if e is not None))
 
     def _edge(self, a: ColumnRef, b: ColumnRef) -> JoinEdge | None:
         if self.is_unique(b):
