@@ -124,17 +124,18 @@ class Project:
             except ContractError as exc:
                 problems.extend(exc.problems or [Problem(exc.message, exc.location, exc.fix)])
                 continue
-            if spec.name in found:  # in any case: `MRR` and `mrr` are one name
-                other = found[spec.name].file
+            metric = Metric(spec=spec, file=path, doc=doc)
+            if metric.name in found:  # in any case: `MRR` and `mrr` are one name
+                other = found[metric.name].file
                 problems.append(
                     Problem(
-                        f"metric `{spec.name}` is also defined in {other}",
+                        f"metric `{spec.name}` is also defined in {other} (names are case-insensitive)",
                         doc.locate(("name",)),
                         fix="give one of them another name",
                     )
                 )
                 continue
-            found[spec.name] = Metric(spec=spec, file=path, doc=doc)
+            found[metric.name] = metric
         if problems:
             raise ContractError(f"{len(problems)} problem(s) in metric contracts", problems=problems)
         return found
@@ -723,22 +724,30 @@ class Project:
 
         return create_app(ServeSettings.from_env(project=self.root, **settings))
 
-    def run_dbt(self, args: Sequence[str], *, check: bool = True, echo: bool = False) -> DbtRun:
+    def run_dbt(
+        self, args: Sequence[str], *, check: bool = True, echo: bool = False, project_dir: Path | None = None
+    ) -> DbtRun:
         """`dbt <args>` on this project with canon.yml's `dbt:` profile folder and target (when
         given; otherwise dbt's own: `DBT_PROFILES_DIR`, the project's profiles.yml, `~/.dbt`,
-        `DBT_TARGET`). The warehouse connection is closed first: dbt opens it itself."""
+        `DBT_TARGET`). The warehouse connection is closed first: dbt opens it itself.
+
+        `project_dir` runs dbt on another folder standing for this project (the audit's copy
+        without its uninstalled packages), from this project's folder, so the profile's relative
+        paths still mean what they mean here."""
         from canon.dbt.runner import run_dbt
 
         self.close()
         settings = self.config.dbt_settings
         profiles_dir = self.root / settings.profiles_dir if settings.profiles_dir else None
+        home = self.root / settings.project_dir
         return run_dbt(
-            self.root / settings.project_dir,
+            project_dir or home,
             args,
             profiles_dir=profiles_dir,
             target=settings.target,
             check=check,
             echo=echo,
+            cwd=home if project_dir is not None else None,
         )
 
     def close(self) -> None:

@@ -155,3 +155,104 @@ def test_a_given_manifest_is_selected_through_dbt_ls(spine_copy: Path, tmp_path:
     marts = {p.stem for p in (spine_copy / "models" / "marts").glob("*.sql")} - {"broken_on_purpose"}
     chosen = load_models(project, options=LoadOptions(manifest=Path(given), select=("marts",)))
     assert set(chosen.models) == marts
+
+
+# ---------------------------------------------------------------- packages named, none installed, no manifest
+
+
+def test_missing_packages_are_counted_as_dbt_counts_them(small: Path) -> None:
+    from canon.dbt.project_files import missing_package_names
+
+    write(
+        small / "packages.yml",
+        "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n"
+        "  - git: https://example.com/analytics/dbt-date-tools.git\n    revision: main\n",
+    )
+    assert missing_package_names(small) == ["dbt_utils", "dbt_date_tools"]
+    write(small / "dbt_packages" / "dbt_utils" / "dbt_project.yml", "name: dbt_utils\n")
+    assert missing_package_names(small) == ["dbt_date_tools"]  # two declared, one installed
+    assert missing_packages(small) is not None
+    write(small / "dbt_packages" / "dbt_date_tools" / "dbt_project.yml", "name: dbt_date_tools\n")
+    assert missing_package_names(small) is None and missing_packages(small) is None
+
+
+# Models that need the package, each failing dbt at a different moment (without canon's copy):
+NEEDS_PACKAGE = {
+    # a package macro in the model's body: dbt parses it, then fails to compile it
+    "models/marts/keyed_subscriptions.sql": "select {{ dbt_utils.generate_surrogate_key(['subscription_id']) }}"
+    " as subscription_key\nfrom {{ ref('stg_subscriptions') }}\n",
+    # a package macro's value in config(): the parse of the whole project fails
+    "models/marts/configured_by_package.sql": "{{ config(materialized=dbt_utils.pick_materialization()) }}\n"
+    "select 1 as x\n",
+    # through the project's own macro: the model names no package, dbt fails on it while parsing
+    "macros/surrogate.sql": "{% macro surrogate(col) %}{{ dbt_utils.generate_surrogate_key([col]) }}{% endmacro %}\n",
+    "models/marts/indirect_keys.sql": "select {{ surrogate('subscription_id') }} as k\n"
+    "from {{ ref('stg_subscriptions') }}\n",
+    # needs nothing itself, but reads a model that does: still compiled (its ref resolves)
+    "models/marts/after_keyed.sql": "select count(*) as n from {{ ref('keyed_subscriptions') }}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def no_deps_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """subscription_spine naming dbt_utils in packages.yml, never installed (no network: the
+    point), with the models above, no target/ and no earlier manifest of canon's."""
+    root = tmp_path_factory.mktemp("nodeps") / "subscription_spine"
+    shutil.copytree(CORPUS / "subscription_spine", root, ignore=shutil.ignore_patterns("target", "*.duckdb"))
+    write(root / "packages.yml", "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n")
+    for name, text in NEEDS_PACKAGE.items():
+        write(root / name, text)
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.dbt
+def test_missing_packages_without_a_manifest_set_aside_only_the_models_that_need_them(no_deps_copy: Path) -> None:
+    from canon.dbt.runner import run_dbt
+    from canon.errors import CanonError
+
+    with pytest.raises(CanonError, match="dbt deps"):  # what dbt itself does with this project
+        run_dbt(no_deps_copy, ["parse", "--target-path", str(no_deps_copy / ".canon" / "probe")])
+    project: Any = _project(no_deps_copy)
+    models = load_models(project)
+    [note] = models.notes
+    assert "`dbt deps`" in note and "\n" not in note
+    assert set(models.failed) == {"keyed_subscriptions", "configured_by_package", "indirect_keys"}
+    assert all("dbt deps" in why and "dbt_utils" in why for why in models.failed.values())
+    corpus = {p.stem for p in (CORPUS / "subscription_spine" / "models").rglob("*.sql")}
+    assert set(models.models) == corpus | {"after_keyed"}  # every model that does not need the package
+    assert "keyed_subscriptions" in models.models["after_keyed"].sql  # its ref() resolved
+    assert not (no_deps_copy / "target").exists()  # the user's target/ is never written
+    assert not (no_deps_copy / CANON_TARGET).exists()  # a partial compile never passes for the last manifest
+    assert (no_deps_copy / "models" / "marts" / "keyed_subscriptions.sql").read_text().startswith("select {{ dbt_utils")
+
+
+@pytest.mark.slow
+@pytest.mark.dbt
+def test_init_with_missing_packages_reads_the_raw_tables_and_says_dbt_deps(
+    no_deps_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from canon.dbtproject import init_dbt_project
+
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    monkeypatch.delenv("DBT_TARGET", raising=False)
+    report = init_dbt_project(no_deps_copy, force=True)
+    assert "`dbt deps`" in report.warnings[0]
+    assert "configured_by_package" in report.warnings[1] and "indirect_keys" in report.warnings[1]
+    doc = yaml.safe_load((no_deps_copy / "canon.yml").read_text())
+    seeds = {p.stem for p in (no_deps_copy / "seeds").glob("*.csv")}
+    assert seeds <= set(doc["sources"])
+
+
+@pytest.mark.slow
+@pytest.mark.dbt
+def test_a_model_whose_jinja_raises_while_parsing_is_a_row_too(tmp_path: Path) -> None:
+    root = tmp_path / "subscription_spine"
+    shutil.copytree(CORPUS / "subscription_spine", root, ignore=shutil.ignore_patterns("target", "*.duckdb"))
+    write(root / "models" / "marts" / "raises_at_parse.sql", '{{ exceptions.raise_compiler_error("no guard") }}\n')
+    models = load_models(_project(root))
+    assert models.failed == {"raises_at_parse": "no guard"}
+    assert set(models.models) == {p.stem for p in (CORPUS / "subscription_spine" / "models").rglob("*.sql")}
+    assert (root / CANON_TARGET / "manifest.json").is_file() and models.notes == []

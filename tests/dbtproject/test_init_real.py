@@ -122,7 +122,8 @@ def test_init_on_dbt_duckdb_then_same_rows_through_the_adapter(
     assert result.code == 0, result.err
     assert "payments_wh" in result.out and "current_period" in result.out
     check_canon_yml(project, dt.date.today())
-    assert (project / ".canon" / "dbt-parse" / "manifest.json").is_file()
+    # `dbt build` left a fresh target/manifest.json: read, not parsed again (see the test below)
+    assert "target/manifest.json" in result.out and not (project / ".canon" / "dbt-parse").exists()
 
     again = run_cli(capsys, "init", str(project))
     assert again.code == 2 and "--force" in again.err
@@ -192,3 +193,44 @@ def test_init_on_dbt_postgres_then_same_rows_through_the_adapter(
     native.close()
     assert via_adapter.num_rows > 10
     assert sorted_rows(via_adapter) == sorted_rows(via_native)
+
+
+def _stamps(folder: Path) -> dict[str, tuple[float, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_mtime, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_init_reads_a_fresh_manifest_or_parses_from_the_users_last_parse_never_parsing_macros_twice(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The speed of `canon init` (issue 11: < 10 s on 500 models) without a different canon.yml:
+    a manifest `dbt build` just wrote is read instead of parsing the project again; otherwise
+    canon's parse starts from the user's saved parse; either way the adapter's catalog queries
+    use macros dbt already parsed (`ManifestLoader.load_macros` would parse ~600 again)."""
+    from dbt.parser.manifest import ManifestLoader
+
+    from canon.dbtproject import init_dbt_project
+
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    monkeypatch.delenv("DBT_TARGET", raising=False)
+    run_dbt(project, ["seed"])
+    run_dbt(project, ["build"])
+    users_target = _stamps(project / "target")
+
+    def no_second_macro_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dbt's macros parsed a second time")
+
+    monkeypatch.setattr(ManifestLoader, "load_macros", classmethod(no_second_macro_parse))
+    today = dt.date.today()
+    read = init_dbt_project(project, today=today)
+    assert read.manifest.startswith("target/manifest.json") and read.warnings == []
+    assert not (project / ".canon" / "dbt-parse").exists()  # no dbt parse ran
+    assert read.period.period == expected_period(project / "seeds", today)
+    from_manifest = (project / "canon.yml").read_text()
+
+    model = next((project / "models").rglob("*.sql"))
+    model.write_text(model.read_text() + "\n")  # saved after the manifest: it no longer says what dbt would parse
+    parsed = init_dbt_project(project, today=today, force=True)
+    assert parsed.manifest.startswith("dbt parse")
+    assert (project / ".canon" / "dbt-parse" / "partial_parse.msgpack").is_file()
+    assert (project / "canon.yml").read_text() == from_manifest  # the same canon.yml either way
+    assert _stamps(project / "target") == users_target  # the user's target/ only read

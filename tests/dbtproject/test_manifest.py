@@ -173,3 +173,20 @@ def test_disabled_tests_and_composite_unique_tests() -> None:
     table = read_raw_schema(m).tables["lines"]
     assert table.key() == ["invoice_id", "line_no"]
     assert "x" not in table.unique
+
+
+def test_a_manifest_is_reused_only_for_the_target_it_was_written_for() -> None:
+    from types import SimpleNamespace
+
+    from canon.dbtproject import _written_for
+
+    dev: Any = SimpleNamespace(adapter_type="duckdb", database="wh", schema="main")
+    manifest = {
+        "metadata": {"adapter_type": "duckdb"},
+        "nodes": {n["unique_id"]: n for n in (node("model", "m"), node("seed", "s", schema="main_seeds"))},
+    }
+    assert _written_for(manifest, dev)  # a custom schema is the target's schema + suffix
+    assert not _written_for(manifest, SimpleNamespace(adapter_type="duckdb", database="wh", schema="prod"))
+    assert not _written_for(manifest, SimpleNamespace(adapter_type="duckdb", database="other", schema="main"))
+    assert not _written_for({**manifest, "metadata": {"adapter_type": "postgres"}}, dev)
+    assert not _written_for({**manifest, "nodes": {}}, dev)  # nothing to tell the target by

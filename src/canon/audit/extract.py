@@ -461,7 +461,10 @@ class Extractor:
             process(cond)
         dated = {k.date_column.table for k in period_keys if k.date_column is not None}
         self._joins(joins, measure_ref, filters, dated, rows, edges, provenance, unmapped)
-        edges.extend(e for e in self._outer_join_edges(lineage) if e not in edges)
+        for left, right in lineage.outer_join_links():  # joins that decide no row still name edges
+            a, b = ref_of(left), ref_of(right)
+            if a.table != b.table and (edge := self._edge(a, b)) is not None and edge not in edges:
+                edges.append(edge)
 
         time_basis, implied = self._time_basis(period_keys, range_parts, provenance, unmapped)
         time_basis = self._through_calendar_table(time_basis, measure_ref, edges, provenance)
@@ -509,38 +512,26 @@ class Extractor:
             row_notes=rows.notes,
         )
 
-    def _outer_join_edges(self, lineage: ModelLineage) -> list[JoinEdge]:
-        """Many-to-one edges written in LEFT/RIGHT/FULL JOIN ON equalities.
+    def joins(self, lineage: ModelLineage) -> list[JoinEdge]:
+        """The many-to-one edges a model's joins state, without extracting its decisions.
 
-        Those joins decide no rows of the measure's table, so they are not row conditions, but
-        `orders.customer_id = customers.id` still says how the tables relate: a project with
-        no relationships tests gets its join graph from the SQL it already has.
+        What `extract` reads as edges (an equality of two raw columns of different tables in an
+        inner or outer join's ON or a WHERE, a semi-join's link) where one side is unique: the
+        audit uses them to tell which tables a metric's money lives in when canon.yml declares
+        no relationship (`runner._widen_family`).
         """
-        found: list[JoinEdge] = []
-        for scope in lineage.root.traverse():
-            select = scope.expression
-            if not isinstance(select, exp.Select):
+        pairs = [(left, right) for left, right in lineage.outer_join_links()]
+        for cond in lineage.row_conditions():
+            budget.check()
+            if cond.kind in ("semi", "anti") and cond.link is not None:
+                pairs.append(cond.link)
                 continue
-            for join in select.args.get("joins") or []:
-                on = join.args.get("on")
-                if on is None or (join.side or "").upper() not in ("LEFT", "RIGHT", "FULL"):
-                    continue
-                for part in conjuncts(on):
-                    if not (isinstance(part, exp.EQ) and isinstance(part.this, exp.Column)):
-                        continue
-                    if not isinstance(part.expression, exp.Column):
-                        continue
-                    try:
-                        a, b = lineage.resolve(part.this, scope), lineage.resolve(part.expression, scope)
-                    except Unresolvable:
-                        continue
-                    if isinstance(a, exp.Column) and isinstance(b, exp.Column) and is_raw(a) and is_raw(b):
-                        if a.table == b.table:
-                            continue
-                        edge = self._edge(ref_of(a), ref_of(b))
-                        if edge is not None:
-                            found.append(edge)
-        return found
+            for part in conjuncts(cond.expr):
+                if isinstance(part, exp.EQ) and is_raw(part.this) and is_raw(part.expression):
+                    assert isinstance(part.this, exp.Column) and isinstance(part.expression, exp.Column)
+                    pairs.append((part.this, part.expression))
+        edges = [self._edge(ref_of(a), ref_of(b)) for a, b in pairs if ref_of(a).table != ref_of(b).table]
+        return list(dict.fromkeys(e for e in edges if e is not None))
 
     def _edge(self, a: ColumnRef, b: ColumnRef, rows: _Rows | None = None) -> JoinEdge | None:
         unique = rows.unique(self.is_unique) if rows is not None else self.is_unique

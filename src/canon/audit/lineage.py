@@ -382,6 +382,41 @@ class Lineage:
                 return True
         return False
 
+    def outer_join_links(self) -> list[tuple[exp.Column, exp.Column]]:
+        """Raw columns equated in the ON of outer joins, in every scope rows reach the model through.
+
+        An outer join's ON decides no row, so it is no row condition; but `b.y = a.x` there is
+        still a join the model makes, and the audit reads a many-to-one edge from it when one
+        side is unique (`Extractor._edge`), as it does from an inner join's ON.
+        """
+        out: list[tuple[exp.Column, exp.Column]] = []
+        seen: set[int] = set()
+        todo = [self.root]
+        while todo:
+            scope = todo.pop()
+            if id(scope) in seen:
+                continue
+            seen.add(id(scope))
+            budget.check()
+            if scope.is_set_operation:
+                todo.extend(scope.set_operation_scopes)
+                continue
+            for join in scope.expression.args.get("joins") or []:
+                on = join.args.get("on")
+                if on is None or (join.side or "").upper() not in ("LEFT", "RIGHT", "FULL"):
+                    continue
+                for part in conjuncts(on):
+                    if not isinstance(part, exp.EQ):
+                        continue
+                    try:
+                        a, b = self.resolve(part.this, scope), self.resolve(part.expression, scope)
+                    except Unresolvable:
+                        continue
+                    if isinstance(a, exp.Column) and isinstance(b, exp.Column) and is_raw(a) and is_raw(b):
+                        out.append((a, b))
+            todo.extend(self._row_sources(scope))
+        return out
+
     def _row_sources(self, scope: Scope) -> list[Scope]:
         """Child scopes whose rows flow into `scope` through FROM/JOIN (not subquery filters).
 

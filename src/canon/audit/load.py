@@ -13,8 +13,13 @@ A dbt project is read the way its own users read it, and never written into:
   broken model is one row of the report and the rest are audited.
 * `packages.yml` without its installed packages is said once ("run `dbt deps`") as a note of
   the report. dbt refuses to parse such a project at all, so what the models are is read from
-  an earlier manifest if there is one (stale, and said so); without one the audit stops with
-  that line, the one thing it cannot work around.
+  an earlier manifest if there is one (stale, and said so). Without one, canon compiles its
+  own copy of the project (`.canon/dbt-nodeps/project`: links to the project's files, never
+  copies, without packages.yml): a model file that calls a missing package's macros
+  (`dbt_utils.…`) is replaced there by a stub and set aside as a row — before dbt parses, since
+  a package macro in a `config()` fails the parse of the whole project, not one model — and
+  a model that reaches them through the project's own macros fails to compile and is set
+  aside by the retry above, with dbt's message. Every other model is audited.
 * `--select`/`--exclude` are dbt's own selection syntax, passed to dbt (`dbt ls` for a reused
   manifest), and the audit reads only the selected models; analyses are read when asked.
 """
@@ -23,14 +28,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import yaml
+from typing import TYPE_CHECKING
 
 from canon.audit.sources import ModelSet, from_manifest, from_sql_dir
+from canon.dbt.project_files import (
+    NODEPS,
+    link_project,
+    missing_package_names,
+    missing_packages,
+    node_error,
+    package_callers,
+    project_yml,
+    written_after_sources,
+)
 from canon.errors import CanonError, CheckFailed, Location, UserError
 
 if TYPE_CHECKING:
@@ -38,7 +51,6 @@ if TYPE_CHECKING:
 
 CANON_TARGET = ".canon/dbt-target"  # where canon's own `dbt compile` writes, never the user's target/
 MAX_COMPILE_RETRIES = 25  # broken models set aside one by one before giving up on the rest
-_COMPILE_ERROR = re.compile(r"Compilation Error in (?:model|analysis) (\w+) \(([^)]*)\)\s*(.*)", re.S)
 
 
 @dataclass(frozen=True)
@@ -55,42 +67,6 @@ def is_dbt_project(root: Path) -> bool:
     return (root / "dbt_project.yml").exists()
 
 
-def _project_yml(root: Path) -> dict[str, Any]:
-    data = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
-def _paths(data: dict[str, Any], key: str, default: str) -> list[str]:
-    value = data.get(key, [default])
-    return [value] if isinstance(value, str) else [str(v) for v in value or []]
-
-
-def source_files(root: Path) -> Iterator[Path]:
-    """Every file whose change can change what dbt compiles.
-
-    dbt_project.yml, packages.yml/dependencies.yml, profiles.yml beside the project, and every
-    file under the model, macro, seed, analysis, snapshot and test paths (SQL, YAML, CSV: a
-    seed's columns feed `ref`s and a YAML file changes configs), plus installed packages.
-    """
-    data = _project_yml(root)
-    for name in ("dbt_project.yml", "packages.yml", "dependencies.yml", "profiles.yml", "selectors.yml"):
-        if (root / name).is_file():
-            yield root / name
-    folders = [
-        *_paths(data, "model-paths", "models"),
-        *_paths(data, "macro-paths", "macros"),
-        *_paths(data, "seed-paths", "seeds"),
-        *_paths(data, "analysis-paths", "analyses"),
-        *_paths(data, "snapshot-paths", "snapshots"),
-        *_paths(data, "test-paths", "tests"),
-        str(data.get("packages-install-path", "dbt_packages")),
-    ]
-    for folder in dict.fromkeys(folders):
-        base = root / folder
-        if base.is_dir():
-            yield from (p for p in base.rglob("*") if p.is_file())
-
-
 def manifest_is_fresh(manifest: Path, root: Path, models: Iterable[str] | None = None) -> bool:
     """Whether `manifest` says what `dbt compile` would say now, so it can be reused.
 
@@ -101,10 +77,7 @@ def manifest_is_fresh(manifest: Path, root: Path, models: Iterable[str] | None =
     files (environment variables, `--vars` given on the command line, the target chosen) is
     not checked: `--manifest` is how a user vouches for one.
     """
-    if not manifest.is_file():
-        return False
-    written = manifest.stat().st_mtime
-    if any(p.stat().st_mtime > written for p in source_files(root)):
+    if not written_after_sources(manifest, root):
         return False
     try:
         nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
@@ -119,26 +92,6 @@ def manifest_is_fresh(manifest: Path, root: Path, models: Iterable[str] | None =
         if not (node.get("compiled_code") or node.get("compiled_sql")):
             return False
     return True
-
-
-def missing_packages(root: Path) -> str | None:
-    """The one line that says packages are declared but not installed (None when they are)."""
-    declared = [root / n for n in ("packages.yml", "dependencies.yml") if (root / n).is_file()]
-    if not declared:
-        return None
-    try:
-        doc = yaml.safe_load(declared[0].read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        return None
-    if not (doc.get("packages") if isinstance(doc, dict) else None):
-        return None
-    installed = root / str(_project_yml(root).get("packages-install-path", "dbt_packages"))
-    if installed.is_dir() and any(installed.iterdir()):
-        return None
-    return (
-        f"{declared[0].name} declares packages that are not installed in {installed.name}/: "
-        "run `dbt deps` in the project, then audit again (models that use them could not be compiled)"
-    )
 
 
 def _selection_args(options: LoadOptions) -> list[str]:
@@ -158,29 +111,50 @@ def _selected(project: Project, options: LoadOptions) -> set[str]:
     return {str(n).split(".")[-1] for n in names}
 
 
-def compile_dbt(project: Project, options: LoadOptions = LoadOptions()) -> tuple[Path, dict[str, str]]:
+def compile_dbt(
+    project: Project, options: LoadOptions = LoadOptions(), *, packages: list[str] | None = None
+) -> tuple[Path, dict[str, str]]:
     """Run `dbt compile` into canon's own target path; return the manifest and the broken models.
 
     `Project.run_dbt` uses canon.yml's profile folder and target and closes the project's
     warehouse connection first (dbt opens the same DuckDB file itself). A model whose
     compilation raises is set aside with dbt's own message and the rest compiled again (see
-    the module docstring); the second value maps each to that message.
+    the module docstring); the second value maps each to that message. Tests are not compiled
+    (the audit reads models; a test calling a missing package's macro would stop the rest).
+
+    A model that fails again once excluded failed while dbt parsed the project (parsing reads
+    every file, selected or not): from then on canon compiles its own copy of the project
+    (`NODEPS/project`, links to the real files) with that model's file replaced by a stub.
+    With `packages` (the namespaces packages.yml names but that are not installed) that copy
+    is used from the start, without packages.yml, and the models calling them are stubs.
     """
     root = project.root
-    target = root / CANON_TARGET
-    broken: dict[str, str] = {}
+    stubs: dict[Path, str] = package_callers(root, packages) if packages is not None else {}
+    broken = {p.stem: why for p, why in stubs.items()}
+    copied = packages is not None
+    target = root / (f"{NODEPS}/target" if packages is not None else CANON_TARGET)
     for _ in range(MAX_COMPILE_RETRIES + 1):
-        exclude = (*options.exclude, *broken)
+        exclude = (*options.exclude, *broken, "resource_type:test", "resource_type:unit_test")
         args = ["compile", "--target-path", str(target), *_selection_args(LoadOptions(select=options.select))]
-        if exclude:
-            args += ["--exclude", *exclude]
+        args += ["--exclude", *exclude]
         try:
-            project.run_dbt(args)
+            project.run_dbt(args, project_dir=link_project(root, set(stubs), packages is not None) if copied else None)
         except CanonError as exc:
-            found = _COMPILE_ERROR.search(exc.message if isinstance(exc, UserError) else str(exc))
-            if found is None or found.group(1) in broken:
+            found = node_error(exc.message if isinstance(exc, UserError) else str(exc))
+            if found is None:
                 raise
-            broken[found.group(1)] = " ".join(found.group(3).split()) or str(exc)
+            name, path, why = found[0], root / found[1], found[2]
+            if name not in broken:
+                missing = [n for n in packages or () if re.search(rf"\b{re.escape(n)}\b", why)]
+                if missing:
+                    why += f" (the {missing[0]} package is not installed: run `dbt deps`)"
+                broken[name] = why
+                if copied and path.is_file():
+                    stubs[path] = why  # a stub is cheap in the copy, and spares a second run if it fails parsing
+            elif path in stubs or not path.is_file():
+                raise
+            else:
+                stubs[path], copied = broken[name], True
             continue
         manifest = target / "manifest.json"
         if not manifest.exists():
@@ -232,6 +206,7 @@ def _load_dbt(project: Project, options: LoadOptions, dialect: str | None = None
     root = project.root
     notes: list[str] = []
     broken: dict[str, str] = {}
+    compiled_here = False  # by canon, in this call: its run_results.json says what was selected
     if options.manifest is not None:
         manifest = options.manifest if options.manifest.is_absolute() else Path.cwd() / options.manifest
         if not manifest.is_file():
@@ -241,22 +216,32 @@ def _load_dbt(project: Project, options: LoadOptions, dialect: str | None = None
                 fix="pass the manifest.json that `dbt compile` wrote (target/manifest.json)",
             )
     else:
-        user_manifest = root / str(_project_yml(root).get("target-path", "target")) / "manifest.json"
+        user_manifest = root / str(project_yml(root).get("target-path", "target")) / "manifest.json"
         packages = missing_packages(root)
         if packages is not None:
             notes.append(packages)
             own = root / CANON_TARGET / "manifest.json"
-            manifest = next((m for m in (user_manifest, own) if m.is_file()), own)
-            if not manifest.is_file():
-                raise UserError(packages, location=Location(file=str(root / "packages.yml")), fix="run `dbt deps`")
-            notes.append(f"models read from {manifest.relative_to(root)} as last compiled (may be out of date)")
+            earlier = next((m for m in (user_manifest, own) if m.is_file()), None)
+            if earlier is not None:
+                manifest = earlier
+                notes.append(f"models read from {manifest.relative_to(root)} as last compiled (may be out of date)")
+            else:
+                try:
+                    manifest, broken = compile_dbt(project, options, packages=missing_package_names(root) or [])
+                except UserError as exc:  # not one model's failure: the project does not parse without them
+                    raise UserError(
+                        f"{packages}; dbt could not compile the rest without them: {exc.message}",
+                        location=Location(file=str(root / "packages.yml")),
+                        fix="run `dbt deps` in the project",
+                    ) from exc
+                compiled_here = True
         elif manifest_is_fresh(user_manifest, root):
             manifest = user_manifest
         else:
             manifest, broken = compile_dbt(project, options)
+            compiled_here = True
     models = from_manifest(manifest, root, include_analyses=options.include_analyses, dialect=dialect)
     if options.select or options.exclude:
-        compiled_here = manifest.parent == root / CANON_TARGET and not notes and options.manifest is None
         selected = _compiled_selection(manifest) if compiled_here else None
         if selected is None:
             selected = _selected(project, options)

@@ -100,6 +100,7 @@ class Discovered:
     tree: exp.Query  # the model with its upstream models inlined down to raw tables
     lineage: ModelLineage
     candidates: list[Candidate]  # its aggregated money outputs, in output order
+    joins: list[JoinEdge] | None = None  # the edges its SQL states, once read (see `_widen_family`)
 
 
 @dataclass
@@ -120,6 +121,15 @@ class AuditContext:
     extractor: Extractor
     family: set[str] | None  # tables whose money belongs to the metric (None: no contract to say)
     canonical_cents: int | None = None
+    # Why the contract's own figure could not be computed with the project's joins (a filter or
+    # dimension on a table canon.yml declares no relationship to); `bridge` then tries the joins
+    # the models' SQL makes (`canonical_edges`), and says which in a note.
+    canonical_problem: str | None = None
+    canonical_edges: tuple[JoinEdge, ...] = ()
+    # Models with money only of tables canon.yml joins nothing to, when the measure's own table
+    # has no declared join either (a dbt project without relationships tests): the family is
+    # then read from the joins the definitions' SQL makes, after `extract` (`_widen_family`).
+    deferred: dict[str, Discovered] = field(default_factory=dict)
     candidates: dict[str, Discovered] = field(default_factory=dict)
     extractions: dict[str, Extraction] = field(default_factory=dict)
     definitions: list[Definition] = field(default_factory=list)
@@ -314,10 +324,19 @@ class AuditContext:
 
 
 def canonical(ctx: AuditContext) -> None:
-    """The contract's own figure: extraction keeps the candidate closest to it, bridges end at it."""
+    """The contract's own figure: extraction keeps the candidate closest to it, bridges end at it.
+
+    A contract that does not compile on the project's joins (a project whose dbt tests declare
+    no `relationships`, so canon.yml has none) does not stop the audit: the models are still
+    read, and `bridge` tries again through the joins their SQL makes (`_canonical_through_models`).
+    """
     vector = ctx.canonical_vector
-    if vector is not None:
+    if vector is None:
+        return
+    try:
         ctx.canonical_cents = ctx.priced()(vector, ctx.metric_joins())
+    except MODEL_FAILURES as exc:
+        ctx.canonical_problem = _first_line(exc)
 
 
 def discover(ctx: AuditContext) -> None:
@@ -342,23 +361,68 @@ def _discover_one(ctx: AuditContext, name: str) -> Discovered | None:
     except prepare_failures() as exc:
         ctx.skipped[name] = f"not read: {exc}"
         return None
-    candidates = [c for c in candidates if ctx.family is None or c.shape.column.table.lower() in ctx.family]
-    if not candidates:
+    family = [c for c in candidates if ctx.family is None or c.shape.column.table.lower() in ctx.family]
+    if not family:
         ctx.skipped[name] = _why_not(notes)
+        if candidates and _family_unknown(ctx):
+            ctx.deferred[name] = Discovered(model, tree, lineage, candidates)
         return None
-    return Discovered(model, tree, lineage, candidates)
+    return Discovered(model, tree, lineage, family)
 
 
 def extract(ctx: AuditContext) -> None:
     """One decision vector per discovered model (the candidate closest to the canonical figure)."""
-    for name in ctx.each(list(ctx.candidates), str):
-        try:
-            chosen = ctx.guarded(name, partial(_choose, ctx, ctx.candidates[name]))
-        except prepare_failures() as exc:
-            ctx.skipped[name] = f"aggregates money but cannot be mapped: {exc}"
-            continue
-        if chosen is not None:
-            ctx.extractions[name] = chosen
+    todo = list(ctx.candidates)
+    while todo:
+        for name in ctx.each(todo, str):
+            try:
+                chosen = ctx.guarded(name, partial(_choose, ctx, ctx.candidates[name]))
+            except prepare_failures() as exc:
+                ctx.skipped[name] = f"aggregates money but cannot be mapped: {exc}"
+                continue
+            if chosen is not None:
+                ctx.extractions[name] = chosen
+        todo = _widen_family(ctx)
+
+
+def _family_unknown(ctx: AuditContext) -> bool:
+    """Whether canon.yml says nothing of the metric's family: no declared join at its measure table."""
+    vector = ctx.canonical_vector
+    if vector is None or ctx.family is None:
+        return False
+    root = vector.measure.column.table.lower()
+    joins = [*ctx.project.join_graph().edges, *ctx.metric_joins()]
+    return not any(root in (e.child.table.lower(), e.parent.table.lower()) for e in joins)
+
+
+def _widen_family(ctx: AuditContext) -> list[str]:
+    """Deferred models whose money the joins read from the definitions' SQL bring into the family.
+
+    Those joins (`Extraction.edges`: `a.x = b.y` with one side unique by a query) are many-to-one
+    joins the warehouse really has, so a table they connect to the measure's table is as much
+    the metric's family as one canon.yml would have joined; a deferred model's own joins count
+    (payments joined to the invoices they pay are money of the invoices' family). Returns the
+    models admitted now.
+    """
+    if not ctx.deferred or ctx.family is None:
+        return []
+    edges = [e for x in ctx.extractions.values() for e in x.edges]
+    for name, found in ctx.deferred.items():  # a model's own join to the family counts too (cash of invoices)
+        if found.joins is None:
+            found.joins = ctx.guarded(name, partial(ctx.extractor.joins, found.lineage)) or []
+            ctx.failed.pop(name, None)  # joins it could not read leave it what it was: skipped, with why
+        edges += found.joins
+    family = _connected(ctx.family, [*ctx.project.join_graph().edges, *ctx.metric_joins(), *edges])
+    admitted = []
+    for name, found in list(ctx.deferred.items()):
+        inside = [c for c in found.candidates if c.shape.column.table.lower() in family]
+        if inside:
+            del ctx.deferred[name]
+            ctx.skipped.pop(name, None)
+            ctx.candidates[name] = replace(found, candidates=inside)
+            admitted.append(name)
+    ctx.family = family
+    return admitted
 
 
 def reproduce(ctx: AuditContext) -> None:
@@ -415,10 +479,12 @@ def bridge(ctx: AuditContext) -> None:
     """Waterfalls from each definition to the canonical figure, and between the `--compare` pair."""
     vector = ctx.canonical_vector
     evaluator = ctx.priced()
+    if vector is not None and ctx.canonical_problem is not None:
+        _canonical_through_models(ctx, vector)
     if vector is not None and ctx.canonical_cents is not None:
         graph = ctx.project.join_graph()
         for d in ctx.each(ctx.definitions, lambda d: d.model):
-            edges = [*ctx.extractions[d.model].edges, *ctx.metric_joins()]
+            edges = [*ctx.extractions[d.model].edges, *ctx.canonical_edges, *ctx.metric_joins()]
             try:
                 ctx.bridges[d.model] = build_bridge(
                     d.vector,
@@ -441,6 +507,51 @@ def bridge(ctx: AuditContext) -> None:
             ctx.pair_bridge = _pair_bridge(ctx, ctx.options.compare)
         except MODEL_FAILURES as exc:
             ctx.notes.append(f"no bridge between {a} and {b}: {_first_line(exc)}")
+
+
+def _canonical_through_models(ctx: AuditContext, vector: DecisionVector) -> None:
+    """The contract's figure through the joins the definitions' SQL makes, or a note saying why not.
+
+    Those edges were read from `JOIN ... ON a.x = b.y` with one side checked unique by a query
+    (`Extractor._edge`), so they are many-to-one joins the warehouse really has; the note names
+    them, since canon.yml (where a reader expects the project's joins) does not.
+    """
+    edges = tuple(dict.fromkeys(e for d in ctx.definitions for e in ctx.extractions[d.model].edges))
+    known = set(ctx.project.join_graph().edges) | set(ctx.metric_joins())
+    edges = tuple(e for e in edges if e not in known)
+    problem = ctx.canonical_problem
+    if edges:
+        try:
+            edges = _edges_used(ctx, vector, edges)
+            ctx.canonical_cents = ctx.priced()(vector, [*edges, *ctx.metric_joins()])
+        except MODEL_FAILURES as exc:
+            problem = _first_line(exc)
+        else:
+            ctx.canonical_edges = edges
+            joins = ", ".join(str(e) for e in edges)
+            ctx.notes.append(
+                f"the contract {ctx.options.metric} joins as the models' SQL does ({joins}): canon.yml declares "
+                "no such relationship; add it under `relationships:` to make it the project's"
+            )
+            return
+    ctx.notes.append(
+        f"no canonical figure: the contract {ctx.options.metric} does not compile ({problem}); "
+        "definitions are listed without a bridge to it"
+    )
+
+
+def _edges_used(ctx: AuditContext, vector: DecisionVector, edges: tuple[JoinEdge, ...]) -> tuple[JoinEdge, ...]:
+    """Of `edges`, those the contract's query joins through (the note names no other model's join)."""
+    from canon.compiler.vector import VectorQuery, base_rows
+
+    query = VectorQuery(vector, "value", extra_edges=(*edges, *ctx.metric_joins()))
+    plan = base_rows(query, ctx.project.join_graph(), ctx.relations).plan
+    if plan is None:  # nothing joined: no model's join was needed after all
+        return ()
+    used = {step.edge for path in plan.outer.values() for step in path}
+    for group in plan.semi:
+        used |= {group.first.edge, *(step.edge for path in group.paths.values() for step in path)}
+    return tuple(e for e in edges if e in used)
 
 
 def history(ctx: AuditContext) -> None:
@@ -618,13 +729,16 @@ def _family(project: Project, vector: object, catalog: Catalog) -> set[str] | No
     """Tables whose money columns belong to the metric's family: the measure table's connected tables."""
     if not isinstance(vector, DecisionVector):
         return None
-    graph = project.join_graph()
-    root = vector.measure.column.table.lower()
-    seen = {root}
-    frontier = [root]
+    return _connected({vector.measure.column.table.lower()}, project.join_graph().edges)
+
+
+def _connected(start: set[str], edges: Sequence[JoinEdge]) -> set[str]:
+    """The tables `edges` connect to `start`, in either direction (lower case)."""
+    seen = set(start)
+    frontier = list(start)
     while frontier:
         table = frontier.pop()
-        for e in graph.edges:
+        for e in edges:
             for x, y in (
                 (e.child.table.lower(), e.parent.table.lower()),
                 (e.parent.table.lower(), e.child.table.lower()),

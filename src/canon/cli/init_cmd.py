@@ -73,6 +73,8 @@ def _print_report(console: Console, report: InitReport) -> None:
         f"  dbt profile [bold]{t.profile}[/] target [bold]{t.target}[/] ({t.adapter_type}) "
         f"from {t.profiles.path / 'profiles.yml'} ({_why(t.profiles.source)})"
     )
+    if report.manifest:
+        console.print(f"  project read from {report.manifest}", highlight=False)
     tables = report.schema.tables.values()
     keyed = sum(1 for table in tables if table.key())
     kinds = {kind: sum(1 for table in tables if table.kind == kind) for kind in ("source", "seed")}
@@ -82,6 +84,8 @@ def _print_report(console: Console, report: InitReport) -> None:
     )
     for note in report.notes:
         console.print(f"  left out: {note}")
+    for warning in report.warnings:
+        console.print(f"  [yellow]{warning}[/]", highlight=False)
     if report.period.period:
         console.print(f"  current_period: {report.period.period} (last complete month; {report.period.reason})")
     else:

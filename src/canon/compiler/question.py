@@ -232,11 +232,11 @@ def _compile_derived(
         expr = parse_duckdb(comp.expression)
     except sqlglot.errors.ParseError as exc:
         raise QueryError(f"the expression of `{metric.name}` does not parse: {exc}") from None
-    columns = {m.name: value_column(m) for m in inputs}
+    columns = {m.name: value_column(m) for m in inputs}  # `m.name` is already folded (`MRR` → `mrr`)
 
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and node.name in columns:
-            return exp.cast(exp.column(columns[node.name], table="j"), DECIMAL.copy(), copy=False)
+        if isinstance(node, exp.Column) and not node.table and metric_key(node.name) in columns:
+            return exp.cast(exp.column(columns[metric_key(node.name)], table="j"), DECIMAL.copy(), copy=False)
         return node
 
     value: exp.Expression = expr.transform(swap)

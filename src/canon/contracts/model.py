@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from canon.contracts.decisions import DecisionVector, Measure, TimeBasis, parse_scale
+from canon.contracts.names import metric_key
 from canon.contracts.refs import ColumnRef
 from canon.contracts.spec import (
     SIGNED_STATUSES,
@@ -56,7 +57,13 @@ class Metric:
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        """The name in the one case canon compares, stores and builds it in (`MRR` → `mrr`).
+
+        Metric names are case-insensitive (`canon.contracts.names`): a contract written
+        `name: MRR` must give the same column (`mrr_cents`), audit file and dbt model as `mrr`,
+        so nothing downstream depends on how its author typed it. Reports show `label`.
+        """
+        return metric_key(self.spec.name)
 
     @property
     def label(self) -> str:

@@ -347,7 +347,11 @@ class MartSpec(Spec):
 class ContractSpec(Spec):
     """One metric contract, as written in `metrics/<name>.yml`."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        description="The metric's name, case-insensitive: `MRR` and `mrr` are one metric "
+        "(columns, files and dbt models use it in lower case).",
+    )
     label: str | None = None
     description: str = ""
     owner: str

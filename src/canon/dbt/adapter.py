@@ -85,15 +85,34 @@ class OpenAdapter:
 
     def load_macros(self) -> None:
         """Give the adapter dbt's macros: its catalog calls (`get_columns_in_relation`,
-        `list_relations_without_caching`) are macros, one implementation per adapter."""
+        `list_relations_without_caching`) are macros, one implementation per adapter.
+
+        A project whose packages.yml names packages not installed still gets them (its own
+        macros and the adapter's, without the packages'): canon's queries need only the
+        adapter's catalog macros, and the audit says "run `dbt deps`" once, elsewhere."""
         if self._macros_loaded:
             return
         with dbt_session(self.target.project_dir, self.target.profiles, self.target.target):
             from dbt.context.providers import generate_runtime_macro_context
+            from dbt.exceptions import UninstalledPackagesFoundError
             from dbt.parser.manifest import ManifestLoader
 
-            macros = ManifestLoader.load_macros(self.config, self.adapter.connections.set_query_header)
+            hook = self.adapter.connections.set_query_header
+            try:
+                macros = ManifestLoader.load_macros(self.config, hook)
+            except UninstalledPackagesFoundError:
+                self.config.clear_dependencies()
+                macros = ManifestLoader.load_macros(self.config, hook, base_macros_only=True)
             self.adapter.set_macro_resolver(macros)
+            self.adapter.set_macro_context_generator(generate_runtime_macro_context)
+        self._macros_loaded = True
+
+    def use_macros(self, manifest: Any) -> None:
+        """Give the adapter the macros of a `Manifest` dbt has just parsed (see `load_macros`)."""
+        with dbt_session(self.target.project_dir, self.target.profiles, self.target.target):
+            from dbt.context.providers import generate_runtime_macro_context
+
+            self.adapter.set_macro_resolver(manifest)
             self.adapter.set_macro_context_generator(generate_runtime_macro_context)
         self._macros_loaded = True
 

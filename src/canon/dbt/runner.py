@@ -111,6 +111,7 @@ def run_dbt(
     target: str | None = None,
     check: bool = True,
     echo: bool = False,
+    cwd: Path | str | None = None,
 ) -> DbtRun:
     """Run `dbt <args>` on a project; raise on failure when `check` (the default).
 
@@ -119,7 +120,9 @@ def run_dbt(
     `dbt.profiles_dir`), else where dbt itself would look (`DBT_PROFILES_DIR`, the project's
     own profiles.yml, `~/.dbt`); `target` when given, else dbt's (`DBT_TARGET`, the profile's). With
     `echo`, dbt prints its usual console output; otherwise it is silent and errors are
-    collected into the exception message.
+    collected into the exception message. `cwd` is the working directory when it is not the
+    project folder: canon's copy of a project (`canon.audit.load`) still resolves the profile's
+    relative paths (a DuckDB file) against the real project.
     """
     if not args:
         raise UserError("no dbt command given", location=Location(parameter="args"), fix="pass e.g. ['build']")
@@ -144,7 +147,7 @@ def run_dbt(
         if event.info.level == "error" and event.info.msg:
             errors.append(str(event.info.msg))
 
-    with inside(project):  # one dbt at a time: cwd, flags and adapters are process-wide
+    with inside(Path(cwd) if cwd is not None else project):  # one dbt at a time: cwd, flags, adapters are process-wide
         try:
             outcome = dbtRunner(callbacks=[collect]).invoke(command)
         finally:

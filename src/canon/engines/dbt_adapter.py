@@ -57,8 +57,13 @@ class DbtAdapterEngine(Engine):
         profiles_dir: str | Path | None = None,
         target: str | None = None,
         schema: str | None = None,
+        macros: Any = None,
     ) -> None:
+        """`macros`: a dbt `Manifest` already parsed for this project (`canon init`'s), whose
+        macros the catalog queries use instead of parsing dbt's macros again."""
         self._open: OpenAdapter = open_adapter(project_dir, profiles_dir=profiles_dir, target=target)
+        if macros is not None:
+            self._open.use_macros(macros)
         resolved = self._open.target
         where = Location(file=str(resolved.profiles.path / "profiles.yml"), field=resolved.profile)
         self.dialect = dialect_for(resolved.adapter_type, location=where)

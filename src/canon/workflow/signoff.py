@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from canon.contracts.loader import load_contract_spec
 from canon.contracts.model import definition_hash
+from canon.contracts.names import metric_key
 from canon.contracts.yamlpos import round_trip_dump, round_trip_load
 from canon.errors import Location, UserError, did_you_mean
 from canon.fsutil import atomic_write_text
@@ -52,7 +53,8 @@ class SignOff:
 
 
 def proposal_path(project: Project, metric: str) -> Path:
-    return project.root / ".canon" / "proposals" / f"{metric}.json"
+    """One file per metric however it is spelled (`canon approve MRR` reads what propose wrote for `mrr`)."""
+    return project.root / ".canon" / "proposals" / f"{metric_key(metric)}.json"
 
 
 def save_proposal(project: Project, proposal: dict[str, Any]) -> Path:

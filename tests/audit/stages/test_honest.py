@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 
 from canon.audit.report.markdown import render_markdown
 from canon.audit.report.terminal import render_text
+from canon.audit.result import AuditResult
 from canon.audit.runner import run_stages
 from canon.compiler.periods import parse_period
 from canon.project import Project
 from tests.audit.stages.conftest import open_context
-from tests.audit.stages.shop import MODEL_CENTS, MODELS, write_shop
+from tests.audit.stages.shop import CANON_YML, MODEL_CENTS, MODELS, REVENUE_YML, write_shop
 from tests.support.cli import run_cli
 
 EMPTY = parse_period("2030-01")  # no order in the shop is in this month
@@ -75,6 +77,84 @@ def test_a_compare_that_cannot_be_bridged_is_a_note_not_a_lost_report(shop: Proj
         "no bridge between gross_sales and order_counts: `order_counts` is not one of the "
         "definitions found Fix: choose from: annualized_sales, board_revenue, emea_sales, gross_sales"
     ]
+
+
+@pytest.fixture(scope="module")
+def no_relationships_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop with no `relationships:` (a dbt project without relationships tests) and a
+    contract filtering on the customers' region: the contract has no join path of its own.
+
+    Its March figure by hand: paid sales of emea customers (C1) = O1 = 100.00 → 10000 cents.
+    `emea_left_sales` is `emea_sales` written with a LEFT JOIN (the filter on the customers'
+    region makes it inner): paid orders of C1 = O1 + O7 = 100 - 20 = 80.00 → 8000 cents.
+    `order_refunds` sums a refunds table joined to the orders it refunds, which nothing else
+    joins: R1 refunds O2 (refunded) 250.50 on 2026-03-12 → 25050 cents; R2 (April) is out.
+    """
+    left = MODELS["emea_sales"].replace("from stg_paid_orders o\njoin", "from stg_paid_orders o\nleft join")
+    assert left != MODELS["emea_sales"]
+    refunds = (
+        "select date_trunc('month', r.refunded_on) as refund_month, sum(r.amount) as refunded\n"
+        "from raw_refunds r\njoin raw_orders o on o.order_id = r.order_id\n"
+        "where o.status = 'refunded'\ngroup by 1\n"
+    )
+    models = {**MODELS, "emea_left_sales": left, "order_refunds": refunds}
+    root = write_shop(tmp_path_factory.mktemp("norel") / "shop", models=models)
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.execute(
+        "CREATE TABLE raw_refunds (refund_id VARCHAR, order_id VARCHAR, refunded_on DATE, amount DECIMAL(12,2))"
+    )
+    con.execute("INSERT INTO raw_refunds VALUES ('R1', 'O2', '2026-03-12', 250.50), ('R2', 'O2', '2026-04-02', 1.00)")
+    con.close()
+    (root / "canon.yml").write_text(CANON_YML.split("relationships:")[0])
+    (root / "metrics" / "revenue.yml").write_text(REVENUE_YML + "    raw_customers.region: [emea]\n")
+    return root
+
+
+def _audit_models(root: Path, names: list[str]) -> AuditResult:
+    """The audit over the shop's models, or over `names` only (a folder of their own)."""
+    from canon.project import load_project
+
+    folder = root / "models"
+    if names:
+        folder = root / f"only_{'_'.join(names)}"
+        folder.mkdir(exist_ok=True)
+        for name in names:
+            (folder / f"{name}.sql").write_text(MODELS[name])
+    project = load_project(root)
+    try:
+        return project.audit("revenue", "2026-03", sql_dir=folder, with_history=False, store=False)
+    finally:
+        project.close()
+
+
+def test_a_contract_with_no_join_path_is_priced_through_a_models_join(no_relationships_root: Path) -> None:
+    result = _audit_models(no_relationships_root, [])
+    assert result.canonical_cents == 10_000  # the docstring's hand figure
+    assert result.notes == [
+        "the contract revenue joins as the models' SQL does (raw_orders.customer_id → raw_customers.customer_id): "
+        "canon.yml declares no such relationship; add it under `relationships:` to make it the project's"
+    ]
+    by_model = {d.model: d for d in result.definitions}
+    assert set(by_model) == {*MODEL_CENTS, "emea_left_sales", "order_refunds"} and not result.failed
+    # money of a table only the model's own join ties to the orders is the metric's family
+    assert by_model["order_refunds"].value_cents == by_model["order_refunds"].reproduced_cents == 25_050
+    assert "payroll_cost" in dict(result.skipped)  # money nothing joins to the orders is not
+    for name in ("emea_sales", "emea_left_sales"):  # the models whose join was read: reproduced through it
+        emea = by_model[name]
+        assert emea.value_cents == emea.reproduced_cents == 8_000 and emea.reproduced, name
+        assert emea.bridge is not None and emea.bridge.steps[-1].value_after_cents == 10_000
+
+
+def test_a_contract_no_model_can_join_is_a_note_and_every_model_is_listed(no_relationships_root: Path) -> None:
+    result = _audit_models(no_relationships_root, ["gross_sales", "board_revenue"])
+    assert result.canonical_cents is None
+    [note] = result.notes
+    assert note.startswith("no canonical figure: the contract revenue does not compile (no join path from `raw_orders`")
+    assert {d.model: d.value_cents for d in result.definitions} == {
+        m: MODEL_CENTS[m] for m in ("gross_sales", "board_revenue")
+    }
+    assert all(d.reproduced and d.bridge is None for d in result.definitions)
+    assert "Canonical Revenue: not computed for 2026-03" in render_text(result, width=200)
 
 
 # ---------------------------------------------------------------- exit codes, in-process CLI

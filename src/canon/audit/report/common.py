@@ -295,6 +295,8 @@ def unmapped_rows(d: Definition) -> list[tuple[str, str, str]]:
 def canonical_summary(result: AuditResult) -> str:
     if result.static:
         return "Static audit: decision points read from the SQL alone; no figure is priced (no warehouse read)."
-    if result.canonical_vector is None or result.canonical_cents is None:
+    if result.canonical_vector is None:
         return "No canonical definition yet: bridges and gaps are shown once a contract is approved."
+    if result.canonical_cents is None:  # the contract did not compile: its note says why
+        return f"Canonical {result.label}: not computed for {result.period.label} (see the note above); no bridges."
     return f"Canonical {result.label}: {format_cents(result.canonical_cents)} for {result.period.label}."
