@@ -11,7 +11,7 @@ Figures (2026-10, paid orders; hand-computed from the seeds below):
   order 13: customer 1 (north) 12.00 · order 14: customer 3 (north) 30.00 · order 15: customer 2 (south) 4.00
   all paid            = 12.00 + 30.00 + 4.00 = 46.00  → 4600 cents
   north paid          = 12.00 + 30.00        = 42.00  → 4200 cents  (the contract's figure)
-  vip (notes fan out) = 12.00 × 2 notes      = 24.00  → 2400 cents  (customer 1 has two `vip` rows)
+  vip (notes fan out) = 12.00 × 2 notes      = 24.00  → 2400 cents  (customer 1 has two `vip` rows: a fan-out)
 """
 
 from __future__ import annotations
@@ -146,10 +146,10 @@ def test_init_then_audit_with_no_relationships_lists_every_model(
     north = by_model["north_revenue"]
     assert (north["value_cents"], north["reproduced_cents"], north["not_comparable_reason"]) == (4200, 4200, None)
     assert (by_model["all_revenue"]["value_cents"], by_model["all_revenue"]["reproduced_cents"]) == (4600, 4600)
-    # a fan-out join is no edge: the definition stays, its figures are not comparable, and why
+    # a join unique on neither side is no edge but a fan-out: its own decision, and it reproduces
     vip = by_model["vip_revenue"]
-    assert vip["value_cents"] == 2400 and vip["not_comparable_reason"] == "the decisions do not compile"
-    assert any("no join path from `orders` to `customer_notes`" in u["sql"] for u in vip["unmapped"])
+    assert (vip["value_cents"], vip["reproduced_cents"], vip["not_comparable_reason"]) == (2400, 2400, None)
+    assert any(r.startswith("fan-out") and "customer_notes" in r for r in vip["decisions"]["row_decisions"])
 
 
 def test_a_contract_no_model_can_join_is_a_note_and_the_models_are_still_audited(

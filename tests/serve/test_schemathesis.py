@@ -69,3 +69,14 @@ def test_api_conforms_to_its_schema(serve_root: Path, tokens_file: Path) -> None
         assert pages.count(200) >= 1, pages
         # the run reached real data, not only rejections
         assert calls.get(200, 0) > 50 and calls.get(400, 0) > 20, calls
+
+
+def test_a_repeated_scalar_query_parameter_is_refused(serve_root: Path, tokens_file: Path) -> None:
+    """`?org_market=a&org_market=b` was answered for `b` alone (found by the schemathesis run)."""
+    app = create_app(settings_for(serve_root, tokens_file))
+    with TestClient(app) as client:
+        once = client.get("/api/mart/sections/finance?period_to=2026-03", headers=AUTH)
+        twice = client.get("/api/mart/sections/finance?period_to=2026-03&period_to=2026-04", headers=AUTH)
+    assert once.status_code == 200
+    assert twice.status_code == 400
+    assert twice.json()["error"]["code"] == "repeated_parameter"

@@ -60,6 +60,7 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
     )
     app.state.ctx = ctx
     app.state.query_names = {}  # route → the query parameters it declares (see deps.strict_query)
+    app.state.query_lists = {}  # route → those of them that take several values
     errors.install(app)
 
     @app.get("/healthz", response_model=Health, tags=["health"], operation_id="healthz")

@@ -8,7 +8,7 @@ goes on `request.state` for the access log.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -75,6 +75,21 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
+def _list_names(dependant: Any) -> set[str]:
+    """Query parameters declared as lists (`?x=a&x=b` is meant); every other one takes one value."""
+    names = {f.alias for f in dependant.query_params if _is_sequence(getattr(f.field_info, "annotation", None))}
+    for sub in dependant.dependencies:
+        names |= _list_names(sub)
+    return names
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(arg) for arg in get_args(annotation)) if origin is not None else False
+
+
 async def strict_query(request: Request) -> None:
     """Reject query parameters a route does not declare: a typo (`?lmit=10`) or a filter this
     version does not know must not be silently ignored and answered with unfiltered data."""
@@ -86,6 +101,10 @@ async def strict_query(request: Request) -> None:
     allowed = cache.get(id(route))
     if allowed is None:
         allowed = cache[id(route)] = frozenset(_query_names(dependant))
+    lists: dict[int, frozenset[str]] = request.app.state.query_lists
+    many = lists.get(id(route))
+    if many is None:
+        many = lists[id(route)] = frozenset(_list_names(dependant))
     for name in request.query_params:
         if name not in allowed:
             raise ApiError(
@@ -94,6 +113,15 @@ async def strict_query(request: Request) -> None:
                 f"unknown query parameter `{name[:64]}`",
                 parameter=name[:64],
                 accepted=sorted(allowed),
+            )
+        given = len(request.query_params.getlist(name))
+        if given > 1 and name not in many:
+            # `?org_market=a&org_market=b` would be answered for the last one only: say so instead
+            raise ApiError(
+                400,
+                "repeated_parameter",
+                f"query parameter `{name[:64]}` given {given} times; it takes one value",
+                parameter=name[:64],
             )
 
 
