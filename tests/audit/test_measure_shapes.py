@@ -64,6 +64,7 @@ MODELS = {
     "us_cash": "select date_trunc('month', p.paid_on) as m, sum(p.amount) as us_cash_cents\n"
     "from raw_pay as p left join raw_payers as c on p.payer_id = c.payer_id\n"
     "where c.country = 'US' group by 1",
+    "cash_lifetime": "select payer_id, sum(amount) as lifetime_cash_cents from raw_pay where not refunded group by 1",
     "revenue_named": "select date_trunc('month', paid_on) as m, sum(amount) as revenue_cents from raw_pay group by 1",
 }
 
@@ -115,7 +116,7 @@ def test_a_product_normalized_by_interval_is_one_measure_with_its_scale_column(r
 def test_sum_minus_conditional_sum_is_a_filter_and_cents_over_100_are_dollars(root: Path) -> None:
     result = audit(root, "cash")
     by = {d.model: d for d in result.definitions}
-    assert set(by) == {"cash_net", "cash_usd", "cash_row_diff", "cash_signed", "cash_rows", "us_cash"}
+    assert set(by) == {"cash_net", "cash_usd", "cash_row_diff", "cash_signed", "cash_rows", "us_cash", "cash_lifetime"}
     for name in ("cash_net", "cash_usd", "cash_row_diff", "cash_rows"):
         d = by[name]
         assert d.vector.measure.expression is None, name
@@ -171,3 +172,13 @@ def test_propose_with_no_contract_drafts_one_whose_figure_is_the_hand_figure(roo
     finally:
         reopened.close()
     assert [r["cash_cents"] for r in row] == [NET_CASH_CENTS]
+
+
+def test_a_total_with_no_period_is_a_lifetime_definition_of_the_same_way(root: Path) -> None:
+    result = audit(root, "cash")
+    life = next(d for d in result.definitions if d.model == "cash_lifetime")
+    assert life.vector.time_basis.kind == "lifetime" and not life.priced
+    assert life.to_json()["value_cents"] is None  # no figure for the period, never a wrong one
+    # the same decisions at another grain: grouped with the monthly net-of-refunds models
+    group = next(g for g in result.distinct_definitions() if any(d.model == "cash_lifetime" for d in g))
+    assert {d.model for d in group} == {"cash_net", "cash_usd", "cash_row_diff", "cash_rows", "cash_lifetime"}

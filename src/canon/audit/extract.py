@@ -252,6 +252,7 @@ class Extractor:
         self.names = names
         self.by_name = by_name
         self.probe = CalendarProbe()
+        self.lifetime_ok = False  # set per extraction: may a model with no period be a lifetime total
 
     def rank(self, output: str) -> int | None:
         return self.names.rank(output) if self.names is not None else UNNAMED
@@ -360,6 +361,7 @@ class Extractor:
             conditions.append(Condition(case_cond, "where", case_cond.sql(), origin_of(case_cond)))
 
         period_keys = self._period_keys(lineage, unmapped)
+        self.lifetime_ok = not chosen.row_level  # a row-level model with no period is a staging model
         if chosen.row_level:
             # a row-level model is per period only through a period column: a month, a calendar's
             # date; a raw timestamp passed through (a staging model's loaded_at) is no period
@@ -800,6 +802,11 @@ class Extractor:
             return found.basis, found.extra_conditions
         if calendar:
             raise NoTimeBasis("no period: the calendar the model is grouped by is not joined to the rows by a date")
+        if not keys and self.lifetime_ok:
+            # aggregated with no period column at all: a total over all time (a customer's lifetime
+            # value), or one point in time (`current_date`); a calendar joined upstream is no period
+            provenance.setdefault("time_basis", Provenance()).add("no period column: a lifetime total", [])
+            return TimeBasis((), "lifetime"), []
         raise NoTimeBasis("no period: the model is not grouped by a date or a calendar")
 
     def _through_calendar_table(

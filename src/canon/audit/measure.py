@@ -228,6 +228,7 @@ def _fraction_sql(value: Fraction) -> exp.Expr:
 
 def _expression_shape(node: exp.Expr, agg: str) -> MeasureShape:
     """A per-row value kept as an expression, with its amount and the column picking its factor."""
+    scale, node = _split_constant(_strip(node))  # `COALESCE(mrr, 0) * 12`: the 12 is the scale
     node = _strip(node)
     conditions: list[exp.Expr] = []
     # CASE WHEN p THEN <value> (ELSE 0/NULL): p decides which rows count, as in the one-column case
@@ -243,7 +244,7 @@ def _expression_shape(node: exp.Expr, agg: str) -> MeasureShape:
     amount, scale_by = _factored(node)
     return MeasureShape(
         values[0],
-        Fraction(1),
+        scale,
         agg,
         conditions,
         expression=node.copy(),

@@ -243,12 +243,19 @@ class AuditResult:
         live = [d.vector for d in self.definitions if not d.deprecated]
         if self.canonical_vector is not None:
             live.append(self.canonical_vector)
+        live.sort(key=lambda v: v.time_basis.kind == "lifetime")  # compare with a periodic one first
         return any(not v.same_definition(live[0]) for v in live[1:])
 
     def distinct_definitions(self) -> list[list[Definition]]:
-        """Definitions grouped by identical decisions (the 'ways' a metric is defined)."""
+        """Definitions grouped by identical decisions (the 'ways' a metric is defined).
+
+        Lifetime totals join the group of the periodic definition they total (the same decisions
+        at another grain) after every periodic group is formed; matching them first would merge
+        two periodic definitions through a total that agrees with both.
+        """
         groups: list[list[Definition]] = []
-        for d in self.definitions:
+        ordered = sorted(self.definitions, key=lambda d: d.vector.time_basis.kind == "lifetime")
+        for d in ordered:
             for g in groups:
                 if g[0].vector.same_definition(d.vector):
                     g.append(d)

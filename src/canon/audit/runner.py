@@ -442,6 +442,11 @@ def _reproduce_one(ctx: AuditContext, name: str) -> Definition:
         found.priced = False
         found.not_comparable = "not priced (static)"
         return found
+    if extraction.vector.time_basis.kind == "lifetime":  # a total over all time has no figure for a period
+        found = _definition(model, extraction, 0, 0, ctx.metric)
+        found.priced = False
+        found.not_comparable = "a lifetime total: no figure for a period (compared by its decisions)"
+        return found
     evaluator = ctx.priced()
     built = _built_relation(ctx.project, model)
     value, model_rows = model_figure_rows(
@@ -484,6 +489,8 @@ def bridge(ctx: AuditContext) -> None:
     if vector is not None and ctx.canonical_cents is not None:
         graph = ctx.project.join_graph()
         for d in ctx.each(ctx.definitions, lambda d: d.model):
+            if not d.priced:
+                continue  # a lifetime total: no period figure to bridge from
             edges = [*ctx.extractions[d.model].edges, *ctx.canonical_edges, *ctx.metric_joins()]
             try:
                 ctx.bridges[d.model] = build_bridge(

@@ -484,6 +484,11 @@ def _time_basis(
     q: VectorQuery, query: exp.Select, qualify: _Qualifier
 ) -> tuple[exp.Expression, list[exp.Expression], exp.Select]:
     basis = q.vector.time_basis
+    if basis.kind == "lifetime":
+        raise QueryError(
+            "a lifetime total has no period to compile",
+            fix="compare it by its decisions; a figure per period needs a date column",
+        )
     if basis.kind == "event":
         col = qualify(basis.columns[0])
         if basis.key_format is not None and "%d" not in basis.key_format and q.grain in ("day", "week"):

@@ -20,7 +20,7 @@ from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
 
 Aggregation = Literal["sum", "count", "count_distinct", "min", "max", "avg"]
-TimeKind = Literal["event", "range"]
+TimeKind = Literal["event", "range", "lifetime"]  # lifetime: a total over all time, no period
 EvaluatedAt = Literal["any_day", "first_day"]
 Unit = Literal["major", "minor", "count"]
 _RowDecision = TypeVar("_RowDecision", "Dedup", "FanOut", "RowMatch")
@@ -99,6 +99,8 @@ class TimeBasis:
     key_format: str | None = None
 
     def __post_init__(self) -> None:
+        if self.kind == "lifetime" and self.columns:
+            raise ValueError("a lifetime total has no date column")
         if self.kind == "event" and len(self.columns) != 1:
             raise ValueError("an event time basis has exactly one date column")
         if self.kind == "range" and len(self.columns) != 2:
@@ -114,6 +116,8 @@ class TimeBasis:
     def detail(self) -> dict[str, Any]:
         """What the time basis states beyond its columns and the defaults (empty: nothing more)."""
         out: dict[str, Any] = {}
+        if self.kind == "lifetime":
+            out["lifetime"] = True
         if not self.end_inclusive:
             out["end_inclusive"] = False
         if self.evaluated_at != "any_day":
@@ -126,6 +130,8 @@ class TimeBasis:
         return out
 
     def describe(self) -> str:
+        if self.kind == "lifetime":
+            return "no period (a lifetime total, or one point in time)"
         if self.kind == "range":
             text = f"active between {self.columns[0]} and {self.columns[1]}"
             if not self.end_inclusive:
@@ -331,19 +337,42 @@ class DecisionVector:
         return out
 
     def same_definition(self, other: DecisionVector) -> bool:
-        """Equal where it changes the number: measure, time basis, filters and predicates."""
+        """Equal where it changes the number: measure, time basis, filters and predicates.
+
+        A lifetime total is the same definition at another grain when everything but the
+        period agrees: a customer's lifetime value and the monthly figure it sums are one way.
+        """
+        lifetime = "lifetime" in (self.time_basis.kind, other.time_basis.kind)
+        # A snapshot evaluates the other's validity range at one date (`end_date > current_date`):
+        # its conditions on those date columns are that evaluation, not a decision of their own.
+        dates = set(self.time_basis.columns) | set(other.time_basis.columns) if lifetime else set()
         return (
             self.measure.column == other.measure.column
             and self.measure.scale == other.measure.scale
             and self.measure.aggregation == other.measure.aggregation
             and self.measure.expression == other.measure.expression
-            and self.time_basis == other.time_basis
-            and self.filter_items == other.filter_items
-            and self.predicates == other.predicates
+            and (lifetime or self.time_basis == other.time_basis)
+            and _without(self.filter_items, dates) == _without(other.filter_items, dates)
+            and _predicates_without(self.predicates, dates) == _predicates_without(other.predicates, dates)
             and self.dedup == other.dedup
             and self.fanout == other.fanout
             and self.matches == other.matches
         )
+
+
+def _without(
+    items: tuple[tuple[ColumnRef, frozenset[Scalar]], ...], columns: set[ColumnRef]
+) -> tuple[tuple[ColumnRef, frozenset[Scalar]], ...]:
+    return tuple(kv for kv in items if kv[0] not in columns)
+
+
+def _predicates_without(predicates: tuple[str, ...], columns: set[ColumnRef]) -> tuple[str, ...]:
+    """The predicates that read something beyond `columns` (all of them when there are none)."""
+    if not columns:
+        return predicates
+    from canon.sqltree import qualified_columns
+
+    return tuple(p for p in predicates if not {ColumnRef(t, c) for t, c in qualified_columns(p)} <= columns)
 
 
 def freeze_rows(items: Iterable[_RowDecision]) -> tuple[_RowDecision, ...]:

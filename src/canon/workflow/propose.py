@@ -291,7 +291,7 @@ def judgment_calls(
     specs = {c.key: c for c in (kb_metric.judgment_calls if kb_metric else ())}
     options: dict[str, dict[str, Option]] = {}
     for d in audit.definitions:
-        if d.vector.time_basis != proposal.time_basis:
+        if d.vector.time_basis != proposal.time_basis and d.vector.time_basis.kind != "lifetime":
             alt = proposal.with_time_basis(d.vector.time_basis).with_measure(d.vector.measure)
             # keep only the proposal's filters the other basis can see without fanning out
             reach = graph.ancestors(alt.measure.column.table)
@@ -352,15 +352,15 @@ def _add_option(
     model: str,
     edit: dict[str, Any],
 ) -> None:
-    bucket = options.setdefault(key, {})
-    if label in bucket:
-        bucket[label].adopted_by.append(model)
+    known = options.get(key, {})
+    if label in known:
+        known[label].adopted_by.append(model)
         return
     try:
         impact = evaluate(alt) - base
     except QueryError:
-        return
-    bucket[label] = Option(label, impact, [model], edit)
+        return  # an option that does not compile is no option (and no empty judgment call)
+    options.setdefault(key, {})[label] = Option(label, impact, [model], edit)
 
 
 def propose(
@@ -387,7 +387,8 @@ def propose(
     else:
         if not audit.definitions:
             raise QueryError(f"no definition of `{audit.metric}` found and no contract to start from")
-        start = max(audit.definitions, key=lambda d: d.reproduced)
+        periodic = [d for d in audit.definitions if d.vector.time_basis.kind != "lifetime"] or audit.definitions
+        start = max(periodic, key=lambda d: d.reproduced)  # a lifetime total has no period to propose
         vector = _kb_corrected(start.vector, domains, kb_metric)
         text = kb_metric.definition if kb_metric else ""
         # the joins that model's SQL wrote (a project without relationships tests has no others)

@@ -118,9 +118,10 @@ def test_an_integer_key_read_directly_is_an_event_date_by_its_values(wh: World) 
 
 
 def test_an_integer_that_is_no_date_is_no_period(wh: World) -> None:
-    # planned amounts in whole dollars are integers too, but not days
-    with pytest.raises(NoTimeBasis, match="not grouped by a date"):
-        wh.extract("select cast(planned as integer) as p, sum(planned) as planned from budgets group by 1")
+    # planned amounts in whole dollars are integers too, but not days: grouped by them, the sums
+    # are totals over all time (no period), never an event dated by the integer
+    basis = wh.extract("select cast(planned as integer) as p, sum(planned) as planned from budgets group by 1")
+    assert basis.vector.time_basis.kind == "lifetime" and basis.vector.time_basis.columns == ()
 
 
 def test_coalesce_of_a_spine_month_and_a_raw_month_is_several_dates(wh: World) -> None:

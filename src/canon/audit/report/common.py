@@ -76,8 +76,10 @@ def model_title(d: Definition) -> str:
 
 
 def figure_text(d: Definition) -> str:
-    """The model's own figure, or "not priced (static)" when no warehouse was read."""
-    return format_cents(d.value_cents) if d.priced else NOT_PRICED
+    """The model's own figure, or why there is none: no warehouse read, or a lifetime total."""
+    if d.priced:
+        return format_cents(d.value_cents)
+    return LIFETIME if d.vector.time_basis.kind == "lifetime" else NOT_PRICED
 
 
 def figure_vs_canonical(result: AuditResult, d: Definition) -> str:
@@ -88,12 +90,13 @@ def figure_vs_canonical(result: AuditResult, d: Definition) -> str:
 
 NOT_COMPARABLE = "not comparable"
 NOT_PRICED = "not priced (static)"  # no warehouse was read: what every format says instead of a figure
+LIFETIME = "lifetime total"  # no period: a total over all time is no figure for the period
 
 
 def reproduced_text(d: Definition) -> str:
     """✓ only when both figures selected rows and agree; an empty period is never a ✓."""
     if not d.priced:
-        return NOT_PRICED
+        return "— (no period)" if d.vector.time_basis.kind == "lifetime" else NOT_PRICED
     if not d.comparable:
         return f"{NOT_COMPARABLE} ({d.not_comparable})"
     if d.reproduced:
