@@ -25,8 +25,8 @@ Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
     a truth measure written as prose ("a - b (once per order)") is right only if the audit
     reports the same text;
   - time basis: `kind: point` is right when the audit's `decisions.time_basis` is exactly
-    `[column]`; `kind: validity_range` when it is `[start, end]`; any other kind (lifetime,
-    snapshot) cannot be matched and counts as wrong;
+    `[column]`; `kind: validity_range` when it is `[start, end]`; `lifetime` / `snapshot`
+    when the audit's basis is empty and its `time_basis_detail` says lifetime (no period);
   - filter column C: right when the audit's `decisions.filters` has C with the same set of
     admitted values (compared as lower-case strings); a truth `filters: {}` adds no point;
   - row decision (the truth's prose, classed by its first words): "dedup" is right when the
@@ -44,7 +44,8 @@ Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
 * **wrongly divergent**: of the truth's `not_divergent` model pairs, those where both models
   appear as definitions (in any of the project's audits) with different decisions: measure
   column, time basis or filters differing (the measure's scale is ignored: x12 and /100 are
-  unit relations, not divergences). Shown as wrong / pairs.
+  unit relations, not divergences; a lifetime total is compared without its period, see
+  `same_decisions`). Shown as wrong / pairs.
 * **seconds** (canon init + every audit, wall) and **peak RSS** (largest `ru_maxrss` of those
   child processes, from `os.wait4`); dbt seed/build time is shown apart.
 
@@ -85,9 +86,11 @@ def static_flag_available(canon: str) -> bool:
     return "--static" in proc.stdout
 
 
-def time_basis_right(truth_basis: dict[str, Any], audit_basis: list[str]) -> bool:
+def time_basis_right(truth_basis: dict[str, Any], audit_basis: list[str], detail: dict[str, Any] | None = None) -> bool:
     got = [norm(c) for c in audit_basis]
     kind = truth_basis.get("kind")
+    if kind in ("lifetime", "snapshot"):  # no period: the audit says so with an empty basis
+        return got == [] and bool((detail or {}).get("lifetime"))
     if kind == "point":
         return got == [norm(truth_basis["column"])]
     if kind == "validity_range":
@@ -129,7 +132,7 @@ def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tup
     if same_amount and norm(measure.get("scale_by", "")) == norm(got_measure.get("scale_by", "")):
         right += 1
     basis = decisions.get("time_basis")
-    if isinstance(basis, dict) and time_basis_right(basis, got.get("time_basis") or []):
+    if isinstance(basis, dict) and time_basis_right(basis, got.get("time_basis") or [], got.get("time_basis_detail")):
         right += 1
     audit_filters = {norm(c): {norm(v) for v in vals} for c, vals in (got.get("filters") or {}).items()}
     for column, values in filters.items():
@@ -172,12 +175,22 @@ def row_decision_right(text: str, got: dict[str, Any]) -> bool:
 
 
 def same_decisions(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same measure column, time basis, filters and predicates; a lifetime total (empty time basis)
+    is compared without the period, without its filters on the other's range dates and without
+    predicates (a snapshot evaluates that range at one date: `end_date > current_date`)."""
     da, db = a.get("decisions") or {}, b.get("decisions") or {}
+    ta, tb = [norm(c) for c in da.get("time_basis") or []], [norm(c) for c in db.get("time_basis") or []]
+    lifetime = not ta or not tb
+    dates = set(ta) | set(tb) if lifetime else set()
+
+    def filters(d: dict[str, Any]) -> dict[str, Any]:
+        return {c: v for c, v in (d.get("filters") or {}).items() if norm(c) not in dates}
+
     return (
         norm((da.get("measure") or {}).get("column")) == norm((db.get("measure") or {}).get("column"))
-        and [norm(c) for c in da.get("time_basis") or []] == [norm(c) for c in db.get("time_basis") or []]
-        and da.get("filters") == db.get("filters")
-        and a.get("decisions", {}).get("predicates") == b.get("decisions", {}).get("predicates")
+        and (lifetime or ta == tb)
+        and filters(da) == filters(db)
+        and (lifetime or da.get("predicates") == db.get("predicates"))
     )
 
 

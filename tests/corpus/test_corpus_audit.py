@@ -38,6 +38,7 @@ FOUND_AT_LEAST = {
     "payments_cents": {
         "cash.cash_net_of_refunds",
         "cash.external_customer_cash_positive_only",
+        "cash.lifetime_cash_of_known_customers",
         "revenue.billed_paid_invoices",
         "revenue.billed_paid_invoices_fanned_out",
     },
