@@ -280,6 +280,7 @@ class Extractor:
         """
         found: list[Candidate] = []
         notes: list[Unmapped] = []
+        unmappable: list[str] = []  # outputs named for the metric whose measure could not be read
         for sel in _selects(lineage.root):
             name = sel.alias_or_name
             rank = self.rank(name)
@@ -304,6 +305,8 @@ class Extractor:
                 money = any(self.catalog.is_money(ref_of(c), self.integer_money) for c in raw_columns(resolved))
                 if money or rank == NAMED:
                     notes.append(Unmapped(sel.sql(), f"money aggregate not mappable: {exc}", origin_of(sel)))
+                    if rank == NAMED:
+                        unmappable.append(name)
                 continue
             if shape.aggregation not in ("sum", "avg", "min", "max"):
                 continue
@@ -332,11 +335,7 @@ class Extractor:
                     why = f"`{c.output}` aggregates money but is named for no metric (name it, or write a contract)"
                     notes.append(Unmapped(c.output, why, c.origin))
             found = [c for c in found if c.rank == NAMED]
-            failed = [n for n in _names(lineage) if self.rank(n) == NAMED and n not in {c.output for c in found}]
-            best = min(
-                (names.closeness(n) for n in failed if any(f"`{n}`" in u.sql or n in u.sql for u in notes)),
-                default=None,
-            )
+            best = min((names.closeness(n) for n in unmappable), default=None)
             if found and best is not None and best < min(names.closeness(c.output) for c in found):
                 return [], notes
         found.sort(key=lambda c: (c.rank, self.names.closeness(c.output) if self.names is not None else (0, 0)))
@@ -924,10 +923,6 @@ def _period_grained(key: PeriodKey) -> bool:
     while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
         node = node.this
     return not isinstance(node, exp.Column)
-
-
-def _names(lineage: Lineage) -> list[str]:
-    return [sel.alias_or_name for sel in _selects(lineage.root)]
 
 
 def _has_aggregate_upstream(lineage: Lineage, name: str) -> bool:
