@@ -21,7 +21,8 @@ Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
   compared with the first of its models the audit lists (truth order):
   - measure: right when the audit's `decisions.measure.column` (the amount before any per-row
     factor) equals the truth's `measure.column` (case-insensitive, whitespace removed) and the
-    column picking a per-row factor (`scale_by`) is the same on both sides (or absent on both);
+    column picking a per-row factor (`scale_by`, or the truth's `sign_by`) is the same on both
+    sides (or absent on both);
     a truth measure written as prose ("a - b (once per order)") is right only if the audit
     reports the same text;
   - time basis: `kind: point` is right when the audit's `decisions.time_basis` is exactly
@@ -129,7 +130,9 @@ def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tup
     measure = decisions.get("measure") or {}
     got_measure = got.get("measure") or {}
     same_amount = norm(measure.get("column", "")) == norm(got_measure.get("column", "?"))
-    if same_amount and norm(measure.get("scale_by", "")) == norm(got_measure.get("scale_by", "")):
+    # a sign chosen by a column (`sign_by`) is a per-row factor like any other
+    truth_scale_by = measure.get("scale_by") or next(iter(measure.get("sign_by") or {}), "")
+    if same_amount and norm(truth_scale_by) == norm(got_measure.get("scale_by", "")):
         right += 1
     basis = decisions.get("time_basis")
     if isinstance(basis, dict) and time_basis_right(basis, got.get("time_basis") or [], got.get("time_basis_detail")):

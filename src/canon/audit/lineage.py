@@ -489,9 +489,9 @@ class Lineage:
                 cols = raw_columns(c.expr)
                 if link is None and isinstance(c.expr, exp.EQ) and len(cols) == 2 and cols[0].table != cols[1].table:
                     # the correlation: one side is the outer row, the other the subquery's table
-                    inner_tables = {t.name for t in sub_scope.tables}
+                    inner_tables = _tables_under(sub_scope)
                     a, b = cols
-                    link = (b, a) if a.table in inner_tables else (a, b)
+                    link = (b, a) if a.table.lower() in inner_tables else (a, b)
                 else:
                     rest.append(c)
             if link is None:
@@ -692,3 +692,24 @@ class Lineage:
             if child.expression is target or child.expression is node:
                 return child
         return None
+
+
+def _tables_under(scope: Scope) -> set[str]:
+    """Lower-case names of the tables a scope reads, through the CTEs and subqueries it selects from.
+
+    Which side of an EXISTS correlation is the subquery's: its table may be read through a
+    staging CTE (`exists (select 1 from stg_x ...)`) and spelled in another case (Snowflake).
+    """
+    names: set[str] = set()
+    stack, seen = [scope], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for source in current.sources.values():
+            if isinstance(source, exp.Table):
+                names.add(source.name.lower())
+            elif isinstance(source, Scope):
+                stack.append(source)
+    return names

@@ -39,3 +39,29 @@ def test_static_row_decisions(tmp_path: Path) -> None:
     assert [str(m.other) for m in by["customer_cash"].matches] == ["raw_customers.customer_id"]  # written: LEFT side
     assert by["billed_lines_per_attempt"].fanout == ()
     assert by["every_version_paid"].dedup == ()
+
+
+def test_an_exists_through_a_staging_model_excludes_the_subquery_table(tmp_path: Path) -> None:
+    """`NOT EXISTS (select 1 from stg_test t where t.account_id = i.account_id)`: the excluded rows
+    are those with a match in the test-account table the staging model reads (Snowflake case)."""
+    (tmp_path / "canon.yml").write_text(
+        'name: st\nwarehouse: {engine: duckdb, path: nowhere.duckdb}\ncurrent_period: "2026-03"\n'
+    )
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    (sql / "stg_test.sql").write_text("SELECT ACCOUNT_ID FROM TEST_ACCOUNTS")
+    (sql / "revenue_no_tests.sql").write_text(
+        "SELECT DATE_TRUNC('MONTH', I.INVOICED_ON) AS M, SUM(I.AMOUNT) AS REVENUE\n"
+        "FROM RAW_INVOICES I\n"
+        "WHERE NOT EXISTS (SELECT 1 FROM STG_TEST T WHERE T.ACCOUNT_ID = I.ACCOUNT_ID)\n"
+        "GROUP BY 1"
+    )
+    project = load_project(tmp_path)
+    try:
+        result = project.audit("revenue", sql_dir=sql, dialect="snowflake", static=True, with_history=False)
+    finally:
+        project.close()
+    (d,) = result.definitions
+    (match,) = d.vector.matches
+    assert not match.present
+    assert match.other.table.lower() == "test_accounts" and match.own.table.lower() == "raw_invoices"
