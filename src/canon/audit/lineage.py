@@ -457,11 +457,20 @@ class Lineage:
     def _semi_join(self, part: exp.Expression, scope: Scope) -> Condition | None:
         negated = isinstance(part, exp.Not)
         inner = part.this if negated else part
+        membership: tuple[exp.Expr, exp.Expr] | None = None  # (value, subquery) of `value IN (subquery)`
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
-            sub_scope = self._scope_of(inner.args["query"], scope)
+            membership = (inner.this, inner.args["query"])
+        quantified = _quantified_in(inner)  # Snowflake reads `x NOT IN (select …)` as `x <> ALL (select …)`
+        if quantified is not None:
+            membership, flip = quantified
+            negated = negated != flip
+        if membership is not None:
+            value, query = membership
+            assert isinstance(query, exp.Expression)
+            sub_scope = self._scope_of(query, scope)
             if sub_scope is None:
                 return None
-            outer_col = self.resolve(inner.this, scope)
+            outer_col = self.resolve(value, scope)
             selects = _selects(sub_scope)
             if len(selects) != 1:
                 return None
@@ -713,3 +722,15 @@ def _tables_under(scope: Scope) -> set[str]:
             elif isinstance(source, Scope):
                 stack.append(source)
     return names
+
+
+def _quantified_in(node: exp.Expr) -> tuple[tuple[exp.Expr, exp.Expr], bool] | None:
+    """`x = ANY (q)` is `x IN (q)`; `x <> ALL (q)` is `NOT x IN (q)`: ((x, q), negated), nodes of the tree."""
+    if not (isinstance(node, exp.EQ | exp.NEQ) and isinstance(node.expression, exp.Any | exp.All)):
+        return None
+    negated = isinstance(node, exp.NEQ) and isinstance(node.expression, exp.All)
+    plain = isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any)
+    query = node.expression.this
+    if (negated or plain) and isinstance(query, exp.Query):
+        return (node.this, query), negated
+    return None

@@ -114,9 +114,13 @@ def static_schema(models: ModelSet) -> dict[str, dict[str, str]]:
             only = next(iter(targets.values())) if len(scope.sources) == 1 and targets else None
             if only is not None and only[0] == "raw" and any(isinstance(s, exp.Star) for s in _selects(scope)):
                 raw_of.setdefault(name, set()).add(only[1])
+            # a name the SELECT itself defines is its own (a lateral alias: `x AS a, f(a) AS b`), not the table's
+            defined = {sel.alias.lower() for sel in _selects(scope) if isinstance(sel, exp.Alias) and sel.alias}
             for col in scope.columns:
                 target = targets.get(col.table) if col.table else only
                 if target is None or not col.name:
+                    continue
+                if not col.table and col.name.lower() in defined and not _selected_as_is(col):
                     continue
                 if _used_as_date(col):
                     dates.add(col.name.lower())
@@ -272,3 +276,12 @@ def _literal(value: Scalar) -> exp.Expr:
     if isinstance(value, int | float):
         return exp.Literal.number(value)
     return exp.Literal.string(str(value))
+
+
+def _selected_as_is(col: exp.Column) -> bool:
+    """`amount::NUMBER AS amount` reads the table's `amount`: a column inside the very select item
+    whose alias it shares is the table's, not a lateral reference to itself."""
+    node: exp.Expr | None = col
+    while node is not None and not isinstance(node, exp.Alias):
+        node = node.parent
+    return isinstance(node, exp.Alias) and node.alias.lower() == col.name.lower()
