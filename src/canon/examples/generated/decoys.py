@@ -13,9 +13,8 @@ from sqlglot import exp
 
 from canon.dbt.model_sql import model_sql, ref_table
 from canon.examples.generated.data import DOMAINS
-from canon.examples.generated.models import CONFIG_VIEW, Ctx, GenModel, Rel, spell
+from canon.examples.generated.models import CONFIG_VIEW, DIALECT, Ctx, GenModel, Rel, spell
 
-DIALECT = "duckdb"  # the generated project runs on dbt-duckdb
 DATE_OF = {"invoices": "invoice_date", "contracts": "start_date", "payments": "payment_date"}
 FILTERABLE = {
     "invoices": ["type", "status"],

@@ -6,7 +6,6 @@ vector it computes (`truth`). The SQL is text by nature: these are dbt Jinja tem
 the thing the audit has to read. Definition recipes are in recipes.py.
 """
 
-# ruff: noqa: S608  (dbt model files are Jinja text by nature (see common rules))
 from __future__ import annotations
 
 import random
@@ -14,8 +13,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from sqlglot import exp
+
+from canon.dbt.model_sql import model_sql, ref_table, source_table
 from canon.examples.generated.data import DOMAINS
 
+DIALECT = "duckdb"  # the generated project runs on dbt-duckdb
 SRC = "{{{{ source('raw', '{}') }}}}"
 REF = "{{{{ ref('{}') }}}}"
 CONFIG_VIEW = "{{ config(materialized='view') }}\n"
@@ -47,10 +50,6 @@ class Rel:
     name: str
     family: str
     cols: dict[str, str]  # logical (raw) column → name in this relation
-
-    @property
-    def ref(self) -> str:
-        return REF.format(self.name)
 
 
 @dataclass
@@ -155,6 +154,7 @@ def join_lines(lines: list[str]) -> str:
 
 
 def shared_models() -> tuple[list[GenModel], list[Rel]]:
+    """Staging and intermediate models every definition reads, built as trees (`canon.dbt.model_sql`)."""
     inv_cols = ["invoice_id", "account_id", "contract_id", "invoice_date", "amount", "type", "status"]
     con_cols = ["contract_id", "account_id", "start_date", "end_date", "annual_value", "type", "status"]
     pay_cols = ["payment_id", "account_id", "invoice_id", "payment_date", "amount", "refunded"]
@@ -168,89 +168,69 @@ def shared_models() -> tuple[list[GenModel], list[Rel]]:
         "type": "invoice_kind",
         "status": "invoice_state",
     }
-    models = [
-        GenModel("stg_accounts", join_lines([f"select * from {SRC.format('raw_accounts')}"]), "shared", "staging"),
-        GenModel(
+
+    def equals(column: str, value: str) -> exp.Expression:
+        return exp.EQ(this=exp.column(column), expression=exp.Literal.string(value))
+
+    months = exp.select(exp.cast(exp.column("generate_series"), "date").as_("month_start")).from_(
+        exp.Anonymous(
+            this="generate_series",
+            expressions=[
+                exp.cast(exp.Literal.string("2023-01-01"), "date"),
+                exp.cast(exp.Literal.string("2027-12-01"), "date"),
+                exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MONTH")),
+            ],
+        )
+    )
+    in_month = exp.and_(
+        exp.GTE(
+            this=exp.column("month_start", table="m"),
+            expression=exp.DateTrunc(this=exp.column("start_date", table="k"), unit=exp.var("MONTH")),
+        ),
+        exp.LTE(this=exp.column("month_start", table="m"), expression=exp.column("end_date", table="k")),
+    )
+    contract_months = (
+        exp.select(
+            exp.column("month_start", table="m"),
+            *(exp.column(c, table="k") for c in ("contract_id", "account_id", "type", "status")),
+            exp.Div(this=exp.column("annual_value", table="k"), expression=exp.Literal.number(12)).as_("monthly_value"),
+        )
+        .from_(ref_table("stg_contracts", "k"))
+        .join(ref_table("util_months", "m"), on=in_month, join_type="inner")
+    )
+    queries: list[tuple[str, exp.Expression, str]] = [
+        ("stg_accounts", exp.select("*").from_(source_table("raw_accounts")), "staging"),
+        (
             "stg_contracts",
-            join_lines(
-                [
-                    "select",
-                    "    *,",
-                    "    type = 'pilot' as is_pilot",
-                    f"from {SRC.format('raw_contracts')}",
-                ]
-            ),
-            "shared",
+            exp.select("*", equals("type", "pilot").as_("is_pilot")).from_(source_table("raw_contracts")),
             "staging",
         ),
-        GenModel("stg_invoices", join_lines([f"select * from {SRC.format('raw_invoices')}"]), "shared", "staging"),
-        GenModel(
-            "stg_payments",
-            join_lines(["select", "    " + ",\n    ".join(pay_cols), f"from {SRC.format('raw_payments')}"]),
-            "shared",
-            "staging",
-        ),
-        GenModel(
+        ("stg_invoices", exp.select("*").from_(source_table("raw_invoices")), "staging"),
+        ("stg_payments", exp.select(*pay_cols).from_(source_table("raw_payments")), "staging"),
+        (
             "stg_invoices_renamed",
-            join_lines(
-                [
-                    "select",
-                    "    " + ",\n    ".join(f"{k} as {v}" for k, v in renamed.items()),
-                    f"from {REF.format('stg_invoices')}",
-                ]
-            ),
-            "shared",
+            exp.select(*(exp.column(k).as_(v) for k, v in renamed.items())).from_(ref_table("stg_invoices")),
             "staging",
         ),
-        GenModel(
+        (
             "int_subscription_invoices",
-            join_lines([f"select * from {REF.format('stg_invoices')}", "where type = 'subscription'"]),
-            "shared",
+            exp.select("*").from_(ref_table("stg_invoices")).where(equals("type", "subscription")),
             "intermediate",
         ),
-        GenModel(
+        (
             "int_active_contracts",
-            join_lines(
-                [
-                    "select contract_id, account_id, type, is_pilot",
-                    f"from {REF.format('stg_contracts')}",
-                    "where status = 'active'",
-                ]
-            ),
-            "shared",
+            exp.select("contract_id", "account_id", "type", "is_pilot")
+            .from_(ref_table("stg_contracts"))
+            .where(equals("status", "active")),
             "intermediate",
         ),
-        GenModel(
-            "util_months",
-            join_lines(
-                [
-                    "select cast(generate_series as date) as month_start",
-                    "from generate_series(date '2023-01-01', date '2027-12-01', interval 1 month)",
-                ]
-            ),
-            "shared",
-            "intermediate",
-        ),
-        GenModel(
-            "int_contract_months",
-            join_lines(
-                [
-                    "select",
-                    "    m.month_start,",
-                    "    k.contract_id,",
-                    "    k.account_id,",
-                    "    k.type,",
-                    "    k.status,",
-                    "    k.annual_value / 12 as monthly_value",
-                    f"from {REF.format('stg_contracts')} as k",
-                    f"inner join {REF.format('util_months')} as m",
-                    "    on m.month_start >= date_trunc('month', k.start_date)",
-                    "   and m.month_start <= k.end_date",
-                ]
-            ),
-            "shared",
-            "intermediate",
-        ),
+        ("util_months", months, "intermediate"),
+        ("int_contract_months", contract_months, "intermediate"),
+    ]
+    raw = {ident: ("raw", ident) for ident in ("raw_accounts", "raw_contracts", "raw_invoices", "raw_payments")}
+    models = [
+        GenModel(name, CONFIG_VIEW + model_sql(query, DIALECT, raw) + "\n", "shared", folder)
+        for name, query, folder in queries
     ]
     rels = [
         Rel("stg_accounts", "accounts", {c: c for c in acc_cols}),

@@ -25,6 +25,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
+from canon.dbt.model_sql import model_sql, ref_table
+from canon.examples.generated.models import CONFIG_VIEW, DIALECT
 from canon.examples.generated.project import TRUTH_FILE, generate_project
 
 COLS = ["invoice_id", "account_id", "contract_id", "invoice_date", "amount", "type", "status"]
@@ -117,13 +121,15 @@ def pivot_model(upstream: str) -> str:
 
 
 def stacked_model(upstream: str, value: str) -> str:
-    return (
-        "{{ config(materialized='view') }}\n"
-        "with monthly as (\n"
-        f"    select * from {{{{ ref('{upstream}') }}}}\n"
-        ")\n"
-        f"select * from monthly where {value} is not null\n"
+    """`with monthly as (select * from ref(upstream)) select * from monthly where value is not null`."""
+    monthly = exp.select("*").from_(ref_table(upstream))
+    query = (
+        exp.select("*")
+        .with_("monthly", as_=monthly)
+        .from_("monthly")
+        .where(exp.Not(this=exp.Is(this=exp.column(value), expression=exp.null())))
     )
+    return CONFIG_VIEW + model_sql(query, DIALECT) + "\n"
 
 
 def generate_package_project(
