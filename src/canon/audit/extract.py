@@ -252,7 +252,6 @@ class Extractor:
         self.names = names
         self.by_name = by_name
         self.probe = CalendarProbe()
-        self.lifetime_ok = False  # set per extraction: may a model with no period be a lifetime total
 
     def rank(self, output: str) -> int | None:
         return self.names.rank(output) if self.names is not None else UNNAMED
@@ -360,7 +359,6 @@ class Extractor:
             conditions.append(Condition(case_cond, "where", case_cond.sql(), origin_of(case_cond)))
 
         period_keys = self._period_keys(lineage, unmapped)
-        self.lifetime_ok = not chosen.row_level  # a row-level model with no period is a staging model
         if chosen.row_level:
             # a row-level model is per period only through a period column: a month, a calendar's
             # date; a raw timestamp passed through (a staging model's loaded_at) is no period
@@ -467,7 +465,10 @@ class Extractor:
             if a.table != b.table and (edge := self._edge(a, b)) is not None and edge not in edges:
                 edges.append(edge)
 
-        time_basis, implied = self._time_basis(period_keys, range_parts, provenance, unmapped)
+        # a row-level model with no period is a staging model, never a lifetime total
+        time_basis, implied = self._time_basis(
+            period_keys, range_parts, provenance, unmapped, lifetime=not chosen.row_level
+        )
         time_basis = self._through_calendar_table(time_basis, measure_ref, edges, provenance)
         for part in implied:  # what the time basis leaves out that the model also decides (`end IS NOT NULL`)
             refs = {ref_of(c) for c in raw_columns(part)}
@@ -771,8 +772,12 @@ class Extractor:
         range_parts: list[tuple[exp.Expr, Origin]],
         provenance: dict[str, Provenance],
         unmapped: list[Unmapped],
+        lifetime: bool = True,
     ) -> tuple[TimeBasis, list[exp.Expression]]:
-        """The time basis, and conditions it implies that the model also states (`end IS NOT NULL`)."""
+        """The time basis, and conditions it implies that the model also states (`end IS NOT NULL`).
+
+        With `lifetime`, an aggregate with no period column at all is a total over all time.
+        """
         mixed = [k for k in keys if k.mixed]
         dated = [k for k in keys if k.date_column is not None]
         calendar = [k for k in keys if k.date_column is None and not k.mixed]
@@ -801,7 +806,7 @@ class Extractor:
             return found.basis, found.extra_conditions
         if calendar:
             raise NoTimeBasis("no period: the calendar the model is grouped by is not joined to the rows by a date")
-        if not keys and self.lifetime_ok:
+        if not keys and lifetime:
             # aggregated with no period column at all: a total over all time (a customer's lifetime
             # value), or one point in time (`current_date`); a calendar joined upstream is no period
             provenance.setdefault("time_basis", Provenance()).add("no period column: a lifetime total", [])

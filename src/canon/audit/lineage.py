@@ -711,7 +711,7 @@ def _tables_under(scope: Scope) -> set[str]:
     """
     names: set[str] = set()
     stack, seen = [scope], set()
-    while stack:
+    while stack:  # through `sources`, not `traverse()`: a CTE of the outer query is read, not owned
         current = stack.pop()
         if id(current) in seen:
             continue

@@ -281,7 +281,5 @@ def _literal(value: Scalar) -> exp.Expr:
 def _selected_as_is(col: exp.Column) -> bool:
     """`amount::NUMBER AS amount` reads the table's `amount`: a column inside the very select item
     whose alias it shares is the table's, not a lateral reference to itself."""
-    node: exp.Expr | None = col
-    while node is not None and not isinstance(node, exp.Alias):
-        node = node.parent
-    return isinstance(node, exp.Alias) and node.alias.lower() == col.name.lower()
+    item = col.find_ancestor(exp.Alias)
+    return item is not None and item.alias.lower() == col.name.lower()

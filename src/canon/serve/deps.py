@@ -68,19 +68,18 @@ def authenticate(request: Request, ctx: ServeContext, token: str | None) -> str:
     return consumer
 
 
+def _query_fields(dependant: Any) -> list[Any]:
+    """Every query parameter a route declares, its dependencies' included."""
+    return [*dependant.query_params, *(f for sub in dependant.dependencies for f in _query_fields(sub))]
+
+
 def _query_names(dependant: Any) -> set[str]:
-    names = {f.alias for f in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
+    return {f.alias for f in _query_fields(dependant)}
 
 
 def _list_names(dependant: Any) -> set[str]:
     """Query parameters declared as lists (`?x=a&x=b` is meant); every other one takes one value."""
-    names = {f.alias for f in dependant.query_params if _is_sequence(getattr(f.field_info, "annotation", None))}
-    for sub in dependant.dependencies:
-        names |= _list_names(sub)
-    return names
+    return {f.alias for f in _query_fields(dependant) if _is_sequence(getattr(f.field_info, "annotation", None))}
 
 
 def _is_sequence(annotation: Any) -> bool:
