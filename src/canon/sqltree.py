@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlglot import exp
 
@@ -58,13 +59,15 @@ def table(name: str, schema: str | None = None) -> exp.Table:
     )
 
 
-def qualified_columns(sql: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def qualified_columns(sql: str) -> frozenset[tuple[str, str]]:
     """The `table.column` references of a condition or value written over raw tables.
 
     Predicates and measure expressions travel as SQL text in DuckDB syntax (contracts, audit
-    JSON); what they read is asked of the parsed tree, never of the text.
+    JSON); what they read is asked of the parsed tree, never of the text. Cached: a bridge
+    compiles the same measure dozens of times and each compile asks which tables it reads.
     """
     import sqlglot
 
     tree = sqlglot.parse_one(sql, read="duckdb")
-    return {(c.table, c.name) for c in tree.find_all(exp.Column) if c.table}
+    return frozenset((c.table, c.name) for c in tree.find_all(exp.Column) if c.table)
