@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from canon.compiler.trees import join
 from canon.dbt.model_sql import model_sql, ref_table, source_table
 from canon.examples.generated.data import DOMAINS
 
@@ -189,15 +190,12 @@ def shared_models() -> tuple[list[GenModel], list[Rel]]:
         ),
         exp.LTE(this=exp.column("month_start", table="m"), expression=exp.column("end_date", table="k")),
     )
-    contract_months = (
-        exp.select(
-            exp.column("month_start", table="m"),
-            *(exp.column(c, table="k") for c in ("contract_id", "account_id", "type", "status")),
-            exp.Div(this=exp.column("annual_value", table="k"), expression=exp.Literal.number(12)).as_("monthly_value"),
-        )
-        .from_(ref_table("stg_contracts", "k"))
-        .join(ref_table("util_months", "m"), on=in_month, join_type="inner")
-    )
+    contract_months = exp.select(
+        exp.column("month_start", table="m"),
+        *(exp.column(c, table="k") for c in ("contract_id", "account_id", "type", "status")),
+        exp.Div(this=exp.column("annual_value", table="k"), expression=exp.Literal.number(12)).as_("monthly_value"),
+    ).from_(ref_table("stg_contracts", "k"))
+    join(contract_months, ref_table("util_months", "m"), in_month, "inner")
     queries: list[tuple[str, exp.Expression, str]] = [
         ("stg_accounts", exp.select("*").from_(source_table("raw_accounts")), "staging"),
         (
