@@ -12,16 +12,19 @@ March by hand:
   every order, any status (row-level model): 62 + (7 − 1)           = 68.00 → 6800 cents
   completed orders' net less refunds paid in March (R1 only): 62 − 4 = 58.00 → 5800 cents
   (R2 belongs to April, by its own date, although its order is from March)
+  average item amount per completed order: (25 + 40) / 2 orders      = 32.50 → 3250 cents
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from canon.audit.result import AuditResult
+from canon.contracts.decisions import DecisionVector
 from canon.project import load_project
 
 ORDERS = [
@@ -39,7 +42,7 @@ ITEMS = [
 ]
 DISCOUNTS = [("O1", "3.00"), ("O3", "1.00"), ("O4", "2.00")]
 REFUNDS = [("R1", "O1", "2026-03-25", "4.00"), ("R2", "O2", "2026-04-03", "6.00")]
-NET_CENTS, EVERY_ORDER_CENTS, AFTER_REFUNDS_CENTS = 6200, 6800, 5800
+NET_CENTS, EVERY_ORDER_CENTS, AFTER_REFUNDS_CENTS, AVG_PER_ORDER_CENTS = 6200, 6800, 5800, 3250
 
 ORDER_TOTALS = """
 order_totals as (
@@ -64,6 +67,11 @@ MODELS = {
     " group by 1)\n"
     "select coalesce(gross.m, disc.m) as m, coalesce(gross.g, 0) - coalesce(disc.x, 0) as revenue\n"
     "from gross full outer join disc on gross.m = disc.m",
+    # an average of per-order sums: the month's item amount over its number of orders
+    "avg_revenue_per_order": "with per_order as (select date_trunc('month', o.ordered_on) as m, i.order_id,\n"
+    "  sum(i.price * i.qty) as order_revenue from raw_items as i join raw_orders as o on o.order_id = i.order_id\n"
+    "  where o.status = 'completed' group by 1, 2)\n"
+    "select m, avg(order_revenue) as avg_revenue from per_order group by 1",
     # one row per order, no SUM over orders: the audit sums it over the period
     "order_revenue_rows": f"with {ORDER_TOTALS.strip()}\n"
     "select order_id, order_month, order_revenue as revenue from per_order",
@@ -162,3 +170,17 @@ def test_the_same_terms_written_another_way_are_one_definition(result: AuditResu
     assert not by["net_revenue_monthly"].vector.same_definition(by["revenue_after_refunds"].vector)
     group = next(g for g in result.distinct_definitions() if any(d.model == "net_revenue_monthly" for d in g))
     assert {d.model for d in group} == {"net_revenue_monthly", "net_revenue_port"}
+
+
+def test_an_average_of_per_order_sums_is_the_sum_over_the_number_of_orders(result: AuditResult) -> None:
+    d = next(d for d in result.definitions if d.model == "avg_revenue_per_order")
+    measure = d.vector.measure
+    assert (measure.aggregation, str(measure.per), str(measure.column)) == (
+        "avg",
+        "raw_items.order_id",
+        "raw_items.price",
+    )
+    assert (d.value_cents, d.reproduced_cents) == (AVG_PER_ORDER_CENTS, AVG_PER_ORDER_CENTS)
+    # another statistic of the same amounts: one definition with the sum of those amounts, never a gap
+    total = DecisionVector.build(replace(measure, aggregation="sum", per=None), d.vector.time_basis, d.vector.filters)
+    assert d.vector.same_definition(total)

@@ -42,6 +42,7 @@ from canon.audit.lineage import (
 )
 from canon.audit.measure import MeasureShape, NotAMeasure, parse_measure, row_measure
 from canon.audit.naming import NAMED, OTHER, UNNAMED, OutputNames, model_named_for, named_like_money
+from canon.audit.pergroup import per_group_average
 from canon.audit.rows import JoinWalk, RowJoins
 from canon.audit.sources import ModelSource
 from canon.audit.terms import TermTree, split_terms
@@ -321,6 +322,10 @@ class Extractor:
                 if composite is not None:
                     found.append(composite)
                     continue
+                averaged = self._per_group(lineage, name, rank) if money else None
+                if averaged is not None:
+                    found.append(averaged)
+                    continue
                 if money or rank == NAMED:
                     notes.append(Unmapped(sel.sql(), f"money aggregate not mappable: {exc}", origin_of(sel)))
                     if rank == NAMED:
@@ -369,6 +374,22 @@ class Extractor:
             return found, notes
         found.sort(key=lambda c: (c.rank, self.names.closeness(c.output) if self.names is not None else (0, 0)))
         return found, notes
+
+    def _per_group(self, lineage: ModelLineage, name: str, rank: int | None) -> Candidate | None:
+        """`AVG` of per-group sums: the sum's measure, averaged per group key (see `pergroup.py`)."""
+        found = per_group_average(lineage, name, lambda c: self.catalog.is_temporal(ref_of(c)))
+        if found is None:
+            return None
+        try:
+            resolved = lineage.output(found.scope, found.output)
+            shape = parse_measure(resolved)
+        except (Unresolvable, NotAMeasure):
+            return None
+        money = [c for c in shape.values or [shape.column] if self.catalog.is_money(ref_of(c), self.integer_money)]
+        if not money or shape.aggregation != "sum":
+            return None
+        shape.column, shape.aggregation, shape.per = money[0], "avg", found.key
+        return Candidate(name, shape, origin_of(resolved), rank=OTHER if rank is None else rank)
 
     def _composite(self, lineage: ModelLineage, name: str, rank: int | None) -> Candidate | None:
         """An output adding amounts of several row sets, as one candidate per row set (see `terms.py`)."""
@@ -563,6 +584,7 @@ class Extractor:
             expression=_predicate_sql(shape.expression) if shape.expression is not None else None,
             amount=_predicate_sql(shape.amount) if shape.amount is not None else None,
             scale_by=ref_of(shape.scale_by) if shape.scale_by is not None else None,
+            per=ref_of(shape.per) if shape.per is not None else None,
         )
         slices = {r: v for r, v in filters.items() if r in self.dimension_columns}
         plain = {r: v for r, v in filters.items() if r not in self.dimension_columns}

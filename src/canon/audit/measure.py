@@ -41,6 +41,7 @@ class MeasureShape:
     amount: exp.Expr | None = None  # that value before its per-row factor or sign
     scale_by: exp.Column | None = None  # the column whose value picks the factor
     values: list[exp.Column] = field(default_factory=list)  # raw columns in value position (money candidates)
+    per: exp.Column | None = None  # an average of per-group sums: the group key
 
 
 _AGGS = {exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max", exp.Avg: "avg"}

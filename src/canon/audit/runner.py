@@ -491,6 +491,10 @@ def bridge(ctx: AuditContext) -> None:
         for d in ctx.each(ctx.definitions, lambda d: d.model):
             if not d.priced:
                 continue  # a lifetime total: no period figure to bridge from
+            if d.vector.measure.per is not None:
+                why = "an average per group of the amounts: another statistic, not a gap to bridge"
+                ctx.bridge_failures[d.model] = Unmapped(d.vector.measure.describe(), why)
+                continue
             if d.vector.is_composite:
                 why = "a sum of several row sets: its terms are priced, not bridged one decision at a time yet"
                 ctx.bridge_failures[d.model] = Unmapped(composite_text(d.vector.terms), why)

@@ -46,6 +46,9 @@ class Measure:
     expression: str | None = None
     amount: str | None = field(default=None, compare=False)
     scale_by: ColumnRef | None = field(default=None, compare=False)
+    # `avg` of per-group sums (`AVG` over a CTE of `SUM(amount)` per account and month): the
+    # group key within the period; the value is the period's sum over its number of groups
+    per: ColumnRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,10 +61,14 @@ class Measure:
             out["expression"] = self.expression
         if self.scale_by is not None:
             out["scale_by"] = str(self.scale_by)
+        if self.per is not None:
+            out["per"] = str(self.per)
         return out
 
     def refs(self) -> set[ColumnRef]:
         """Every raw column the measure reads (the expression's columns, or the one column)."""
+        if self.per is not None:
+            return {self.column, self.per} | (Measure(self.column, expression=self.expression).refs())
         if self.expression is None:
             return {self.column}
         from canon.sqltree import qualified_columns
@@ -71,6 +78,8 @@ class Measure:
     def describe(self) -> str:
         scale = "" if self.scale == 1 else f" × {format_fraction(self.scale)}"
         agg = "" if self.aggregation == "sum" else f"{self.aggregation} of "
+        if self.per is not None:
+            agg = f"average per {self.per.column} of the sum of "
         what = self.expression if self.expression is not None else str(self.column)
         if self.expression is not None and self.amount is not None:
             what = self.amount + (f" scaled by {self.scale_by}" if self.scale_by is not None else " (per row)")
@@ -406,8 +415,9 @@ class DecisionVector:
         """Equal where it changes the number: measure, time basis, filters and predicates.
 
         A lifetime total is the same definition at another grain when everything but the
-        period agrees: a customer's lifetime value and the monthly figure it sums are one way.
-        Composites are the same when they have the same terms, term by term.
+        period agrees: a customer's lifetime value and the monthly figure it sums are one way;
+        an average per group (per account, per order) of the same amounts is another statistic
+        of it, not another way. Composites are the same when they have the same terms, term by term.
         """
         if self.terms or other.terms:
             mine, theirs = self.parts(), other.parts()
@@ -420,6 +430,11 @@ class DecisionVector:
                     return False
                 rest.remove(match)
             return True
+        if (self.measure.per is None) != (other.measure.per is None):
+            # an average per account of the same amounts is another statistic of this definition
+            return replace(self, measure=_summed(self.measure)).same_definition(
+                replace(other, measure=_summed(other.measure))
+            )
         lifetime = "lifetime" in (self.time_basis.kind, other.time_basis.kind)
         # A snapshot evaluates the other's validity range at one date (`end_date > current_date`):
         # its conditions on those date columns are that evaluation, not a decision of their own.
@@ -436,6 +451,11 @@ class DecisionVector:
             and self.fanout == other.fanout
             and self.matches == other.matches
         )
+
+
+def _summed(measure: Measure) -> Measure:
+    """The amounts an average of per-group sums adds up (the measure itself otherwise)."""
+    return replace(measure, aggregation="sum", per=None) if measure.per is not None else measure
 
 
 def composite_text(terms: Iterable[DecisionVector]) -> str:
