@@ -84,7 +84,7 @@ def test_pages_need_a_token_and_json_twins_say_401(client: TestClient) -> None:
     assert bare.get("/metrics/mrr.json").status_code == 401
     assert bare.get("/index.json").status_code == 401
     login = bare.get("/metrics/mrr")
-    assert login.status_code == 401 and 'name="token"' in login.text and '<label for="token">' in login.text
+    assert login.status_code == 401 and "name=token" in login.text and '<label for="token">' in login.text
 
 
 def test_docs_is_a_self_contained_reference(client: TestClient) -> None:
