@@ -142,6 +142,13 @@ def test_dbt_idiomatic_outputs_and_the_semantic_layer(
 
     section = "\n".join(deprecation_markdown(record))
     assert "sales_pipeline_arr" in section and "RevOps" in section and until in section
+    res = run_cli(capsys, "postmortem", "mrr", "-o", str(tmp_path / "pm.md"), "-p", str(root))
+    assert res.code == 0, res.err
+    postmortem = (tmp_path / "pm.md").read_text()
+    assert "## Deprecated models and who still depends on them" in postmortem
+    for model, expected in ((m, users.get(m, [])) for m in entries):
+        for name, _, owner in expected:
+            assert f"| `{model}` | {name} |" in postmortem and owner in postmortem
 
     # dbt reads what canon wrote: parse (deprecation, access) and build (the rewired model)
     run_dbt(root, ["parse"])
