@@ -121,8 +121,9 @@ def waterfall(start_label: str, start: int, steps: Sequence[Step], end_label: st
     x = _scale(lo, hi, plot_w)
     rows: list[tuple[str, int, int, str, str]] = [(start_label, 0, start, "total", format_cents(start))]
     before = start
-    for s in steps:
-        rows.append((s.label, before, before + s.cents, "up" if s.cents >= 0 else "down", format_signed_cents(s.cents)))
+    for i, s in enumerate(steps, start=1):  # numbered as the table beside the chart numbers them
+        kind = "up" if s.cents >= 0 else "down"
+        rows.append((f"{i}. {s.label}", before, before + s.cents, kind, format_signed_cents(s.cents)))
         before += s.cents
     rows.append((end_label, 0, end, "total", format_cents(end)))
     bars = []
