@@ -129,3 +129,25 @@ def test_generic_waterfall_steps_and_plain_numbers() -> None:
     assert [(s["label"], s["cents"]) for s in a["steps"]] == [("x", -200), ("y", -100)]
     assert a["unattributed_cents"] == 0 and a["queries_text"] == "23"
     assert b["unattributed_cents"] == 40  # what the steps leave between 900 + 60 and 1,000, shown, not hidden
+
+
+def test_waterfall_geometry_follows_the_running_total() -> None:
+    from canon.present.money import format_cents
+    from canon.serve import svg
+
+    steps = [svg.Step("a", -30_000), svg.Step("b", 12_345), svg.Step("c", -1)]
+    chart = svg.waterfall("team", 100_000, steps, "canonical", width=900)
+    assert [b.kind for b in chart.bars] == ["total", "down", "up", "down", "total"]
+    assert chart.bars[-1].text == format_cents(100_000 - 30_000 + 12_345 - 1)
+    assert [b.short.split(". ")[0] for b in chart.bars[1:-1]] == ["1", "2", "3"]
+    # each step bar spans from the running total before it to the one after it
+    per_cent = (chart.bars[0].width) / 100_000
+    before = 100_000
+    for bar, step in zip(chart.bars[1:-1], steps, strict=True):
+        after = before + step.cents
+        assert abs(bar.width - abs(step.cents) * per_cent) <= 2
+        assert abs(bar.x - (chart.origin_x + min(before, after) * per_cent)) <= 2
+        before = after
+    line = svg.trend([svg.Point("2026-09", 5), svg.Point("2026-10", None), svg.Point("2026-11", 10)], str)
+    assert line is not None and len(line.dots) == 2 and line.dots[1].y < line.dots[0].y  # higher value, higher dot
+    assert svg.trend([svg.Point("2026-09", None)], str) is None
