@@ -618,6 +618,12 @@ class Project:
 
         audit = self._audit_session(metric, with_history=True).audit
         text = render_postmortem(audit, self.metrics.get(metric), canonical_model or f"fct_{metric}_canonical")
+        from canon.workflow.build import deprecation_markdown, load_build_record
+
+        # the last build's deprecations and the exposures still reading them (who must move, by when)
+        deprecations = deprecation_markdown(load_build_record(self.root, metric) or {})
+        if deprecations:
+            text = text.rstrip("\n") + "\n\n" + "\n".join(deprecations)
         target = output or (self.root / "analyses" / "05_postmortem.md")
         atomic_write_text(target, text)
         return target
