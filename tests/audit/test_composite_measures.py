@@ -67,6 +67,14 @@ MODELS = {
     " group by 1)\n"
     "select coalesce(gross.m, disc.m) as m, coalesce(gross.g, 0) - coalesce(disc.x, 0) as revenue\n"
     "from gross full outer join disc on gross.m = disc.m",
+    # a legacy query: a correlated scalar subquery per order, the status tested inside the SUM
+    "net_revenue_legacy": "select sub.m, sum(case when sub.status = 'completed' then sub.gross - sub.discount"
+    " else 0 end) as revenue\n"
+    "from (select date_trunc('month', o.ordered_on) as m, o.status,\n"
+    "  (select sum(i.price * i.qty) from raw_items as i where i.order_id = o.order_id) as gross,\n"
+    "  coalesce(d.discount_amount, 0) as discount\n"
+    "  from raw_orders as o left join raw_discounts as d on d.order_id = o.order_id) as sub\n"
+    "group by 1",
     # an average of per-order sums: the month's item amount over its number of orders
     "avg_revenue_per_order": "with per_order as (select date_trunc('month', o.ordered_on) as m, i.order_id,\n"
     "  sum(i.price * i.qty) as order_revenue from raw_items as i join raw_orders as o on o.order_id = i.order_id\n"
@@ -169,7 +177,9 @@ def test_the_same_terms_written_another_way_are_one_definition(result: AuditResu
     assert not by["net_revenue_monthly"].vector.same_definition(by["order_revenue_rows"].vector)
     assert not by["net_revenue_monthly"].vector.same_definition(by["revenue_after_refunds"].vector)
     group = next(g for g in result.distinct_definitions() if any(d.model == "net_revenue_monthly" for d in g))
-    assert {d.model for d in group} == {"net_revenue_monthly", "net_revenue_port"}
+    assert {d.model for d in group} == {"net_revenue_monthly", "net_revenue_port", "net_revenue_legacy"}
+    legacy = by["net_revenue_legacy"]
+    assert (legacy.value_cents, legacy.reproduced_cents) == (NET_CENTS, NET_CENTS)
 
 
 def test_an_average_of_per_order_sums_is_the_sum_over_the_number_of_orders(result: AuditResult) -> None:
