@@ -7,13 +7,17 @@ metric and absent in another still appears.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import sqlglot
 from sqlglot import exp
 
+from canon.compiler import compare as comparing
+from canon.compiler import movements, windows
+from canon.compiler.compare import Comparison
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Grain, Period
 from canon.compiler.relations import Relations
@@ -22,7 +26,7 @@ from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQu
 from canon.contracts.model import DimensionRef, Metric
 from canon.contracts.names import metric_key
 from canon.contracts.refs import ColumnRef
-from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
+from canon.contracts.spec import DeclarativeComposition, DerivedComposition, MovementComposition, SqlComposition
 from canon.errors import Location, QueryError, did_you_mean, hint_or_list
 
 ValueKind = Literal["money", "count", "ratio", "bps"]
@@ -36,6 +40,8 @@ class Question:
     where: str | None = None
     first: Period | None = None
     last: Period | None = None
+    compare: Comparison | None = None  # each period beside its previous one (`canon.compiler.compare`)
+    window: windows.Window | None = None  # to-date or trailing sums over periods (`canon.compiler.windows`)
 
 
 def value_kind(metric: Metric) -> ValueKind:
@@ -141,8 +147,23 @@ def compile_metric(
     relations: Relations,
 ) -> exp.Select:
     """One metric's subquery: period_start, the `by` dimensions, and its value column."""
+    if metric.spec.window is not None:
+        return _windowed_metric(metric, windows.Window.from_spec(metric.spec.window), question, metrics, graph, relations)
+    return _compile_unwindowed(metric, question, metrics, graph, relations)
+
+
+def _compile_unwindowed(
+    metric: Metric,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
     comp = metric.composition
     name = value_column(metric)
+    if isinstance(comp, MovementComposition):
+        batch = movements.batches([metric], metrics, value_column)[metric.name]
+        return _compile_movements(batch, question, metrics, graph, relations)
     if isinstance(comp, DeclarativeComposition):
         dims = _dimensions_for(metric, question.by)
         where = parse_where(question.where, metric.dimensions()) if question.where else None
@@ -294,12 +315,119 @@ def compile_question(
     chosen = [lookup_metric(name, metrics) for name in question.metrics]
     if question.first and question.last and question.first > question.last:
         raise empty_period(question.first, question.last)
-    subqueries = [compile_metric(m, question, metrics, graph, relations) for m in chosen]
+    if question.compare is not None or question.window is not None:
+        return _compile_over_time(question, chosen, metrics, graph, relations)
+    subqueries = _compile_chosen(chosen, question, metrics, graph, relations)
     joined = join_on_keys(subqueries, question.by)
     if len(subqueries) == 1:
         return joined
     keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(question.by))]
     return joined.order_by(*keys)
+
+
+# -- movements, windows and comparisons (canon.compiler.movements / windows / compare) ---------------
+
+
+def _compile_chosen(
+    chosen: Sequence[Metric],
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> list[exp.Select]:
+    """One subquery per metric, except movements of one balance, which share one query."""
+    batches = movements.batches(chosen, metrics, value_column) if question.window is None else {}
+    out: list[exp.Select] = []
+    done: set[int] = set()
+    for m in chosen:
+        batch = batches.get(m.name)
+        if batch is not None and m.spec.window is None:
+            if id(batch) not in done:
+                done.add(id(batch))
+                out.append(_compile_movements(batch, question, metrics, graph, relations))
+        elif question.window is not None:
+            out.append(_windowed_metric(m, question.window, question, metrics, graph, relations))
+        else:
+            out.append(compile_metric(m, question, metrics, graph, relations))
+    return out
+
+
+def _compile_movements(
+    batch: movements.MovementBatch,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """The balance per customer and month, then its movements (one query for the batch)."""
+    first, last = question.first, question.last
+    movements.check_question(question.grain, first, last, question.by, batch.customer)
+    assert first is not None and last is not None
+    ask = Question(
+        (batch.balance.name,),
+        "month",
+        (*question.by, batch.customer),
+        question.where,
+        movements.history_start(batch.balance, first),
+        last,
+    )
+    balance = _compile_unwindowed(batch.balance, ask, metrics, graph, relations)
+    wanted = value_column(batch.balance)
+    for sel in balance.selects:
+        if sel.alias_or_name == wanted:
+            sel.set("alias", exp.to_identifier("canon_value"))
+    # CTE names unique per batch and range, so two batches in one tree never clash
+    key = repr((batch.balance.name, batch.customer, batch.columns, first, last, question.by, question.where))
+    prefix = "canon_mv" + hashlib.sha256(key.encode()).hexdigest()[:8]
+    return movements.compile_movements(batch, first, last, question.by, balance, prefix)
+
+
+def _windowed_metric(
+    metric: Metric,
+    window: windows.Window,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """A metric summed over a to-date or trailing window of periods (additive metrics only)."""
+    windows.check_window(metric, metrics, window, question.grain)
+    first, last = _closed_range(question, "window")
+    plain = replace(question, window=None, compare=None)
+
+    def inner(start: Period) -> exp.Select:
+        return _compile_unwindowed(metric, replace(plain, first=start), metrics, graph, relations)
+
+    return windows.windowed(window, first, last, question.by, [value_column(metric)], inner)
+
+
+def _closed_range(question: Question, parameter: str) -> tuple[Period, Period]:
+    if question.first is None or question.last is None:
+        raise QueryError(
+            f"--{parameter} needs a period range",
+            location=Location(parameter=parameter),
+            fix="pass --from and --to (or set current_period in canon.yml)",
+        )
+    return question.first, question.last
+
+
+def _compile_over_time(
+    question: Question,
+    chosen: Sequence[Metric],
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """Windows and comparisons: values computed over a widened range, then paired or summed."""
+    if question.compare is None:
+        joined = join_on_keys(_compile_chosen(chosen, question, metrics, graph, relations), question.by)
+        keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(question.by))]
+        return joined.order_by(*keys)
+    first, last = _closed_range(question, "compare")
+    wide = replace(question, first=comparing.widened_first(first, last, question.compare), compare=None)
+    values = join_on_keys(_compile_chosen(chosen, wide, metrics, graph, relations), question.by)
+    columns = [value_column(m) for m in chosen]
+    return comparing.compared(values, first, last, question.by, columns, question.compare)
 
 
 def referenced_columns(metric: Metric) -> list[tuple[ColumnRef, tuple[str | int, ...]]]:
