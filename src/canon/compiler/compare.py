@@ -125,7 +125,7 @@ def compared(
     join(before, exp.to_table("canon_values").as_("v"), on_previous, "inner")
     # a period or breakdown value present on one side only still shows (full outer, NULL-safe keys)
     keys = [PERIOD_COLUMN, *by]
-    outputs: list[exp.Expression] = [
+    outputs: list[exp.Expr] = [
         exp.Coalesce(this=exp.column(k, table="c"), expressions=[exp.column(k, table="b")]).as_(k) for k in keys
     ]
     for column in value_columns:
@@ -135,9 +135,7 @@ def compared(
         outputs += [now.as_(now_name), prev.copy().as_(prev_name), change.copy().as_(change_name)]
         outputs.append(change_bps(change, prev).as_(bps_name))
     query = exp.select(*outputs).from_(exp.Subquery(this=current, alias=exp.TableAlias(this=exp.to_identifier("c"))))
-    on = exp.and_(
-        *[exp.NullSafeEQ(this=exp.column(k, table="c"), expression=exp.column(k, table="b")) for k in keys]
-    )
+    on = exp.and_(*[exp.NullSafeEQ(this=exp.column(k, table="c"), expression=exp.column(k, table="b")) for k in keys])
     join(query, exp.Subquery(this=before, alias=exp.TableAlias(this=exp.to_identifier("b"))), on, "full")
     order = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(len(keys))]
     return query.order_by(*order, copy=False).with_("canon_values", as_=values, copy=False)

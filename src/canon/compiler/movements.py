@@ -109,9 +109,7 @@ def balance_of(metric: Metric, metrics: Mapping[str, Metric]) -> tuple[Metric, M
             fix="movements classify a summed balance (MRR) per customer; point `of` at such a contract",
         )
     if bcomp.measure.unit == "count":
-        raise QueryError(
-            f"movement metric `{metric.name}` moves `{balance.name}`, a count, not money", location=where
-        )
+        raise QueryError(f"movement metric `{metric.name}` moves `{balance.name}`, a count, not money", location=where)
     if comp.customer not in balance.spec.dimensions:
         raise QueryError(
             f"movement metric `{metric.name}`: `{balance.name}` has no dimension `{comp.customer}`",
@@ -146,7 +144,7 @@ def check_question(grain: Grain, first: Period | None, last: Period | None, by: 
         raise QueryError(
             f"MRR movements are computed per month, not per {grain}",
             location=Location(parameter="grain"),
-            fix="ask with --grain month (a balance's movements over a quarter are not a sum canon guesses at)",
+            fix="ask per month (a balance's movements over a quarter are not a sum canon guesses at)",
         )
     if first is None or last is None:
         raise QueryError(
@@ -196,9 +194,7 @@ def compile_movements(
         exp.select(
             *cols("b"),
             exp.Min(
-                this=exp.Case(
-                    ifs=[exp.If(this=_nonzero(value.copy()), true=exp.column(PERIOD_COLUMN, table="b"))]
-                )
+                this=exp.Case(ifs=[exp.If(this=_nonzero(value.copy()), true=exp.column(PERIOD_COLUMN, table="b"))])
             ).as_(_FIRST),
             exp.Max(this=exp.column(PERIOD_COLUMN, table="b")).as_(_LAST),
         )
@@ -268,7 +264,7 @@ def _zero(value: exp.Expression) -> exp.Expression:
     return exp.EQ(this=value, expression=exp.Literal.number(0))
 
 
-def _sum_when(condition: exp.Expression, amount: exp.Expression) -> exp.Expression:
+def _sum_when(condition: exp.Expr, amount: exp.Expression) -> exp.Expression:
     """SUM(CASE WHEN condition THEN amount ELSE 0 END), as BIGINT cents on every engine."""
     case = exp.Case(ifs=[exp.If(this=condition, true=amount)], default=exp.Literal.number(0))
     return exp.cast(exp.Sum(this=case), BIGINT.copy(), copy=False)

@@ -148,7 +148,9 @@ def compile_metric(
 ) -> exp.Select:
     """One metric's subquery: period_start, the `by` dimensions, and its value column."""
     if metric.spec.window is not None:
-        return _windowed_metric(metric, windows.Window.from_spec(metric.spec.window), question, metrics, graph, relations)
+        return _windowed_metric(
+            metric, windows.Window.from_spec(metric.spec.window), question, metrics, graph, relations
+        )
     return _compile_unwindowed(metric, question, metrics, graph, relations)
 
 
@@ -404,7 +406,7 @@ def _windowed_metric(
 def _closed_range(question: Question, parameter: str) -> tuple[Period, Period]:
     if question.first is None or question.last is None:
         raise QueryError(
-            f"--{parameter} needs a period range",
+            f"a {'comparison' if parameter == 'compare' else 'window'} needs a period range",
             location=Location(parameter=parameter),
             fix="pass --from and --to (or set current_period in canon.yml)",
         )

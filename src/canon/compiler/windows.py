@@ -81,9 +81,9 @@ def parse_window(text: str | None, trailing: int | None) -> Window | None:
     """`--window ytd|qtd|mtd` and `--trailing N` → a Window (one of them), or None."""
     if text is not None and trailing is not None:
         raise QueryError(
-            "--window and --trailing are two kinds of window; pass one",
+            "a to-date window and a trailing window were both asked for; pass one",
             location=Location(parameter="window"),
-            fix="--window ytd (year to date) or --trailing 3 (the last three periods)",
+            fix="a to-date window (ytd: year to date) or a trailing one (3: the last three periods)",
         )
     if text is not None:
         key = text.strip().lower()
@@ -91,13 +91,13 @@ def parse_window(text: str | None, trailing: int | None) -> Window | None:
             raise QueryError(
                 f"unknown window `{text}`",
                 location=Location(parameter="window"),
-                fix="use one of: mtd, qtd, ytd (or --trailing N for a rolling window)",
+                fix="use one of: mtd, qtd, ytd (or a trailing number of periods for a rolling window)",
             )
         return Window(to_date=TO_DATE[key])
     if trailing is not None:
         if trailing < 1 or trailing > 120:
             raise QueryError(
-                f"--trailing {trailing} is out of range",
+                f"a trailing window of {trailing} periods is out of range",
                 location=Location(parameter="trailing"),
                 fix="pass a number of periods from 1 to 120",
             )
@@ -133,10 +133,8 @@ def _additivity(metric: Metric, metrics: Mapping[str, Metric], seen: frozenset[s
         found = next((m for k, m in metrics.items() if metric_key(k) == key), None)
         if found is not None and found.name not in seen:
             kinds.add(_additivity(found, metrics, seen | {metric.name}))
-    for weakest in ("non_additive", "balance"):
-        if weakest in kinds:
-            return weakest  # type: ignore[return-value]
-    return "additive"
+    weakest: tuple[Additivity, ...] = ("non_additive", "balance")
+    return next((k for k in weakest if k in kinds), "additive")
 
 
 def _is_balance(metric: Metric, metrics: Mapping[str, Metric]) -> bool:
@@ -153,11 +151,12 @@ def _is_balance(metric: Metric, metrics: Mapping[str, Metric]) -> bool:
 def check_window(metric: Metric, metrics: Mapping[str, Metric], window: Window, grain: Grain) -> None:
     """Refuse a window a metric or grain cannot have, with what to ask instead."""
     kind = additivity(metric, metrics)
+    where = Location(parameter="window" if window.to_date is not None else "trailing")
     if kind == "balance":
         raise QueryError(
             f"`{metric.name}` is a balance (a level at a date), so a {window.label} sum of it is not meaningful: "
             "adding up months of MRR is not a figure anyone reports",
-            location=Location(parameter="window"),
+            location=where,
             fix="ask for it per period (and --compare prior_period|prior_year), or window its movements "
             "(new_mrr, churn_mrr… are flows); if it really is a flow, write `additivity: additive` in its contract",
         )
@@ -165,7 +164,7 @@ def check_window(metric: Metric, metrics: Mapping[str, Metric], window: Window, 
         raise QueryError(
             f"`{metric.name}` is not additive over periods (a ratio, rate, average or distinct count), "
             f"so its {window.label} is not the sum of its periods",
-            location=Location(parameter="window"),
+            location=where,
             fix="window the metrics it is computed from, or ask for it per period",
         )
     if window.to_date is not None and (grain == "week" or _ORDER[grain] > _ORDER[window.to_date]):
@@ -191,9 +190,7 @@ def windowed(
 ) -> exp.Select:
     """The windowed values for each period in [first, last]: a spine joined to the per-period values."""
     inner = compile_inner(widened_first(window, first))
-    rows = [
-        exp.Tuple(expressions=[literal(p.start), literal(window.start(p))]) for p in period_range(first, last)
-    ]
+    rows = [exp.Tuple(expressions=[literal(p.start), literal(window.start(p))]) for p in period_range(first, last)]
     spine = exp.Values(
         expressions=rows,
         alias=exp.TableAlias(
