@@ -138,6 +138,28 @@ def batches(
     return out
 
 
+RULES = (
+    "A month without MRR is churn and a later return is reactivation (no grace period); "
+    "a customer is new only in its first month with MRR ever."
+)
+
+
+def describe(comp: MovementComposition) -> str:
+    """The movement in plain words: the knowledge base's definition, the rules, the window."""
+    from canon.kb.model import knowledge_base
+
+    standard = knowledge_base().metric(STANDARD[comp.movement])
+    if comp.movement == "net_change":
+        text = f"The change in {comp.of} from the previous month: the sum of its five movements."
+    else:
+        text = standard.definition if standard is not None else comp.movement
+    scope = f" Classified per {comp.customer}, monthly, from `{comp.of}`."
+    if comp.movement in RETENTION_KINDS:
+        scope += f" Cohort: customers with {comp.of} {comp.window} months earlier; in basis points."
+        return text + scope
+    return text + scope + " " + RULES
+
+
 def check_question(grain: Grain, first: Period | None, last: Period | None, by: Sequence[str], customer: str) -> None:
     """Movements are monthly, over a closed range, not broken down by the customer itself."""
     if grain != "month":
