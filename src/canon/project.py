@@ -381,6 +381,8 @@ class Project:
             comp = metric.composition
             if hasattr(comp, "metrics") and isinstance(comp.metrics, list):
                 todo.extend(comp.metrics)
+            if comp.type == "movement":  # a movement reads what its balance metric reads
+                todo.append(comp.of)  # type: ignore[union-attr]
             for ref, path in referenced_columns(metric):
                 if ref.table not in cache:
                     rel = relations.get(ref.table)

@@ -49,6 +49,24 @@ def answer(project: Project) -> list[tuple[Any, ...]]:
     ]
 
 
+# comparisons and windows, asked of every engine too (their figures are checked in test_compare_windows)
+OVER_TIME: list[tuple[list[str], dict[str, Any]]] = [
+    (["mrr"], {"by": ["segment"], "compare": "prior_period"}),
+    (["mrr", "nrr"], {"compare": "prior_year"}),
+    (["setup_fees"], {"window": "ytd"}),
+    (["setup_fees", "churn_mrr"], {"trailing": 2, "by": ["segment"]}),
+]
+
+
+def over_time(project: Project) -> list[list[tuple[Any, ...]]]:
+    out = []
+    for metrics, ask in OVER_TIME:
+        table = project.query(project.question(metrics, **RANGE, **ask), check=False)
+        names = [c for c in table.column_names if c != "period_start"]
+        out.append(sorted((tuple(r[n] for n in names) for r in table.to_pylist()), key=repr))
+    return out
+
+
 def test_movements_match_the_hand_computed_world(world: Project) -> None:
     rows = answer(world)
     assert [r[0] for r in rows] == list(MOVEMENTS)
@@ -158,17 +176,21 @@ def test_movements_sum_to_the_change_in_mrr(rows: list[tuple[str, date, str, int
 
 
 @pytest.fixture(scope="module")
-def duckdb_answer(world_root: Path) -> list[tuple[Any, ...]]:
+def duckdb_answer(world_root: Path) -> tuple[list[tuple[Any, ...]], list[list[tuple[Any, ...]]]]:
     project = load_project(world_root)
-    out = answer(project)
+    out = answer(project), over_time(project)
     project.close()
     return out
+
+
+def test_duckdb_answer_is_the_hand_figures(duckdb_answer: tuple[list[tuple[Any, ...]], Any]) -> None:
+    assert [row[1:6] for row in duckdb_answer[0]] == list(MOVEMENTS.values())
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.xdist_group("postgres")
-def test_postgres_identical(world_root: Path, pg_server: str, duckdb_answer: list[tuple[Any, ...]]) -> None:
+def test_postgres_identical(world_root: Path, pg_server: str, duckdb_answer: tuple[Any, Any]) -> None:
     from canon.engines import connect
     from canon.engines.transfer import copy_to_postgres
 
@@ -179,16 +201,14 @@ def test_postgres_identical(world_root: Path, pg_server: str, duckdb_answer: lis
     src.close()
     dst.close()
     project = load_project(world_root, engine=connect("postgres", dsn=dsn))
-    assert answer(project) == duckdb_answer
+    assert (answer(project), over_time(project)) == duckdb_answer
     project.close()
 
 
 @pytest.mark.slow
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
-def test_spark_identical(
-    world_root: Path, spark_session: Any, tmp_path: Path, duckdb_answer: list[tuple[Any, ...]]
-) -> None:
+def test_spark_identical(world_root: Path, spark_session: Any, tmp_path: Path, duckdb_answer: tuple[Any, Any]) -> None:
     from canon.engines.spark import SparkEngine
     from canon.engines.transfer import copy_to_spark
 
@@ -197,4 +217,4 @@ def test_spark_identical(
     copy_to_spark(src, engine, ROWS, tmp_path / "parquet")
     src.close()
     project = load_project(world_root, engine=engine)
-    assert answer(project) == duckdb_answer
+    assert (answer(project), over_time(project)) == duckdb_answer

@@ -190,6 +190,7 @@ def windowed(
 ) -> exp.Select:
     """The windowed values for each period in [first, last]: a spine joined to the per-period values."""
     inner = compile_inner(widened_first(window, first))
+    inner.set("order", None)  # summed below; sorting a subquery is wasted work
     rows = [exp.Tuple(expressions=[literal(p.start), literal(window.start(p))]) for p in period_range(first, last)]
     spine = exp.Values(
         expressions=rows,
