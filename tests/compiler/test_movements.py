@@ -51,6 +51,7 @@ def answer(project: Project) -> list[tuple[Any, ...]]:
 
 # comparisons and windows, asked of every engine too (their figures are checked in test_compare_windows)
 OVER_TIME: list[tuple[list[str], dict[str, Any]]] = [
+    (["mrr", "setup_fees", "new_mrr"], {"by": ["segment"]}),  # several subqueries side by side, NULL-safe
     (["mrr"], {"by": ["segment"], "compare": "prior_period"}),
     (["mrr", "nrr"], {"compare": "prior_year"}),
     (["setup_fees"], {"window": "ytd"}),

@@ -102,11 +102,17 @@ def compared(
         ),
     )
     period = exp.column(PERIOD_COLUMN, table="v")
+    dims = [exp.column(d, table="v").as_(d) for d in by]
+    # current rows carry (value, NULL), shifted previous rows (NULL, value): one GROUP BY pairs
+    # them, NULL-safe on every key and with no FULL JOIN (PostgreSQL refuses one on IS NOT
+    # DISTINCT FROM); a key present on one side only keeps its row.
+    nothing = [exp.Case(ifs=[exp.If(this=exp.false(), true=exp.column(c, table="v"))]) for c in value_columns]
     current = (
         exp.select(
             period.copy().as_(PERIOD_COLUMN),
-            *[exp.column(d, table="v").as_(d) for d in by],
+            *dims,
             *[exp.column(c, table="v").as_(c) for c in value_columns],
+            *[n.as_(names_for(c)[1]) for n, c in zip(nothing, value_columns, strict=True)],
         )
         .from_(exp.to_table("canon_values").as_("v"))
         .where(
@@ -118,32 +124,40 @@ def compared(
     )
     before = exp.select(
         exp.column(PERIOD_COLUMN, table="canon_pairs").as_(PERIOD_COLUMN),
-        *[exp.column(d, table="v").as_(d) for d in by],
+        *[d.copy() for d in dims],
+        *[n.copy().as_(c) for n, c in zip(nothing, value_columns, strict=True)],
         *[exp.column(c, table="v").as_(names_for(c)[1]) for c in value_columns],
     ).from_(spine, copy=False)
     on_previous = exp.EQ(this=period.copy(), expression=exp.column("previous_start", table="canon_pairs"))
     join(before, exp.to_table("canon_values").as_("v"), on_previous, "inner")
-    # a period or breakdown value present on one side only still shows (full outer, NULL-safe keys)
+    both = exp.union(current, before, distinct=False)
     keys = [PERIOD_COLUMN, *by]
-    outputs: list[exp.Expr] = [
-        exp.Coalesce(this=exp.column(k, table="c"), expressions=[exp.column(k, table="b")]).as_(k) for k in keys
-    ]
+    pairs = exp.select(
+        *[exp.column(k, table="u").as_(k) for k in keys],
+        *[exp.Max(this=exp.column(c, table="u")).as_(c) for c in value_columns],
+        *[exp.Max(this=exp.column(names_for(c)[1], table="u")).as_(names_for(c)[1]) for c in value_columns],
+    ).from_(exp.Subquery(this=both, alias=exp.TableAlias(this=exp.to_identifier("u"))))
+    pairs = pairs.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+    outputs: list[exp.Expr] = [exp.column(k, table="p").as_(k) for k in keys]
     for column in value_columns:
         now_name, prev_name, change_name, bps_name = names_for(column)
-        now, prev = exp.column(now_name, table="c"), exp.column(prev_name, table="b")
+        now, prev = exp.column(now_name, table="p"), exp.column(prev_name, table="p")
         change = exp.Sub(this=now.copy(), expression=prev.copy())
         outputs += [now.as_(now_name), prev.copy().as_(prev_name), change.copy().as_(change_name)]
         outputs.append(change_bps(change, prev).as_(bps_name))
-    query = exp.select(*outputs).from_(exp.Subquery(this=current, alias=exp.TableAlias(this=exp.to_identifier("c"))))
-    on = exp.and_(*[exp.NullSafeEQ(this=exp.column(k, table="c"), expression=exp.column(k, table="b")) for k in keys])
-    join(query, exp.Subquery(this=before, alias=exp.TableAlias(this=exp.to_identifier("b"))), on, "full")
+    query = exp.select(*outputs).from_(exp.Subquery(this=pairs, alias=exp.TableAlias(this=exp.to_identifier("p"))))
     order = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(len(keys))]
     return query.order_by(*order, copy=False).with_("canon_values", as_=values, copy=False)
 
 
 def change_bps(change: exp.Expression, previous_value: exp.Expression) -> exp.Expression:
     """change ÷ |previous| in basis points: exact decimal division, rounded once; NULL for 0."""
-    scaled = exp.Mul(this=exp.cast(change, DECIMAL.copy(), copy=False), expression=exp.Literal.number(10000))
+    # the product cast back to DECIMAL: left untyped, PostgreSQL's rendering divides in DOUBLE PRECISION
+    scaled = exp.cast(
+        exp.Mul(this=exp.cast(change, DECIMAL.copy(), copy=False), expression=exp.Literal.number(10000)),
+        DECIMAL.copy(),
+        copy=False,
+    )
     base = exp.Nullif(this=exp.Abs(this=previous_value), expression=exp.Literal.number(0))
     divided = exp.cast(exp.Div(this=scaled, expression=base), DECIMAL.copy(), copy=False)
     return exp.cast(exp.Round(this=divided, decimals=exp.Literal.number(0)), BIGINT.copy(), copy=False)

@@ -322,7 +322,12 @@ def _movement(kind: str, window: int) -> exp.Expression:
 
 def ratio_bps(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
     """numerator ÷ denominator in basis points, exact decimal division rounded once; NULL for ÷ 0."""
-    scaled = exp.Mul(this=exp.cast(numerator, DECIMAL.copy(), copy=False), expression=exp.Literal.number(10000))
+    # the product cast back to DECIMAL: left untyped, PostgreSQL's rendering divides in DOUBLE PRECISION
+    scaled = exp.cast(
+        exp.Mul(this=exp.cast(numerator, DECIMAL.copy(), copy=False), expression=exp.Literal.number(10000)),
+        DECIMAL.copy(),
+        copy=False,
+    )
     divided = exp.cast(
         exp.Div(this=scaled, expression=exp.Nullif(this=denominator, expression=exp.Literal.number(0))),
         DECIMAL.copy(),

@@ -21,7 +21,7 @@ from canon.compiler.compare import Comparison
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Grain, Period
 from canon.compiler.relations import Relations
-from canon.compiler.trees import join, parse_duckdb
+from canon.compiler.trees import parse_duckdb
 from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
 from canon.contracts.model import DimensionRef, Metric
 from canon.contracts.names import metric_key
@@ -271,42 +271,41 @@ def _compile_derived(
 
 
 def join_on_keys(queries: Sequence[exp.Select], by: Sequence[str]) -> exp.Select:
-    """Full outer join of per-metric subqueries on period_start and the `by` columns."""
+    """Per-metric subqueries side by side on period_start and the `by` columns, NULL-safe.
+
+    Each subquery has one row per key; its rows go into a UNION ALL with the other metrics'
+    columns NULL, and one GROUP BY of the keys (which treats NULLs as equal) puts each key's
+    values on one row: the rows a NULL-safe full outer join would give, and it runs on
+    PostgreSQL, which refuses a FULL JOIN on `IS NOT DISTINCT FROM`.
+    """
     if len(queries) == 1:
         return queries[0]
     keys = [PERIOD_COLUMN, *by]
     aliases = [f"q{i}" for i in range(len(queries))]
-    select_keys = [
-        exp.Coalesce(
-            this=exp.column(k, table=aliases[0]), expressions=[exp.column(k, table=a) for a in aliases[1:]]
-        ).as_(k)
-        for k in keys
-    ]
-    values: list[exp.Expr] = []
-    for q, alias in zip(queries, aliases, strict=True):
+    owned = [[sel.alias_or_name for sel in q.selects if sel.alias_or_name not in keys] for q in queries]
+    # The other metrics' columns are NULLs of the owner's type (PostgreSQL types a UNION pairwise
+    # and refuses text against bigint): every money, count and basis-point column is a CAST to
+    # BIGINT already; any other value (a ratio) is read as DECIMAL(38, 6) on every branch.
+    types: dict[str, exp.DataType] = {}
+    for q in queries:
         for sel in q.selects:
-            if sel.alias_or_name not in keys:
-                values.append(exp.column(sel.alias_or_name, table=alias).as_(sel.alias_or_name))
-    out = exp.select(*select_keys, *values).from_(
-        exp.Subquery(this=queries[0], alias=exp.TableAlias(this=exp.to_identifier(aliases[0])))
+            inner = sel.unalias()
+            types[sel.alias_or_name] = inner.to.copy() if isinstance(inner, exp.Cast) else DECIMAL.copy()
+    union: exp.Expr | None = None
+    for i, (q, alias) in enumerate(zip(queries, aliases, strict=True)):
+        cols = [exp.column(k, table=alias).as_(k) for k in keys]
+        for j, names in enumerate(owned):
+            for name in names:
+                value = exp.column(name, table=alias) if j == i else exp.null()
+                cols.append(exp.cast(value, types[name].copy(), copy=False).as_(name))
+        branch = exp.select(*cols).from_(exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        union = branch if union is None else exp.union(union, branch, distinct=False)
+    assert union is not None
+    values = [exp.Max(this=exp.column(name, table="u")).as_(name) for names in owned for name in names]
+    out = exp.select(*[exp.column(k, table="u").as_(k) for k in keys], *values).from_(
+        exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("u")))
     )
-    for i, (q, alias) in enumerate(zip(queries[1:], aliases[1:], strict=True), start=1):
-        on = exp.and_(
-            *[
-                exp.NullSafeEQ(
-                    this=exp.Coalesce(
-                        this=exp.column(k, table=aliases[0]),
-                        expressions=[exp.column(k, table=a) for a in aliases[1:i]],
-                    )
-                    if i > 1
-                    else exp.column(k, table=aliases[0]),
-                    expression=exp.column(k, table=alias),
-                )
-                for k in keys
-            ]
-        )
-        join(out, exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))), on, "full")
-    return out
+    return out.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
 
 
 def compile_question(
