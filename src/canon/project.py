@@ -382,7 +382,7 @@ class Project:
             if hasattr(comp, "metrics") and isinstance(comp.metrics, list):
                 todo.extend(comp.metrics)
             if comp.type == "movement":  # a movement reads what its balance metric reads
-                todo.append(comp.of)  # type: ignore[union-attr]
+                todo.append(comp.of)
             for ref, path in referenced_columns(metric):
                 if ref.table not in cache:
                     rel = relations.get(ref.table)

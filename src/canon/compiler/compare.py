@@ -93,9 +93,9 @@ def compared(
     comparison: Comparison,
 ) -> exp.Select:
     """Pair each period in [first, last] with its previous one; `values` covers both ranges."""
-    pairs = [(p, previous(p, comparison)) for p in period_range(first, last)]
+    periods = [(p, previous(p, comparison)) for p in period_range(first, last)]
     spine = exp.Values(
-        expressions=[exp.Tuple(expressions=[literal(p.start), literal(q.start)]) for p, q in pairs],
+        expressions=[exp.Tuple(expressions=[literal(p.start), literal(q.start)]) for p, q in periods],
         alias=exp.TableAlias(
             this=exp.to_identifier("canon_pairs"),
             columns=[exp.to_identifier(PERIOD_COLUMN), exp.to_identifier("previous_start")],
