@@ -219,3 +219,17 @@ def test_spark_identical(world_root: Path, spark_session: Any, tmp_path: Path, d
     src.close()
     project = load_project(world_root, engine=engine)
     assert (answer(project), over_time(project)) == duckdb_answer
+
+
+def test_movements_by_segment_match_the_hand_figures(world: Project) -> None:
+    # 2026-01 by the world's table: enterprise B returns (reactivation 20000; A unchanged),
+    # smb E arrives (new 8000) and D leaves (churn -5000)
+    table = world.query(MOVEMENT_METRICS, by=["segment"], period_from="2026-01", period_to="2026-01")
+    got = {r["segment"]: tuple(r[f"{m}_cents"] for m in MOVEMENT_METRICS) for r in table.to_pylist()}
+    assert got == {"enterprise": (0, 0, 0, 0, 20000), "smb": (8000, 0, 0, -5000, 0)}
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery", "trino"])
+def test_movement_sql_renders_for_other_warehouses(world: Project, dialect: str) -> None:
+    sql = world.sql([*MOVEMENT_METRICS, "nrr"], dialect, **RANGE)
+    assert "LAG(" in sql.upper() and "new_mrr_cents" in sql
