@@ -18,6 +18,9 @@ The SQL: the metric is compiled over a range widened back to the first window's 
 VALUES spine of (period_start, window_start) — computed here, so every engine agrees — is joined
 to it on `window_start <= v.period_start <= period_start` and summed. Missing periods inside a
 window contribute nothing rather than shifting the frame (no ROWS BETWEEN over gaps).
+
+A window asked at query time replaces a contract's own `window:` for that question (the
+metric's per-period values are windowed once, never twice).
 """
 
 from __future__ import annotations
