@@ -233,10 +233,20 @@ class Project:
         where: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        compare: str | None = None,
+        window: str | None = None,
+        trailing: int | None = None,
     ) -> Question:
-        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions."""
+        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions.
+
+        `compare` (`prior_period`/`prior_year`) adds each value's previous value, change and change
+        in basis points; `window` (`mtd`/`qtd`/`ytd`) or `trailing` (N periods) sums additive
+        metrics over a window (`canon.compiler.compare`, `canon.compiler.windows`).
+        """
+        from canon.compiler.compare import parse_compare
         from canon.compiler.periods import GRAINS, parse_period
         from canon.compiler.question import Question, empty_period
+        from canon.compiler.windows import parse_window
 
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         if grain not in GRAINS:
@@ -250,13 +260,17 @@ class Project:
         last = _period_arg(period_to, g, "period_to")
         if first and last and first > last:
             raise empty_period(first, last)
+        comparison = parse_compare(compare)
+        windowing = parse_window(window, trailing)
         needs_range = any(
             self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in names
         )
+        needs_range = needs_range or comparison is not None or windowing is not None
+        needs_range = needs_range or any(self.metric(m).composition.type == "movement" for m in names)
         if needs_range and (first is None or last is None) and self.current_period is not None:
             last = last or parse_period(self.current_period.label, g)
             first = first or last.shift(-17 if g == "month" else -5)
-        return Question(names, g, tuple(by), where, first, last)
+        return Question(names, g, tuple(by), where, first, last, comparison, windowing)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
         from canon.compiler.question import compile_question
@@ -367,6 +381,8 @@ class Project:
             comp = metric.composition
             if hasattr(comp, "metrics") and isinstance(comp.metrics, list):
                 todo.extend(comp.metrics)
+            if comp.type == "movement":  # a movement reads what its balance metric reads
+                todo.append(comp.of)
             for ref, path in referenced_columns(metric):
                 if ref.table not in cache:
                     rel = relations.get(ref.table)
