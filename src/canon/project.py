@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from canon.dbt.runner import DbtRun
     from canon.dbtproject import InitReport
     from canon.engines import Engine
+    from canon.load.policy import LoadPolicy
     from canon.load.report import LoadReport
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
@@ -640,8 +641,12 @@ class Project:
         dsn: str | None = None,
         memory_limit: str | None = None,
         progress: Callable[[str], None] | None = None,
+        policy: LoadPolicy | None = None,
     ) -> LoadReport:
-        """Load the declared source tables from files; rows that break the schema are quarantined."""
+        """Load the declared source tables from files; rows that break the schema are quarantined.
+
+        `policy`: the error budget and shrink guard (`canon.load.policy`; default budget 0).
+        """
         from canon.load import load_sources
 
         self.close()  # the load writes the warehouse file; this project reopens it afterwards
@@ -653,6 +658,7 @@ class Project:
             files=files,
             memory_limit=memory_limit,
             progress=progress,
+            policy=policy,
         )
 
     # -- the mart and the API ------------------------------------------------------------

@@ -1,10 +1,17 @@
 """One writer at a time for what canon rebuilds in place, across processes.
 
 The mart is built in a fixed staging schema and then swapped in; two builds of the same
-schema at once would drop each other's staged tables. PostgreSQL serializes them with a
-session advisory lock named after the schema, taken without waiting so the second build
-says who holds the schema instead of hanging. An embedded DuckDB file already admits a
-single read-write process, and Spark is never a mart target, so they need nothing more.
+schema at once would drop each other's staged tables. `canon load` replaces source tables
+and their quarantine; two loads at once would each judge the tables against the other's
+half-done work. PostgreSQL serializes both with a session advisory lock named after what
+is written (`mart:<schema>`, `load`), taken without waiting so the second writer is told at
+once instead of hanging. An embedded DuckDB file already admits a single read-write
+process, and Spark is never a load or mart target, so they need nothing more.
+
+A session lock lives exactly as long as the server process of its connection. A client
+killed with `kill -9` closes its socket; the server notices on its next read and ends the
+backend, releasing the lock, so the next writer is never blocked by a dead one
+(`tests/load/test_faults.py` kills a loader and a mart build mid-write and measures it).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ def lock_key(name: str) -> int:
 
 
 @contextmanager
-def exclusive(engine: Engine, name: str, what: str) -> Iterator[None]:
+def exclusive(engine: Engine, name: str, what: str, parameter: str = "section") -> Iterator[None]:
     """Hold `name` for the duration of the block, or raise BusyError at once if another session does."""
     if not engine.supports_advisory_locks:
         yield
@@ -32,8 +39,9 @@ def exclusive(engine: Engine, name: str, what: str) -> Iterator[None]:
     if not engine.try_advisory_lock(key):
         raise BusyError(
             f"another session is already running {what}",
-            location=Location(parameter="section"),
-            fix="wait for that build to finish (it holds a PostgreSQL advisory lock), then run this one again",
+            location=Location(parameter=parameter),
+            fix="wait for it to finish (it holds a PostgreSQL advisory lock, released when its session ends), "
+            "then run this one again",
         )
     try:
         yield
