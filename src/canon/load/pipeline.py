@@ -12,6 +12,7 @@ The order of work is what makes a load safe:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -287,9 +288,28 @@ def load_sources(
     explicit = parse_file_args([str(f) for f in files], schema, Path.cwd())
     chosen, skipped = _select(schema, root, seed_dirs, only, explicit)
     targets = [bind(t, read_header(p, display_path(p, root))) for t, p in chosen]
-    counted = {id(t): _source_records(t, say) for t in targets}
-
     kind = engine or ("postgres" if dsn else None) or (config.warehouse.engine if config else "duckdb")
+    # The independent record count runs beside the warehouse's own parse (which releases the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="canon-count") as counter:
+        counted = {id(t): counter.submit(_source_records, t) for t in targets}
+        return _load(kind, root, config, dsn, database, memory_limit, schema, targets, counted, skipped, rules, say)
+
+
+def _load(
+    kind: str,
+    root: Path,
+    config: ProjectConfig | None,
+    dsn: str | None,
+    database: str | Path | None,
+    memory_limit: str | None,
+    schema: DeclaredSchema,
+    targets: list[LoadTarget],
+    counted: dict[int, Future[RecordCount]],
+    skipped: list[str],
+    rules: LoadPolicy,
+    say: Progress,
+) -> LoadReport:
+    """The load proper, once the files are bound and their records are being counted."""
     backend = _open(kind, root, config, dsn, database, memory_limit)
     with backend, exclusive(backend.engine, LOAD_LOCK, "canon load on this warehouse", "dsn"):
         fallback = (config.warehouse.schema_ if config else None) or backend.default_schema
@@ -316,7 +336,7 @@ def load_sources(
                 say(f"reading {job.target.file.display} → {job.label}")
                 job.staged = backend.stage(job.target, i)
                 staged.append(job.staged)
-                _check_counts(job, counted[id(job.target)])
+                _check_counts(job, counted[id(job.target)].result())
             for i, job in enumerate(jobs):
                 say(f"checking {job.label}")
                 temps += _check_one(backend, job, i)
@@ -371,14 +391,13 @@ def _refused_file(report: LoadReport) -> str | None:
     return next((t.file for t in report.tables if t.refused), None)
 
 
-def _source_records(target: LoadTarget, say: Progress) -> RecordCount:
+def _source_records(target: LoadTarget) -> RecordCount:
     """The file's record count, independently of the parser that stages it (see `records`)."""
     f = target.file
     if f.format == "parquet":
         import pyarrow.parquet as pq
 
         return RecordCount(int(pq.ParquetFile(f.path).metadata.num_rows), None)
-    say(f"counting the records of {f.display}")
     return count_records(f.path, f.delimiter)
 
 
