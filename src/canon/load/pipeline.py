@@ -24,9 +24,10 @@ from sqlglot import exp
 from canon.config import CONFIG_FILE, ProjectConfig, WarehouseConfig, load_config
 from canon.engines import ENGINES, engine_class
 from canon.engines.duckdb import DuckDBEngine
-from canon.engines.from_config import open_warehouse
+from canon.engines.from_config import duckdb_path, open_warehouse
 from canon.engines.locks import exclusive
 from canon.engines.postgres import PostgresEngine
+from canon.engines.versions import write_beside
 from canon.errors import ConfigError, LoadError, Location, UserError
 from canon.load import quarantine
 from canon.load.backend import Backend, drop, table
@@ -292,7 +293,27 @@ def load_sources(
     # The independent record count runs beside the warehouse's own parse (which releases the GIL).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="canon-count") as counter:
         counted = {id(t): counter.submit(_source_records, t) for t in targets}
-        return _load(kind, root, config, dsn, database, memory_limit, schema, targets, counted, skipped, rules, say)
+
+        def load_into(db: str | Path | None) -> LoadReport:
+            return _load(kind, root, config, dsn, db, memory_limit, schema, targets, counted, skipped, rules, say)
+
+        if issubclass(engine_class(kind, location=Location(parameter="engine")), DuckDBEngine) and not dsn:
+            # A new version of the file is written beside the live one and swapped in (engines/versions.py):
+            # readers are never locked out and a killed load leaves the live file as it was.
+            warehouse = config.warehouse if config else WarehouseConfig()
+            live = Path(database) if database else duckdb_path(root, warehouse)
+            with write_beside(live, "canon load") as nxt:
+                report = _load(
+                    kind, root, config, dsn, nxt.path, memory_limit, schema, targets, counted, skipped, rules, say
+                )
+            report.warehouse = str(live)
+        else:
+            report = _load(
+                kind, root, config, dsn, database, memory_limit, schema, targets, counted, skipped, rules, say
+            )
+    if not report.accepted:
+        raise _refused(report)
+    return report
 
 
 def _load(
@@ -368,20 +389,22 @@ def _load(
             for t in temps:
                 with suppress(Exception):
                     backend.run(drop(t))
-    if not accepted:
-        report.accepted = False
-        first = report.refusals[0]
-        raise LoadRefused(
-            f"load refused, no table changed: {first}"
-            + (f" (and {len(report.refusals) - 1} more)" if len(report.refusals) > 1 else "")
-            + f". The refused rows are in {qschema}.{quarantine.REFUSED_TABLE} where load_id = '{load_id}'.",
-            report=report,
-            location=Location(file=_refused_file(report)),
-            fix="fix the source file; or, if this is intended, rerun with --max-bad-rows N / --max-bad-fraction P "
-            "(or --allow-quarantine) for bad rows, --allow-shrink for a smaller table, and load the child tables "
-            "in the same command for orphaned rows",
-        )
+    report.accepted = accepted
     return report
+
+
+def _refused(report: LoadReport) -> LoadRefused:
+    first = report.refusals[0]
+    return LoadRefused(
+        f"load refused, no table changed: {first}"
+        + (f" (and {len(report.refusals) - 1} more)" if len(report.refusals) > 1 else "")
+        + f". The refused rows are in {report.quarantine_table}_refused where load_id = '{report.load_id}'.",
+        report=report,
+        location=Location(file=_refused_file(report)),
+        fix="fix the source file; or, if this is intended, rerun with --max-bad-rows N / --max-bad-fraction P "
+        "(or --allow-quarantine) for bad rows, --allow-shrink for a smaller table, and load the child tables "
+        "in the same command for orphaned rows",
+    )
 
 
 LOAD_LOCK = "load"
