@@ -686,10 +686,18 @@ class Project:
         progress: Callable[[str], None] | None = None,
     ) -> MartReport:
         """Build every grouping of a section beside the served tables, validate, then swap atomically."""
+        from canon.engines.versions import file_of, new_version
         from canon.mart import build_mart, load_section
 
         contracts = load_section(self.metrics_dir, section)
         eng = self.mart_engine(engine, dsn)
+        live = file_of(eng)
+        if live is not None:  # a DuckDB file: build the next version beside it, swap it in (readers keep reading)
+            eng.close()
+            if eng is self._engine:
+                self._engine = None
+            with new_version(live, "a mart build") as beside:
+                return build_mart(beside, contracts, section=section, progress=progress)
         try:
             return build_mart(eng, contracts, section=section, progress=progress)
         finally:

@@ -27,7 +27,12 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlglot import exp
+
+from canon.engines.duckdb import DuckDBEngine
+from canon.engines.render import render
 from canon.errors import BusyError, EngineError, Location
 
 NEXT_SUFFIX = ".canon-next"
@@ -152,3 +157,65 @@ def identity(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+SERVED_ALIAS = "canon_served"
+
+
+def _attach(path: Path, alias: str) -> exp.Attach:
+    return exp.Attach(
+        this=exp.Alias(this=exp.Literal.string(str(path)), alias=exp.to_identifier(alias, quoted=True)),
+        exists=False,
+        expressions=[exp.AttachOption(this=exp.var("READ_ONLY"))],
+    )
+
+
+def _use(alias: str) -> exp.Use:
+    return exp.Use(this=exp.Table(this=exp.to_identifier(alias, quoted=True)))
+
+
+class VersionEngine(DuckDBEngine):
+    """A read-only engine on one version of a DuckDB file, attached to a private in-memory database.
+
+    `duckdb.connect(path)` hands every connection of a process the one database it already
+    opened for that path — the previous version, after a swap. Attaching the file to a fresh
+    in-memory database opens whatever the path names now. Thread handles are cursors that
+    `USE` the attached file, as the default database of a cursor is the in-memory one.
+    """
+
+    def __init__(self, path: Path, threads: int | None = None, connection: Any = None) -> None:
+        import duckdb
+
+        try:
+            super().__init__(path, connection=connection or duckdb.connect(":memory:"), threads=threads)
+            if connection is None:
+                self.conn.execute(render(_attach(path, SERVED_ALIAS), "duckdb"))
+            self.conn.execute(render(_use(SERVED_ALIAS), "duckdb"))
+        except duckdb.Error as exc:
+            raise EngineError(f"cannot open DuckDB file {path} read-only: {exc}") from None
+        self.path = str(path)
+
+    def thread_handle(self) -> VersionEngine:
+        return VersionEngine(Path(self.path), connection=self.conn.cursor())
+
+
+def open_version(path: Path, threads: int | None = None) -> VersionEngine:
+    """The current version of a DuckDB warehouse file, read-only (see `VersionEngine`)."""
+    return VersionEngine(path, threads=threads)
+
+
+def file_of(engine: object) -> Path | None:
+    """The DuckDB file an engine has open (None: another engine, or an in-memory database)."""
+    path = getattr(engine, "path", None) if isinstance(engine, DuckDBEngine) else None
+    return Path(path) if path and path != ":memory:" else None
+
+
+@contextlib.contextmanager
+def new_version(live: Path, what: str) -> Iterator[DuckDBEngine]:
+    """A writable engine on the next version of `live`, published when the block ends cleanly."""
+    with write_beside(live, what) as nxt:
+        engine = DuckDBEngine(nxt.path)
+        try:
+            yield engine
+        finally:
+            engine.close()
