@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from canon.dbt.runner import DbtRun
     from canon.dbtproject import InitReport
     from canon.engines import Engine
-    from canon.load.policy import LoadPolicy
     from canon.load.report import LoadReport
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
@@ -641,13 +640,21 @@ class Project:
         dsn: str | None = None,
         memory_limit: str | None = None,
         progress: Callable[[str], None] | None = None,
-        policy: LoadPolicy | None = None,
+        max_bad_rows: int | None = None,
+        max_bad_fraction: float | None = None,
+        allow_shrink: bool = False,
+        shrink_limit: float = 0.5,
     ) -> LoadReport:
         """Load the declared source tables from files; rows that break the schema are quarantined.
 
-        `policy`: the error budget and shrink guard (`canon.load.policy`; default budget 0).
+        The error budget (`max_bad_rows`, `max_bad_fraction`; neither given: 0) and the shrink
+        guard (`shrink_limit`, `allow_shrink`) are `canon.load.policy.LoadPolicy`; a load they
+        refuse raises `LoadRefused` (exit 1) with its report, and changes no table.
         """
         from canon.load import load_sources
+        from canon.load.policy import LoadPolicy
+
+        policy = LoadPolicy(max_bad_rows, max_bad_fraction, allow_shrink, shrink_limit)
 
         self.close()  # the load writes the warehouse file; this project reopens it afterwards
         return load_sources(

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from canon.cli import app
-from canon.errors import Location, UserError
+from canon.errors import CheckFailed, Location, UserError
 from canon.project import load_project
 
 
@@ -50,20 +50,12 @@ def load_cmd(
     ),
 ) -> None:
     """Load CSV/Parquet sources; rows that break the declared schema go to canon_quarantine."""
-    from canon.load.policy import LoadPolicy, LoadRefused
-
     if allow_quarantine and (max_bad_rows is not None or max_bad_fraction is not None):
         raise UserError(
             "--allow-quarantine removes the error budget, so it cannot be combined with a budget",
             location=Location(parameter="--allow-quarantine"),
             fix="give either --allow-quarantine or --max-bad-rows/--max-bad-fraction",
         )
-    policy = LoadPolicy(
-        max_bad_rows=max_bad_rows,
-        max_bad_fraction=1.0 if allow_quarantine else max_bad_fraction,
-        allow_shrink=allow_shrink,
-        shrink_limit=shrink_limit,
-    )
     console = Console()
     try:
         with console.status("loading…") as status:
@@ -74,10 +66,14 @@ def load_cmd(
                 only=only or (),
                 memory_limit=memory_limit,
                 progress=lambda msg: status.update(msg),
-                policy=policy,
+                max_bad_rows=max_bad_rows,
+                max_bad_fraction=1.0 if allow_quarantine else max_bad_fraction,
+                allow_shrink=allow_shrink,
+                shrink_limit=shrink_limit,
             )
-    except LoadRefused as exc:
-        if exc.report is not None:
-            exc.report.render(console)
+    except CheckFailed as exc:  # a refused load carries its report: what was found, table by table
+        refused = getattr(exc, "report", None)
+        if refused is not None:
+            refused.render(console)
         raise
     report.render(console)

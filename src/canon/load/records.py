@@ -157,7 +157,7 @@ def count_records(path: Path, delimiter: str = ",") -> RecordCount:
                 if buf.find(b'"', pos, lim) == -1:
                     stop = lim
                 else:
-                    found = simple.match(buf, pos, lim)  # type: ignore[call-overload]
+                    found = simple.match(buf, pos, lim)
                     stop = found.end() if found else pos
             if stop > pos:
                 newlines += _count(buf, b"\n", pos, stop)
