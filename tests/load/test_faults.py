@@ -101,6 +101,7 @@ def test_a_second_load_is_refused_at_once_and_a_killed_loaders_lock_dies_with_it
         assert attempt - killed < 10, "a killed loader's lock outlived it by 10 s"
         try:
             load_sources(shop.root, dsn=dsn, policy=LoadPolicy())
+            print(f"\nnext load let in {attempt - killed:.2f} s after kill -9")
             break
         except BusyError:
             time.sleep(0.2)
@@ -139,3 +140,39 @@ def test_a_load_killed_between_swap_and_commit_leaves_the_previous_tables(
     assert after == before
     load_sources(shop.root, dsn=dsn)  # the lock is free again
     assert pg(dsn, "SELECT count(*) FROM main.orders") == [(800,)]
+
+
+BUSY_LOAD = textwrap.dedent(
+    """
+    import sys
+    from canon.load import pipeline, load_sources
+    real = pipeline._check_one
+    def busy(backend, job, index):
+        if index == 0:
+            print("READY", flush=True)
+            backend._execute("SELECT pg_sleep(600)")  # the server is busy for this client when it dies
+        return real(backend, job, index)
+    pipeline._check_one = busy
+    load_sources(sys.argv[1], dsn=sys.argv[2])
+    """
+)
+
+
+def test_a_loader_killed_while_its_server_backend_is_busy_frees_the_lock_within_10_seconds(
+    loaded_pg: tuple[Project, str],
+) -> None:
+    """A backend running a statement for a dead client only notices when it checks the socket."""
+    shop, dsn = loaded_pg
+    proc = start_paused(BUSY_LOAD, str(shop.root), dsn)
+    time.sleep(0.5)  # the statement is running in the server
+    kill9(proc)
+    killed = time.perf_counter()
+    while True:
+        attempt = time.perf_counter()
+        assert attempt - killed < 10, "a killed loader's busy backend kept the lock for 10 s"
+        try:
+            load_sources(shop.root, dsn=dsn)
+            print(f"\nnext load let in {attempt - killed:.2f} s after kill -9 (backend was busy)")
+            break
+        except BusyError:
+            time.sleep(0.2)

@@ -10,23 +10,43 @@ process, and Spark is never a load or mart target, so they need nothing more.
 
 A session lock lives exactly as long as the server process of its connection. A client
 killed with `kill -9` closes its socket; the server notices on its next read and ends the
-backend, releasing the lock, so the next writer is never blocked by a dead one
-(`tests/load/test_faults.py` kills a loader and a mart build mid-write and measures it).
+backend, releasing the lock, so the next writer is never blocked by a dead one. A backend
+busy with a long statement notices only when it next talks to its client, so the writer's
+session also sets `client_connection_check_interval`: the server then checks the socket
+every second during a statement and ends it (`tests/load/test_faults.py` and
+`tests/mart/test_kill.py` kill loaders and a mart build, idle and mid-statement, and time it).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+
+from sqlglot import exp
 
 from canon.engines.base import Engine
-from canon.errors import BusyError, Location
+from canon.errors import BusyError, EngineError, Location
 
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for `name` (advisory locks are keyed by bigint)."""
     return int.from_bytes(hashlib.sha256(f"canon:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+# How often (ms) a PostgreSQL backend holding a writer's lock checks that its client is still
+# there while it runs a statement (PostgreSQL 14+). Without it, a backend busy with a long
+# statement for a client killed with `kill -9` would keep the lock until the statement ended.
+CLIENT_CHECK_MS = 1000
+
+
+def _watch_client(engine: Engine) -> None:
+    """Ask the server to end this session's statements soon after its client dies (best effort)."""
+    setting = exp.SetItem(
+        this=exp.EQ(this=exp.column("client_connection_check_interval"), expression=exp.Literal.number(CLIENT_CHECK_MS))
+    )
+    with suppress(EngineError):  # older servers do not have the setting: the idle case still holds
+        engine.run([exp.Set(expressions=[setting])])
 
 
 @contextmanager
@@ -36,6 +56,7 @@ def exclusive(engine: Engine, name: str, what: str, parameter: str = "section") 
         yield
         return
     key = lock_key(name)
+    _watch_client(engine)
     if not engine.try_advisory_lock(key):
         raise BusyError(
             f"another session is already running {what}",
