@@ -19,7 +19,7 @@ import pytest
 
 from canon.errors import BusyError
 from canon.mart import build_mart
-from tests.mart.conftest import AS_OF, BuiltMart
+from tests.mart.conftest import AS_OF, BuiltMart, World
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -77,3 +77,43 @@ def test_a_killed_build_frees_the_schema_within_10_seconds_and_leaves_no_staging
     assert engine.tables("mart__canon_staging") == []
     for name, table in before.items():
         assert engine.execute(f"SELECT * FROM mart.{name} ORDER BY 1, 2, 3").equals(table), name
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("lessons_duckdb")
+def test_a_duckdb_mart_build_publishes_beside_a_reader_and_a_failed_one_leaves_the_file(
+    world: World, tmp_path: Path
+) -> None:
+    """A reader (as `canon serve` holds the file) does not stop a build; it keeps its version whole."""
+    import hashlib
+    import shutil
+
+    import duckdb
+
+    root = tmp_path / "lessons"
+    shutil.copytree(world.root, root)
+    live = root / "warehouse.duckdb"
+    reader = duckdb.connect(str(live), read_only=True)
+    try:
+        env = {**os.environ, "PYTHONPATH": SRC}
+        build = [sys.executable, "-c", "import sys; from canon.cli import main; main(sys.argv[1:])"]
+        res = subprocess.run([*build, "mart", "build", "--project", str(root)], env=env, capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        # the reader still has the version it opened: no mart schema in it
+        assert reader.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart'").fetchall() == [(0,)]
+    finally:
+        reader.close()
+    with duckdb.connect(str(live), read_only=True) as fresh:
+        served = fresh.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart'").fetchall()[0][0]
+    assert served >= 4
+    assert not (root / "warehouse.duckdb.canon-next").exists()
+    # a build that fails validation changes nothing, not even the file's bytes
+    digest = hashlib.sha256(live.read_bytes()).hexdigest()
+    contract = root / "metrics" / "finance" / "pnl_summary.yml"
+    line = "{name: net_income_cents, type: integer, nullable: true,"
+    text = contract.read_text()
+    assert line in text
+    contract.write_text(text.replace(line, line.replace("nullable: true", "nullable: false")))
+    res = subprocess.run([*build, "mart", "build", "--project", str(root)], env=env, capture_output=True, text=True)
+    assert res.returncode == 1 and "net_income_cents" in res.stderr
+    assert hashlib.sha256(live.read_bytes()).hexdigest() == digest
