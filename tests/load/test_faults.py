@@ -176,3 +176,24 @@ def test_a_loader_killed_while_its_server_backend_is_busy_frees_the_lock_within_
             break
         except BusyError:
             time.sleep(0.2)
+
+
+def test_budget_and_parent_guard_refuse_on_postgres_and_leave_the_tables(loaded_pg: tuple[Project, str]) -> None:
+    from canon.load.policy import LoadRefused
+
+    shop, dsn = loaded_pg
+    snapshot = "SELECT (SELECT count(*) FROM main.customers), (SELECT count(*) FROM main.orders), " + (
+        "(SELECT count(*) FROM main.canon_quarantine)"
+    )
+    before = pg(dsn, snapshot)
+    shop.write_csv("customers", CUSTOMERS_HEADER, [*CUSTOMERS, [999, "gold", "2025-01-01", "true"]])
+    with pytest.raises(LoadRefused, match="error budget is 0"):
+        load_sources(shop.root, dsn=dsn, only=["customers"])
+    assert pg(dsn, snapshot) == before
+    assert pg(dsn, "SELECT line, reason FROM main.canon_quarantine_refused") == [(len(CUSTOMERS) + 2, "unknown_value")]
+    # dropping customer 200 would orphan the orders that reference it (integer key against integer column)
+    orphans = sum(1 for r in ORDERS if r[1] == 200)
+    shop.write_csv("customers", CUSTOMERS_HEADER, CUSTOMERS[:-1])
+    with pytest.raises(LoadRefused, match=f"{orphans} row\\(s\\) of main.orders would lose their parent"):
+        load_sources(shop.root, dsn=dsn, only=["customers"])
+    assert pg(dsn, snapshot) == before
