@@ -398,7 +398,11 @@ def _refused(report: LoadReport) -> LoadRefused:
     return LoadRefused(
         f"load refused, no table changed: {first}"
         + (f" (and {len(report.refusals) - 1} more)" if len(report.refusals) > 1 else "")
-        + f". The refused rows are in {report.quarantine_table}_refused where load_id = '{report.load_id}'.",
+        + (
+            f". The refused rows are in {report.quarantine_table}_refused where load_id = '{report.load_id}'."
+            if report.quarantined
+            else "."
+        ),
         report=report,
         location=Location(file=_refused_file(report)),
         fix="fix the source file; or, if this is intended, rerun with --max-bad-rows N / --max-bad-fraction P "

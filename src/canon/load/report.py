@@ -111,8 +111,13 @@ class LoadReport:
         if not self.accepted:
             console.print(
                 Text(
-                    f"load refused: no table was changed. The refused rows are in {self.quarantine_table}_refused "
-                    f"(load_id {self.load_id}) for inspection.",
+                    "load refused: no table was changed."
+                    + (
+                        f" The refused rows are in {self.quarantine_table}_refused (load_id {self.load_id}) "
+                        "for inspection."
+                        if self.quarantined
+                        else ""
+                    ),
                     style="bold red",
                 )
             )
