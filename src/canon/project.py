@@ -662,9 +662,21 @@ class Project:
         dsn: str | None = None,
         memory_limit: str | None = None,
         progress: Callable[[str], None] | None = None,
+        max_bad_rows: int | None = None,
+        max_bad_fraction: float | None = None,
+        allow_shrink: bool = False,
+        shrink_limit: float = 0.5,
     ) -> LoadReport:
-        """Load the declared source tables from files; rows that break the schema are quarantined."""
+        """Load the declared source tables from files; rows that break the schema are quarantined.
+
+        The error budget (`max_bad_rows`, `max_bad_fraction`; neither given: 0) and the shrink
+        guard (`shrink_limit`, `allow_shrink`) are `canon.load.policy.LoadPolicy`; a load they
+        refuse raises `LoadRefused` (exit 1) with its report, and changes no table.
+        """
         from canon.load import load_sources
+        from canon.load.policy import LoadPolicy
+
+        policy = LoadPolicy(max_bad_rows, max_bad_fraction, allow_shrink, shrink_limit)
 
         self.close()  # the load writes the warehouse file; this project reopens it afterwards
         return load_sources(
@@ -675,6 +687,7 @@ class Project:
             files=files,
             memory_limit=memory_limit,
             progress=progress,
+            policy=policy,
         )
 
     # -- the mart and the API ------------------------------------------------------------
@@ -702,10 +715,18 @@ class Project:
         progress: Callable[[str], None] | None = None,
     ) -> MartReport:
         """Build every grouping of a section beside the served tables, validate, then swap atomically."""
+        from canon.engines.versions import file_of, new_version
         from canon.mart import build_mart, load_section
 
         contracts = load_section(self.metrics_dir, section)
         eng = self.mart_engine(engine, dsn)
+        live = file_of(eng)
+        if live is not None:  # a DuckDB file: build the next version beside it, swap it in (readers keep reading)
+            eng.close()
+            if eng is self._engine:
+                self._engine = None
+            with new_version(live, "a mart build") as beside:
+                return build_mart(beside, contracts, section=section, progress=progress)
         try:
             return build_mart(eng, contracts, section=section, progress=progress)
         finally:

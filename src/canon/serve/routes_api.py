@@ -159,7 +159,7 @@ def metrics_router() -> APIRouter:
 
     @router.get("", response_model=MetricCatalog, operation_id="metric_catalog", summary="Every metric contract")
     def list_metrics(request: Request, ctx: ServeContext = Depends(get_ctx)) -> Response:
-        data: dict[str, Any] = ctx.metric_values.get("catalog", lambda: catalog(ctx.project_view()))  # type: ignore[assignment]
+        data: dict[str, Any] = ctx.metric_values.get("catalog:api", lambda: ctx.stamped(catalog(ctx.project_view())))  # type: ignore[assignment]
         request.state.row_count = len(data["metrics"])
         return OrjsonResponse(data)
 
