@@ -156,6 +156,8 @@ def _flatten_inner_sums(node: exp.Sum) -> exp.Sum:
     ]
     if not inners:
         return node
+    if len({c.table.lower() for s in inners for c in s.find_all(exp.Column)}) > 1:
+        return node  # sums of different tables (lines, credit notes): several row sets, not one
     for col in node.this.find_all(exp.Column):
         # another amount beside the inner sums (`SUM(SUM(items) - discount)`): the discount is per
         # order, not per item; flattening would count it once per item
