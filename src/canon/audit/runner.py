@@ -201,7 +201,7 @@ class AuditContext:
         keys = [ColumnRef(t, k) for t, s in project.config.sources.items() for k in s.primary_key]
         keys += [c for e in project.join_graph().edges for c in (e.child, e.parent)]
         catalog = Catalog(static_schema(models), keys, typed=False)
-        domains = StaticDomains()
+        domains = StaticDomains(declared=models.accepted_values)
         known = {ColumnRef(t, s.primary_key[0]) for t, s in project.config.sources.items() if len(s.primary_key) == 1}
         known |= {e.parent for e in project.join_graph().edges}
         dims = metric.dimension_columns() if metric is not None else set()
