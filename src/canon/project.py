@@ -577,7 +577,7 @@ class Project:
                 fix="sign the request without --decide, or approve without --proposal and decide yourself",
             )
         request = check_request(self, metric, proposal)
-        return approve(self, metric, by, role, request.decisions, note=note, proposal=request.id)
+        return approve(self, metric, by, role, request.decisions, note=note, request_id=request.id)
 
     def request_signoff(
         self, metric: str, decisions: Mapping[str, str] | None = None, period: str | None = None, *, by: str = "agent"

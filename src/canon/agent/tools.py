@@ -244,6 +244,16 @@ class Toolbox:
     def build(self, metric: str, rewire: Sequence[str], progress: Progress | None = None) -> v.BuildView:
         """Never `draft`: an unsigned or edited-after-sign-off contract is refused with how to get it signed."""
         project = self.fresh()
+        status = project.signoff_status(metric)
+        if not status.buildable:
+            m = project.metric(metric)
+            raise UserError(
+                f"`{status.metric}` is not signed as it stands ({status.status}"
+                + (", edited after sign-off" if status.signoff and not status.signed else "")
+                + "): canon builds only a definition a person signed",
+                location=Location(file=str(m.file), field="signoff", parameter="metric"),
+                fix=status.next_step,
+            )
         if progress:
             progress("writing the canonical model, docs, semantic layer and tests", 0, 1)
         report = project.build(metric, rewire=list(rewire), draft=False)
@@ -255,7 +265,7 @@ class Toolbox:
                     location=Location(file=path),
                     fix="report this as a bug",
                 )
-        written = list(report.changed)
+        written = list(dict.fromkeys(report.changed))  # a file touched twice is one file written
         words = (
             f"wrote {len(written)} file(s): {', '.join(written)}" if written else "every file was already up to date"
         )
@@ -269,7 +279,7 @@ class Toolbox:
             metric=project.metric(metric).name,
             canonical_model=report.canonical_model,
             written=written,
-            unchanged=list(report.unchanged),
+            unchanged=list(dict.fromkeys(report.unchanged)),
             deprecated=list(report.deprecated),
             rewired=list(report.rewired),
         )

@@ -125,8 +125,8 @@ def build_json(metric: str, report: BuildReport) -> dict[str, Any]:
     return {
         "metric": metric,
         "canonical_model": report.canonical_model,
-        "written": list(report.changed),
-        "unchanged": list(report.unchanged),
+        "written": list(dict.fromkeys(report.changed)),  # once each, in the order written
+        "unchanged": list(dict.fromkeys(report.unchanged)),
         "deprecated": list(report.deprecated),
         "rewired": list(report.rewired),
     }

@@ -188,7 +188,7 @@ def approve(
     now: datetime | None = None,
     note: str | None = None,
     *,
-    proposal: str | None = None,
+    request_id: str | None = None,
 ) -> SignOff:
     """Record who signed what, when, with the hash of the definition they signed."""
     if not by.strip() or not role.strip():
@@ -216,9 +216,11 @@ def approve(
     signoff["decisions"] = CommentedMap(outcome)
     if note:
         signoff["note"] = note
-    if proposal:  # the request an agent made and this person signed (workflow/requests.py)
-        signoff["proposal"] = proposal
+    if request_id:  # the sign-off request an agent made and this person signed (workflow/requests.py)
+        signoff["proposal"] = request_id
     data["signoff"] = signoff
     _validated_write(m.file, data)
     project.reload()
-    return SignOff(metric, by, role, str(signoff["at"]), str(signoff["definition_hash"]), dict(outcome), note, proposal)
+    return SignOff(
+        metric, by, role, str(signoff["at"]), str(signoff["definition_hash"]), dict(outcome), note, request_id
+    )
