@@ -33,3 +33,11 @@ def test_no_tool_can_sign(tmp_path: Path) -> None:
 def test_without_a_project_it_refuses_before_serving(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     result = run_cli(capsys, "mcp", "-p", str(tmp_path))
     assert result.code == 2 and "canon.yml" in result.err
+
+
+def test_nothing_in_the_agent_package_signs() -> None:
+    import canon.agent
+
+    package = Path(canon.agent.__file__).parent
+    callers = [p.name for p in package.glob("*.py") if "approve(" in p.read_text()]
+    assert callers == [], f"the MCP layer must never sign: {callers}"
