@@ -293,3 +293,29 @@ def test_approve_build_baseline_speak_json(acme: Path, capsys: pytest.CaptureFix
     stored = json.loads((acme / baseline["path"]).read_text())
     assert baseline["metrics"]["mrr"]["values_cents"] == stored["metrics"]["mrr"]
     assert baseline["metrics"]["mrr"]["values_cents"]["2026-10"] == 126_000_000
+
+
+def test_a_request_edited_under_it_cannot_be_signed(acme: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The person signs what the agent asked for or nothing: an edit after the request makes it stale."""
+    from canon.project import load_project
+
+    project = load_project(acme)
+    request = project.request_signoff("mrr", {"pilots": "no"}, by="test agent")
+    project.close()
+    assert request.decisions["pilots"] == "no" and request.definition_hash == request.base_hash  # "no" keeps it
+    p = ["-p", str(acme)]
+    res = run_cli(
+        capsys, "approve", "mrr", "--proposal", request.id, "--decide", "pilots=yes", "--by", "D", "--role", "CFO", *p
+    )
+    assert (
+        res.code == 2 and "--decide" in res.err
+    )  # the request states its decisions; a signature takes them as they are
+
+    path = acme / "metrics" / "mrr.yml"
+    path.write_text(path.read_text().replace("admit: [paid]", "admit: [paid, pending]"))
+    res = run_cli(capsys, "approve", "mrr", "--proposal", request.id, "--by", "D", "--role", "CFO", "-f", "json", *p)
+    err = json.loads(res.out)["error"]
+    assert res.code == 2 and err["location"]["parameter"] == "--proposal" and "changed since" in err["message"]
+    assert "signoff" not in YAML(typ="safe").load(path.read_text())
+    status = load_project(acme).signoff_status("mrr").to_json()
+    assert [r["state"] for r in status["requests"]] == ["stale"] and not status["buildable"]
