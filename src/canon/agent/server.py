@@ -38,6 +38,8 @@ from canon.errors import CanonError, Location, UserError
 from canon.present.errors import error_json
 
 log = logging.getLogger("canon.agent.calls")
+#: set by `canon serve`'s gate (agent/http.py) to the consumer its bearer token names; never a client's own
+CONSUMER_HEADER = "x-canon-consumer"
 
 INSTRUCTIONS = """\
 canon finds every definition of a metric in a dbt project, prices each disagreement to the cent,
@@ -83,7 +85,9 @@ ToArg = Annotated[str | None, Field(description="Last period, e.g. 2026-10.")]
 class CanonServer(MCPServer[Any]):
     """The SDK's server with canon's envelope around every tool call: one at a time, errors, a log line."""
 
-    def __init__(self, toolbox: Toolbox, *, who: str | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self, toolbox: Toolbox, *, who: str | None = None, log_file: Path | None = None, logger: str | None = None
+    ) -> None:
         super().__init__(
             "canon",
             title="canon metrics layer",
@@ -94,6 +98,7 @@ class CanonServer(MCPServer[Any]):
         self.toolbox = toolbox
         self.who = who
         self.log_file = log_file
+        self.log = logging.getLogger(logger) if logger else log
         self.lock = anyio.Lock()
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
@@ -119,6 +124,12 @@ class CanonServer(MCPServer[Any]):
         name and the user running the server (stdio is a local pipe)."""
         if self.who:
             return self.who
+        try:
+            headers = context.headers if context is not None else None
+        except ValueError:
+            headers = None
+        if headers is not None and headers.get(CONSUMER_HEADER):
+            return f"{headers[CONSUMER_HEADER]} (bearer token)"
         client = None
         try:
             params = context.request_context.session.client_params if context is not None else None
@@ -144,7 +155,7 @@ class CanonServer(MCPServer[Any]):
             "error": (detail or "").splitlines()[0][:300] if detail else None,
         }
         line = orjson.dumps(record).decode()
-        log.info(line)
+        self.log.info(line)
         if self.log_file is not None:
             with self.log_file.open("a", encoding="utf-8") as fh:  # append-only: one line per call
                 fh.write(line + "\n")
@@ -220,10 +231,18 @@ async def _run(ctx: Context[Any, Any], work: Callable[[Callable[[str, int, int],
     return CallToolResult(content=[TextContent(type="text", text=data["summary"])], structured_content=data)
 
 
-def create_server(root: Path, *, who: str | None = None, log_file: Path | None = None) -> CanonServer:
-    """The MCP server over the project at `root` (opened on the first call)."""
-    box = Toolbox(root)
-    server = CanonServer(box, who=who, log_file=log_file)
+def create_server(
+    root: Path,
+    *,
+    who: str | None = None,
+    log_file: Path | None = None,
+    read_only: bool = False,
+    logger: str | None = None,
+) -> CanonServer:
+    """The MCP server over the project at `root` (opened on the first call); `read_only` opens its
+    warehouse read-only (inside `canon serve`, which holds it so)."""
+    box = Toolbox(root, read_only=read_only)
+    server = CanonServer(box, who=who, log_file=log_file, logger=logger)
 
     @server.tool(description=TOOLS["list_metrics"], annotations=READ_ONLY)
     async def list_metrics(ctx: Context) -> Annotated[CallToolResult, v.MetricList]:

@@ -37,8 +37,9 @@ def _signed(cents: int | None) -> str:
 class Toolbox:
     """The project an MCP server stands over, opened once and re-read where a person may have edited it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, read_only: bool = False) -> None:
         self.root = root
+        self.read_only = read_only  # under `canon serve`, which holds the warehouse read-only
         self._project: Project | None = None
 
     @property
@@ -48,6 +49,11 @@ class Toolbox:
 
             self._project = load_project(self.root)
             self.root = self._project.root
+            if self.read_only:
+                from canon.engines.from_config import open_warehouse
+
+                config = self._project.config
+                self._project.use_engine(open_warehouse(self.root, config.warehouse, read_only=True, dbt=config.dbt))
         return self._project
 
     def fresh(self) -> Project:
@@ -137,6 +143,12 @@ class Toolbox:
     ) -> v.VerifyView:
         from canon.present.money import parse_money
 
+        if run_dbt and self.read_only:
+            raise UserError(
+                "this server holds the warehouse read-only (it runs inside `canon serve`): dbt cannot build in it",
+                location=Location(parameter="run_dbt"),
+                fix="pass run_dbt: false to check the rest, or verify through `canon mcp` (stdio) or `canon verify`",
+            )
         expected: dict[str, int] = {}
         for key, value in expect.items():
             try:

@@ -5,6 +5,7 @@
     /api/warehouse/{domain}/{table}               …and `/api/warehouse/{domain}/v2/...` for each extra version
     /api/mart/sections/{section}                  materialized mart groupings
     /api/metrics, /api/metrics/{name}/query       the metric catalog and the compiler
+    /mcp                                          `canon mcp` over streamable HTTP (agent/http.py)
     /                                             the catalog web page (token via header or cookie)
     /openapi.json                                 the published schema
 
@@ -15,8 +16,9 @@ fails `canon serve` at once with every problem located, not on a consumer's firs
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -43,9 +45,14 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
         ctx.close()
         raise
 
+    running: list[Callable[[], AbstractAsyncContextManager[Any]]] = []  # the MCP endpoint's sessions
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with AsyncExitStack() as stack:
+            for enter in running:
+                await stack.enter_async_context(enter())
+            yield
         ctx.close()
 
     app = FastAPI(
@@ -72,9 +79,19 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
     add_mart_routes(app, ctx)
     app.include_router(metrics_router())
     app.include_router(page_router())
+    running.append(_mount_mcp(app, ctx))
     app.add_middleware(AccessLog)
     _warm_up()
     return app
+
+
+def _mount_mcp(app: FastAPI, ctx: ServeContext) -> Callable[[], AbstractAsyncContextManager[Any]]:
+    """`canon mcp` over streamable HTTP at /mcp, admitted by the same bearer tokens as every route."""
+    from canon.agent.http import mcp_route
+
+    route, running = mcp_route(ctx.project.root, ctx.tokens.authenticate)
+    app.router.routes.append(route)
+    return running
 
 
 def _warm_up() -> None:
