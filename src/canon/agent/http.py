@@ -9,8 +9,8 @@ off: every request must carry a bearer token, which a rebinding page cannot pres
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,34 +46,55 @@ class BearerGate:
 
 
 async def _unauthorized(send: Send, presented: bool) -> None:
-    body = orjson.dumps(
-        {
-            "error": {
-                "code": "unauthorized",
-                "message": "the bearer token is not valid" if presented else "a valid bearer token is required",
-                "parameter": "Authorization",
-                "accepted": "Authorization: Bearer <token>",
-            }
-        }
-    )
     challenge = b'Bearer realm="canon"' + (b', error="invalid_token"' if presented else b"")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", challenge)],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    error = {
+        "code": "unauthorized",
+        "message": "the bearer token is not valid" if presented else "a valid bearer token is required",
+        "parameter": "Authorization",
+        "accepted": "Authorization: Bearer <token>",
+    }
+    await _refuse(send, 401, challenge, error)
 
 
-def mcp_route(root: Path, authenticate: Callable[[str | None], str | None]) -> tuple[Route, Any]:
+async def _refuse(send: Send, status: int, challenge: bytes, error: dict[str, Any]) -> None:
+    """The API's error envelope (`canon.serve.errors`), written by hand: MCP's route is plain ASGI."""
+    headers = [(b"content-type", b"application/json")]
+    if challenge:
+        headers.append((b"www-authenticate", challenge))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": orjson.dumps({"error": {"parameter": None, **error}})})
+
+
+class _Sessions:
+    """The SDK's endpoint, made afresh each time the app starts (its session manager runs only once)."""
+
+    def __init__(self, root: Path) -> None:
+        self.server = create_server(root, read_only=True, logger="canon.serve.mcp")  # beside the access log
+        self.app: ASGIApp | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        inner = self.server.streamable_http_app(
+            streamable_http_path=PATH,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self.app = next(r.endpoint for r in inner.routes if isinstance(r, Route) and r.path == PATH)
+        try:
+            async with self.server.session_manager.run():
+                yield
+        finally:
+            self.app = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:  # only before startup or after shutdown
+            await _refuse(send, 503, b"", {"code": "unavailable", "message": "the MCP endpoint is not running"})
+            return
+        await self.app(scope, receive, send)
+
+
+def mcp_route(
+    root: Path, authenticate: Callable[[str | None], str | None]
+) -> tuple[Route, Callable[[], AbstractAsyncContextManager[None]]]:
     """The `/mcp` route for an app and the context manager its lifespan must enter (the SDK's sessions)."""
-    server = create_server(root, read_only=True, logger="canon.serve.mcp")  # logged beside the access log
-    inner = server.streamable_http_app(
-        streamable_http_path=PATH,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    endpoint = next(r.endpoint for r in inner.routes if isinstance(r, Route) and r.path == PATH)
-    running: Callable[[], AbstractAsyncContextManager[None]] = server.session_manager.run
-    return Route(PATH, endpoint=BearerGate(endpoint, authenticate)), running
+    sessions = _Sessions(root)
+    return Route(PATH, endpoint=BearerGate(sessions, authenticate)), sessions.running
