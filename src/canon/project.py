@@ -2,8 +2,9 @@
 
 Everything canon does is a short method here returning a typed result: questions (`query`,
 `sql`), the audit path (`audit`, `propose`, `approve`, `build`, `baseline`, `verify`,
-`postmortem`), data (`load`, `test`) and the mart and API (`build_mart`, `read_grouping`,
-`serve_app`). Interfaces only parse their input and present the result, so an orchestration
+`postmortem`), an agent's side of the sign-off (`request_signoff`, `signoff_status`: no method
+signs for a person but `approve`), data (`load`, `test`) and the mart and API (`build_mart`,
+`read_grouping`, `serve_app`). Interfaces only parse their input and present the result, so an orchestration
 (which period, which audit, which checks in which order) exists once.
 
 Parameters keep the names of their meaning (`period_from`, `grain`); errors name them so, and

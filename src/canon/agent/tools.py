@@ -162,6 +162,8 @@ class Toolbox:
         if progress:
             progress("dbt build, contract tests, board number, baseline, drift", 0, 1)
         report = self.fresh().verify(list(metrics), expected, run_dbt=run_dbt).to_json()
+        if progress:
+            progress("verified", 1, 1)
         board = [
             v.BoardFigure(metric=m, period=b["period"], value_cents=b["value_cents"], value=b["value"])
             for m, b in report["board"].items()
@@ -269,6 +271,8 @@ class Toolbox:
         if progress:
             progress("writing the canonical model, docs, semantic layer and tests", 0, 1)
         report = project.build(metric, rewire=list(rewire), draft=False)
+        if progress:
+            progress("built", 1, 1)
         root = project.root.resolve()
         for path in report.changed:
             if not (root / path).resolve().is_relative_to(root):
