@@ -28,7 +28,7 @@ import anyio.from_thread
 import anyio.to_thread
 import orjson
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
@@ -107,7 +107,9 @@ class CanonServer(MCPServer[Any]):
             async with self.lock:
                 result = await super().call_tool(name, arguments, context)
         except ToolError as exc:
-            if not isinstance(exc.__cause__, ValidationError):
+            # the SDK's own check of the arguments against the input schema (a crash inside a tool is
+            # an UnexpectedToolError, whatever it wraps): said as canon says a bad parameter
+            if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
                 self._log_call(name, context, start, "error", str(exc))
                 raise
             tool = self._tool_manager.get_tool(name)
