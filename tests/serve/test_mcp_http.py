@@ -38,7 +38,7 @@ def served(serve_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     env = {**os.environ, "CANON_TOKENS": ",".join(f"{c}={t}" for c, t in TOKENS.items())}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*CLI, "serve", "--project", str(serve_root), "--port", str(port), "--log-level", "info"],
+            [*CLI, "serve", "--project", str(serve_root), "--port", str(port), "--log-level", "info", "--mcp"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -97,3 +97,14 @@ def test_a_consumer_drives_the_tools_over_http(served: tuple[str, Path]) -> None
     time.sleep(0.5)
     text = log.read_text()
     assert '"tool":"list_metrics"' in text and '"who":"forecast (bearer token)"' in text
+
+
+def test_without_the_flag_there_is_no_mcp_endpoint(serve_root: Path, tokens_file: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from canon.serve.app import create_app
+    from tests.serve.conftest import settings_for
+
+    with TestClient(create_app(settings_for(serve_root, tokens_file))) as client:
+        res = client.post("/mcp", json={}, headers={"Authorization": f"Bearer {TOKENS['them_os']}"})
+        assert res.status_code == 404

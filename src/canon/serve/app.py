@@ -5,7 +5,7 @@
     /api/warehouse/{domain}/{table}               …and `/api/warehouse/{domain}/v2/...` for each extra version
     /api/mart/sections/{section}                  materialized mart groupings
     /api/metrics, /api/metrics/{name}/query       the metric catalog and the compiler
-    /mcp                                          `canon mcp` over streamable HTTP (agent/http.py)
+    /mcp                                          `canon mcp` over streamable HTTP, with `--mcp` (agent/http.py)
     /                                             the catalog web page (token via header or cookie)
     /openapi.json                                 the published schema
 
@@ -79,7 +79,8 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
     add_mart_routes(app, ctx)
     app.include_router(metrics_router())
     app.include_router(page_router())
-    running.append(_mount_mcp(app, ctx))
+    if settings.mcp:  # opt-in: the SDK is a second of imports a plain API need not pay
+        running.append(_mount_mcp(app, ctx))
     app.add_middleware(AccessLog)
     _warm_up()
     return app
