@@ -19,6 +19,8 @@ def test_help_lists_every_registered_tool(capsys: pytest.CaptureFixture[str], tm
     for name in registered:
         assert name in result.out, name
     assert "canon approve METRIC --proposal ID" in result.out
+    for writer in ("request_signoff", "build"):  # the help says which tools write
+        assert any(line.split()[:2] == [writer, "(writes)"] for line in result.out.splitlines()), writer
 
 
 async def _tool_names(root: Path) -> list[str]:

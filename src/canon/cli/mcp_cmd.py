@@ -16,23 +16,24 @@ HELP = """Serve canon to an agent over MCP (stdio): audit, explain, propose, req
 
 \b
 Tools (read-only unless marked):
-  list_metrics      every metric contract: status, owner, whether its sign-off matches
-  describe_metric   one contract: decisions, grain, dimensions, sign-off, definition hash
-  audit             every definition: figures, decision points, bridges, history, usage
-  explain_decision  one decision point across the models: SQL lines, commits, price
-  propose           the canonical definition, precedent, judgment calls priced
-  request_signoff   [writes] a pending sign-off request bound to the definition hash
-  signoff_status    signed or not, requests pending or stale, the next step
-  build             [writes] the canonical dbt model, docs, tests; refused until signed
-  verify            [runs dbt build] tests, board number, baseline, drift
-  query_metric      values per period in integer cents and formatted text
+  list_metrics      the contracts: status, owner, sign-off matching
+  describe_metric   one contract: decisions, grain, sign-off, hash
+  audit             definitions, decision points, bridges, history
+  explain_decision  one decision across models: SQL lines, commits
+  propose           canonical definition, precedent, priced calls
+  request_signoff   (writes) a sign-off request bound to the hash
+  signoff_status    signed or not, requests pending or stale
+  build             (writes) the dbt model, docs, tests; once signed
+  verify            (runs dbt build) tests, board number, drift
+  query_metric      values per period: integer cents and text
   compile_sql       the SQL a question runs, in any dialect
 
 \b
-Resources: canon://contracts/{metric}, canon://audits/{metric}/latest, canon://postmortems/{metric}.
-Prompt: investigate_metric.
+Resources: canon://contracts/{metric}, canon://audits/{metric}/latest,
+canon://postmortems/{metric}. Prompt: investigate_metric.
 
-No tool signs. The person signs the request the agent made:
+\b
+No tool signs. A person signs the request the agent made:
   canon approve METRIC --proposal ID --by NAME --role ROLE
 Each tool call is logged on stderr as one JSON line (who, tool, duration, outcome).
 """
