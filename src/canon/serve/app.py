@@ -7,6 +7,7 @@
     /api/metrics, /api/metrics/{name}/query       the metric catalog and the compiler
     /mcp                                          `canon mcp` over streamable HTTP, with `--mcp` (agent/http.py)
     /                                             the catalog web page (token via header or cookie)
+    /signoff                                      a person signs an agent's sign-off request (signer token)
     /openapi.json                                 the published schema
 
 Startup resolves the warehouse whitelist against the catalog, so a misconfigured canon.yml
@@ -31,6 +32,7 @@ from canon.serve.models import Health
 from canon.serve.page import page_router
 from canon.serve.routes_api import add_mart_routes, metrics_router
 from canon.serve.settings import ServeSettings
+from canon.serve.signing import signing_router
 from canon.serve.warehouse.routes import V1, ApiVersion, warehouse_router
 
 log = logging.getLogger("canon.serve")
@@ -79,6 +81,7 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
     add_mart_routes(app, ctx)
     app.include_router(metrics_router())
     app.include_router(page_router())
+    app.include_router(signing_router())
     if settings.mcp:  # opt-in: the SDK is a second of imports a plain API need not pay
         running.append(_mount_mcp(app, ctx))
     app.add_middleware(AccessLog)

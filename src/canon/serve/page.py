@@ -24,6 +24,7 @@ from canon.serve.context import ServeContext
 from canon.serve.deps import COOKIE, authenticate, bearer, get_ctx, presented_token
 from canon.serve.errors import ApiError
 from canon.serve.metrics import catalog
+from canon.serve.signing import pending_block
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -209,7 +210,7 @@ def _audit_block(name: str, audit: dict[str, Any]) -> str:
     return "<div class=audit>" + "".join(parts) + "</div>"
 
 
-def _metric_section(m: dict[str, Any], audit: dict[str, Any] | None) -> str:
+def _metric_section(m: dict[str, Any], audit: dict[str, Any] | None, pending: str = "") -> str:
     points = "".join(f"<tr><td>{h(p['decision'])}</td><td>{h(p['choice'])}</td></tr>" for p in m["decision_points"])
     return (
         f"<section class=metric id='metric-{h(m['name'])}' data-metric='{h(m['name'])}'>"
@@ -218,6 +219,7 @@ def _metric_section(m: dict[str, Any], audit: dict[str, Any] | None) -> str:
         f"<p class=definition>{h(m['definition'])}</p>"
         f"<p class=muted>owner {h(m['owner'])} · {_signoff(m)} · <code>{h(m['definition_hash'][:19])}</code></p></div>"
         f"<div>{_value(m)}</div></div>"
+        + pending
         + (f"<table class=decisions><tbody>{points}</tbody></table>" if points else "")
         + (_audit_block(m["name"], audit) if audit else "")
         + "</section>"
@@ -228,7 +230,9 @@ def render_catalog(ctx: ServeContext, consumer: str) -> str:
     data: dict[str, Any] = ctx.metric_values.get("catalog", lambda: catalog(ctx.project_view()))  # type: ignore[assignment]
     metrics = data["metrics"]
     nav = "".join(f"<li><a href='#metric-{h(m['name'])}'>{h(m['label'])}</a></li>" for m in metrics)
-    sections = "".join(_metric_section(m, load_audit(ctx.root, m["name"])) for m in metrics)
+    sections = "".join(
+        _metric_section(m, load_audit(ctx.root, m["name"]), pending_block(ctx, m["name"])) for m in metrics
+    )
     name = ctx.project.config.name
     return (
         f"<header><h1>{h(name)} · metric catalog</h1><div>{h(consumer)} · "
