@@ -63,6 +63,7 @@ def test_a_person_signs_the_request_on_the_catalog_page(acme: Path) -> None:
                 page.goto(f"{base}/")
                 page.fill("input[name=token]", CONSUMER)
                 page.click("button[type=submit]")
+                page.goto(f"{base}/metrics/mrr")
                 pending = page.locator(f"#metric-mrr .request[data-request='{request.id}']")
                 pending.wait_for()
                 assert "$1,260,000.00" in pending.locator(".summary").inner_text()
@@ -72,11 +73,11 @@ def test_a_person_signs_the_request_on_the_catalog_page(acme: Path) -> None:
                 assert "not a signer token" in page.locator(".message").inner_text()
                 assert "signoff" not in YAML(typ="safe").load(contract.read_text())
 
-                page.goto(f"{base}/")
+                page.goto(f"{base}/metrics/mrr")
                 pending.locator("input[name=signer_token]").fill(SIGNER)
                 pending.locator("button[type=submit]").click()
-                page.wait_for_url(f"{base}/?signed={request.id}#metric-mrr")
-                assert "signed by Dana Whitfield (CFO)" in page.locator("#metric-mrr").inner_text()
+                page.wait_for_url(f"{base}/metrics/mrr?signed={request.id}")
+                assert "Dana Whitfield (CFO)" in page.locator("#metric-mrr .signoff").inner_text()
                 assert page.locator("#metric-mrr .request").count() == 0
             finally:
                 browser.close()

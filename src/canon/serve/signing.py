@@ -3,7 +3,7 @@
 Signer tokens are not consumer tokens: they come from their own variable (`CANON_SIGNER_TOKENS`,
 entries `NAME|ROLE=token`, e.g. `Dana Whitfield|CFO=…`), are compared in constant time like any
 token, and a token that is also a consumer's is refused — reading the API never lets anyone sign.
-The page lists each metric's pending requests with the paragraph the agent wrote for the person
+A metric's page lists its pending requests with the paragraph the agent wrote for the person
 and a form taking the signer token; `POST /signoff` signs exactly that request
 (`Project.approve(..., proposal=ID)`: refused if the contract or proposal changed since) and
 records who and in which role the token names.
@@ -23,26 +23,17 @@ from canon.serve.context import ServeContext
 from canon.serve.deps import get_ctx
 
 
-def pending_block(ctx: ServeContext, metric: str) -> str:
-    """The requests waiting for a person, each with its summary and a form to sign it (HTML)."""
+def pending_requests(ctx: ServeContext, metric: str) -> list[dict[str, str]]:
+    """The requests waiting for a person to sign `metric`, with the paragraph the agent wrote for them."""
     try:
         status = ctx.project_view().signoff_status(metric)
     except CanonError:
-        return ""
-    pending = [r.request for r in status.requests if r.state == "pending"]
-    if not pending:
-        return ""
-    h = html.escape
-    items = "".join(
-        f"<div class=request data-request='{h(r.id)}'><p><b>Sign-off requested</b> by {h(r.requested_by)} "
-        f"<span class=muted>({h(r.id)}, {h(r.requested_at[:16])})</span></p><p class=summary>{h(r.summary)}</p>"
-        "<form class=sign method=post action='/signoff'>"
-        f"<input type=hidden name=metric value='{h(status.metric)}'><input type=hidden name=proposal value='{h(r.id)}'>"
-        "<input type=password name=signer_token autocomplete=off placeholder='signer token' required> "
-        "<button type=submit>Sign</button></form></div>"
-        for r in pending
-    )
-    return f"<div class=pending>{items}</div>"
+        return []
+    return [
+        {"id": r.request.id, "by": r.request.requested_by, "at": r.request.requested_at, "summary": r.request.summary}
+        for r in status.requests
+        if r.state == "pending"
+    ]
 
 
 def _result(title: str, message: str, status: int) -> HTMLResponse:
@@ -87,6 +78,6 @@ def signing_router() -> APIRouter:
             return _result("Not signed", exc.render(), 409)
         ctx.project.reload()  # the page reads the sign-off from the contracts again
         ctx.metric_values.clear()
-        return RedirectResponse(f"/?signed={quote(proposal)}#metric-{quote(metric)}", status_code=303)
+        return RedirectResponse(f"/metrics/{quote(metric)}?signed={quote(proposal)}", status_code=303)
 
     return router
