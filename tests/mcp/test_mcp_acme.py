@@ -145,7 +145,8 @@ async def _story(root: Path, template: Path, board: int, log_file: Path) -> None
         s = Session(client, {t.name: t.output_schema for t in listed})  # type: ignore[misc]
 
         metrics = await s.ok("list_metrics", {})
-        assert [(m["name"], m["status"], m["signed"]) for m in metrics["metrics"]] == [("mrr", "draft", False)]
+        listed_mrr = {m["name"]: m for m in metrics["metrics"]}["mrr"]
+        assert (listed_mrr["status"], listed_mrr["signed"], listed_mrr["value_kind"]) == ("draft", False, "money")
 
         # audit: three definitions reproduced to the cent, each figure as the SQL here computes it
         progress: list[tuple[float, float | None, str | None]] = []
