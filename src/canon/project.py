@@ -2,8 +2,9 @@
 
 Everything canon does is a short method here returning a typed result: questions (`query`,
 `sql`), the audit path (`audit`, `propose`, `approve`, `build`, `baseline`, `verify`,
-`postmortem`), data (`load`, `test`) and the mart and API (`build_mart`, `read_grouping`,
-`serve_app`). Interfaces only parse their input and present the result, so an orchestration
+`postmortem`), an agent's side of the sign-off (`request_signoff`, `signoff_status`: no method
+signs for a person but `approve`), data (`load`, `test`) and the mart and API (`build_mart`,
+`read_grouping`, `serve_app`). Interfaces only parse their input and present the result, so an orchestration
 (which period, which audit, which checks in which order) exists once.
 
 Parameters keep the names of their meaning (`period_from`, `grain`); errors name them so, and
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
     from canon.workflow.propose import Proposal
+    from canon.workflow.requests import SignoffRequest, SignoffStatus
     from canon.workflow.session import AuditSession
     from canon.workflow.signoff import SignOff
     from canon.workflow.verify import Check, VerifyReport
@@ -501,9 +503,13 @@ class Project:
         metric = require_auditable(self, metric, static=static)  # `MRR` is the contract `mrr`
         load = load or LoadOptions()
         the_period = self.period(period)
-        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout, static)
+        contract = self.metrics.get(metric)  # an audit against another contract is another audit
+        signed_as = contract.definition_hash() if contract is not None else None
+        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout, static, signed_as)
         cached = self._sessions.get(key)
         if cached is not None and not fresh and compare is None and (cached.with_history or not with_history):
+            if not static:
+                cached.reattach(self.engine)  # the connection it ran on may have been closed (dbt ran)
             return cached
         session = audit_session(
             self,
@@ -567,11 +573,49 @@ class Project:
         role: str,
         decisions: Mapping[str, str] | None = None,
         note: str | None = None,
+        *,
+        proposal: str | None = None,
     ) -> SignOff:
-        """Record one person's sign-off in the contract, bound to the hash of the definition signed."""
+        """Record one person's sign-off in the contract, bound to the hash of the definition signed.
+
+        With `proposal` (a sign-off request's id), the person signs exactly what an agent asked
+        for: the request's decisions, refused if the contract or the proposal changed since.
+        """
         from canon.workflow.signoff import approve
 
-        return approve(self, metric, by, role, dict(decisions or {}), note=note)
+        if proposal is None:
+            return approve(self, metric, by, role, dict(decisions or {}), note=note)
+        from canon.workflow.requests import check_request
+
+        if decisions:
+            raise UserError(
+                f"sign-off request `{proposal}` states its own decisions: a signature takes them as they are",
+                location=Location(parameter="decisions"),
+                fix="sign the request without --decide, or approve without --proposal and decide yourself",
+            )
+        request = check_request(self, metric, proposal)
+        return approve(self, metric, by, role, request.decisions, note=note, request_id=request.id)
+
+    def request_signoff(
+        self, metric: str, decisions: Mapping[str, str] | None = None, period: str | None = None, *, by: str = "agent"
+    ) -> SignoffRequest:
+        """Record a pending sign-off request for a person: the proposal (saved, the contract marked
+        `proposed`), `decisions` on its judgment calls, and the definition hash the person will sign.
+
+        Nothing is signed: a person signs with `approve(metric, ..., proposal=request.id)`
+        (`canon approve METRIC --proposal ID`). `by` names who asked (an agent, a client).
+        """
+        from canon.workflow.requests import write_request
+
+        data = self.propose(metric, period, write=True).to_json()
+        self.reload()  # the proposal was written into the contract
+        return write_request(self, metric, data, dict(decisions or {}), by)
+
+    def signoff_status(self, metric: str) -> SignoffStatus:
+        """The sign-off of `metric` as it stands: signed and matching, requests pending or stale."""
+        from canon.workflow.requests import signoff_status
+
+        return signoff_status(self, metric)
 
     def build(self, metric: str, rewire: Sequence[str] = (), draft: bool = False) -> BuildReport:
         """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""

@@ -37,6 +37,7 @@ CLI_SPELLING = {
     "exclude": "--exclude",
     "model_timeout": "--model-timeout",
     "decisions": "--decide",
+    "proposal": "--proposal",
     "expect": "--expect",
     "rewire": "--rewire",
     "section": "--section",

@@ -51,6 +51,7 @@ class SignOff(Spec):
     definition_hash: str = Field(description="sha256 of the number-changing parts of the contract.")
     decisions: dict[str, str] = Field(default_factory=dict, description="Judgment calls taken at sign-off.")
     note: str | None = None
+    proposal: str | None = Field(None, description="The sign-off request signed (`canon approve --proposal ID`).")
 
 
 class Join(Spec):

@@ -87,6 +87,8 @@ class ServeContext:
             consumer_envs={name: c.token_env for name, c in self.serve.consumers.items()},
             tokens_file=settings.tokens_file,
         )
+        # people who may sign an agent's request from the catalog page (serve/signing.py): never consumers
+        self.signers = TokenStore(tokens_env=settings.signer_tokens_env)
         limits: RateLimitConfig = self.serve.rate_limit
         self.limiter = RateLimiter(
             settings.rate if settings.rate is not None else limits.rate,

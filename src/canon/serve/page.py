@@ -28,6 +28,7 @@ from canon.serve.context import ServeContext
 from canon.serve.deps import COOKIE, authenticate, bearer, get_ctx, presented_token
 from canon.serve.errors import ApiError, OrjsonResponse
 from canon.serve.metrics import catalog
+from canon.serve.signing import pending_requests
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -269,6 +270,7 @@ def page_router() -> APIRouter:
             trend_chart_data=_trend_chart(detail),
             trend_len=len(detail["trend"].get("points") or []),
             waterfalls=_waterfalls(detail),
+            pending=pending_requests(ctx, key),  # an agent's sign-off requests, signed here (serve/signing.py)
         )
 
     @router.post("/login")
