@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from canon.workflow.build import BuildReport
     from canon.workflow.propose import Proposal
     from canon.workflow.session import AuditSession
-    from canon.workflow.signoff import SignOff
+    from canon.workflow.signoff import SignOff, StaleSignOff
     from canon.workflow.verify import Check, VerifyReport
 
 CONFIG_FILE = "canon.yml"  # as canon.config names it; here so opening a project stays import-light
@@ -551,11 +551,22 @@ class Project:
         role: str,
         decisions: Mapping[str, str] | None = None,
         note: str | None = None,
+        replace: bool = False,
     ) -> SignOff:
-        """Record one person's sign-off in the contract, bound to the hash of the definition signed."""
+        """Record one person's sign-off in the contract, bound to the hash of the definition signed.
+
+        An existing sign-off is replaced only with `replace=True`; the contract is written only
+        if it is byte for byte what was read (an edit saved meanwhile is never overwritten).
+        """
         from canon.workflow.signoff import approve
 
-        return approve(self, metric, by, role, dict(decisions or {}), note=note)
+        return approve(self, metric, by, role, dict(decisions or {}), note=note, replace=replace)
+
+    def stale_signoffs(self, metrics: str | Sequence[str]) -> list[StaleSignOff]:
+        """Metrics asked for (and their inputs) whose definition changed after its sign-off."""
+        from canon.workflow.signoff import stale_signoffs
+
+        return stale_signoffs(self, (metrics,) if isinstance(metrics, str) else tuple(metrics))
 
     def build(self, metric: str, rewire: Sequence[str] = (), draft: bool = False) -> BuildReport:
         """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""

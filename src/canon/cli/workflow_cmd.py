@@ -47,11 +47,12 @@ def approve_cmd(
     role: str = typer.Option(..., "--role", help="Their role, e.g. CFO."),
     decide: list[str] = typer.Option([], "--decide", help="Judgment call KEY=yes|no (repeatable)."),
     note: str | None = typer.Option(None, "--note", help="A sentence kept with the sign-off."),
+    replace: bool = typer.Option(False, "--replace", help="Replace an existing sign-off (refused without it)."),
     project: Path = ProjectOption,
 ) -> None:
     """Record the sign-off in the contract: who, role, when, the decisions, the definition hash."""
     decisions = key_values(decide, "--decide", "e.g. --decide pending=no")
-    record = load_project(project).approve(metric, by, role, decisions, note=note)
+    record = load_project(project).approve(metric, by, role, decisions, note=note, replace=replace)
     Console().print(
         f"[green]approved[/] {metric} by {record.by} ({record.role}); definition {record.definition_hash[:23]}…"
     )

@@ -6,7 +6,6 @@ dependency, so two apps in one process (tests, a v1 and a v2 demo) never share s
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -66,8 +65,7 @@ def _cursor_secret(settings: ServeSettings, root: Path) -> bytes:
     path = root / CURSOR_KEY_FILE
     if not path.exists():
         try:
-            atomic_write_text(path, secrets.token_urlsafe(32) + "\n")
-            os.chmod(path, 0o600)
+            atomic_write_text(path, secrets.token_urlsafe(32) + "\n", mode=0o600)  # a secret: never readable by others
         except OSError:
             return secrets.token_bytes(32)  # read-only project: cursors valid for this process only
     return path.read_text(encoding="utf-8").strip().encode("utf-8")

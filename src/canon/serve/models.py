@@ -110,5 +110,10 @@ class MetricQueryResult(BaseModel):
     period_from: str | None
     period_to: str | None
     value_column: str
+    signed: bool = Field(
+        description="True when the metric (and every metric it derives from) is signed off and unchanged since; "
+        "false numbers are not the signed definition's (also sent as the `Canon-Signed` header)."
+    )
+    signed_note: str | None = Field(default=None, description="Why `signed` is false.")
     row_count: int
     rows: list[dict[str, Any]]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from starlette.responses import Response
 
+from canon.compiler.filters import MAX_FILTER_LENGTH, STRUCTURED_OPERATORS, combine, structured_filter
 from canon.compiler.periods import Grain
 from canon.compiler.question import value_column
 from canon.serve.context import ServeContext
@@ -178,6 +179,20 @@ def metrics_router() -> APIRouter:
             None, alias="from", description="First period, e.g. 2026-01.", pattern=PERIOD_PATTERN
         ),
         period_to: str | None = Query(None, alias="to", description="Last period, inclusive.", pattern=PERIOD_PATTERN),
+        where: str | None = Query(
+            None,
+            description="A condition over the metric's dimensions, e.g. `segment = 'enterprise'` (checked against an "
+            "allow-list: columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, a few functions).",
+            max_length=MAX_FILTER_LENGTH,
+        ),
+        filters: list[str] = Query(
+            [],
+            alias="filter",
+            description="A structured filter `dimension:operator:value` (repeatable, ANDed), e.g. "
+            f"`segment:eq:enterprise`; operators: {', '.join(STRUCTURED_OPERATORS)}; "
+            "`in` takes comma-separated values.",
+            max_length=16,
+        ),
         ctx: ServeContext = Depends(get_ctx),
     ) -> Response:
         request.state.metric = name
@@ -197,7 +212,8 @@ def metrics_router() -> APIRouter:
                 )
         request_period(period_from, "from", grain)
         request_period(period_to, "to", grain)
-        question = project.question([name], grain, by, None, period_from, period_to)
+        condition = combine(where, structured_filter(filters))
+        question = project.question([name], grain, by, condition, period_from, period_to)
         first, last = question.first, question.last
         if first and last and (last.start - first.start).days > MAX_SPAN_DAYS:
             raise ApiError(
@@ -213,6 +229,9 @@ def metrics_router() -> APIRouter:
             table = table.drop_columns(["period_start"])
         rows = encode_table(table)
         request.state.row_count = len(rows)
+        stale = project.stale_signoffs(name)
+        signed = metrics[name].signed and not stale
+        note = "; ".join(s.message() for s in stale) or (None if signed else "the metric is not signed off")
         return OrjsonResponse(
             {
                 "metric": name,
@@ -221,9 +240,12 @@ def metrics_router() -> APIRouter:
                 "period_from": question.first.label if question.first else None,
                 "period_to": question.last.label if question.last else None,
                 "value_column": column,
+                "signed": signed,
+                "signed_note": note,
                 "row_count": len(rows),
                 "rows": rows,
-            }
+            },
+            headers={"Canon-Signed": "true" if signed else "false"},
         )
 
     return router
