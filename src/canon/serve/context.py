@@ -20,7 +20,7 @@ from canon.project import Project, load_project
 from canon.serve.auth import TokenStore
 from canon.serve.cursor import CursorCodec
 from canon.serve.engines import EnginePool
-from canon.serve.ratelimit import RateLimiter
+from canon.serve.ratelimit import FailureThrottle, RateLimiter
 from canon.serve.settings import ServeSettings
 from canon.serve.warehouse.catalog import Domain, resolve_domains
 
@@ -84,7 +84,9 @@ class ServeContext:
             tokens_env=settings.tokens_env,
             consumer_envs={name: c.token_env for name, c in self.serve.consumers.items()},
             tokens_file=settings.tokens_file,
+            reload_seconds=settings.tokens_reload_seconds,
         )
+        self.auth_failures = FailureThrottle(settings.auth_failures_per_minute / 60.0, settings.auth_failures_burst)
         limits: RateLimitConfig = self.serve.rate_limit
         self.limiter = RateLimiter(
             settings.rate if settings.rate is not None else limits.rate,

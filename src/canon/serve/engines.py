@@ -49,6 +49,7 @@ class EnginePool:
                 self._base = open_warehouse(
                     self._root, self._config.warehouse, read_only=self._read_only, threads=self._threads
                 )
+                self._base.restrict_external_access()  # a request's SQL reads the warehouse, never a file
             base = self._base
         return base.thread_handle()
 
