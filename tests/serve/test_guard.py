@@ -124,7 +124,9 @@ def test_unsigned_numbers_are_marked_over_http(audit_json: dict[str, Any], tmp_p
         draft = c.get("/api/metrics/cash/query")
         assert draft.headers["Canon-Signed"] == "false" and draft.json()["signed"] is False
     contract = root / "metrics" / "mrr.yml"
-    contract.write_text(contract.read_text().replace("raw_invoices.status: [paid]", "raw_invoices.status: [paid, void]"))
+    contract.write_text(
+        contract.read_text().replace("raw_invoices.status: [paid]", "raw_invoices.status: [paid, void]")
+    )
     with TestClient(create_app(settings_for(root, tokens_file))) as c:
         c.headers["Authorization"] = f"Bearer {GOOD}"
         for name in ("mrr", "arr"):
@@ -142,6 +144,6 @@ def test_the_serving_engine_reads_no_files(client: TestClient, tmp_path: Path) -
     secret.write_text("a\n1\n")
     ctx = client.app.state.ctx  # type: ignore[attr-defined]
     engine = ctx.pool.get()
-    with pytest.raises(EngineError, match="(?i)external|disabled|permission"):
+    with pytest.raises(EngineError, match=r"(?i)external|disabled|permission"):
         engine.execute(f"SELECT * FROM read_csv('{secret}')")
     assert engine.execute("SELECT count(*) AS n FROM raw_invoices").column("n")[0].as_py() == 10

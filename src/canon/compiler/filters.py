@@ -20,13 +20,14 @@ from sqlglot import exp
 
 from canon.compiler.trees import parse_duckdb
 from canon.errors import Location, QueryError, did_you_mean
+from canon.sqltree import nesting_depth
 
 MAX_FILTER_LENGTH = 16_000
 MAX_DEPTH = 32  # parentheses or nested expressions; a real filter has a handful
 EXAMPLE = "\"segment = 'enterprise'\""
 
 # Node types a filter may contain, besides the functions below.
-_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+_ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Column,
     exp.Identifier,
     exp.Literal,
@@ -60,7 +61,7 @@ _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
     exp.Tuple,
 )
 # Scalar functions a filter may call (sqlglot's node types; the names are what users write).
-_ALLOWED_FUNCTIONS: dict[type[exp.Expression], str] = {
+_ALLOWED_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.Lower: "lower",
     exp.Upper: "upper",
     exp.Trim: "trim",
@@ -90,19 +91,7 @@ def _check_nesting(text: str, parameter: str) -> None:
         )
     if "\x00" in text:
         raise _refuse("the filter contains a NUL byte", parameter, fix="remove it")
-    depth = deepest = 0
-    quote: str | None = None
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in ("'", '"'):
-            quote = char
-        elif char == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char == ")":
-            depth -= 1
+    deepest = nesting_depth(text)
     if deepest > MAX_DEPTH:
         raise _refuse(
             f"the filter nests {deepest} parentheses deep; at most {MAX_DEPTH} are accepted",
@@ -111,9 +100,9 @@ def _check_nesting(text: str, parameter: str) -> None:
         )
 
 
-def _tree_depth(node: exp.Expression) -> int:
+def _tree_depth(node: exp.Expr) -> int:
     deepest = 0
-    stack: list[tuple[exp.Expression, int]] = [(node, 1)]
+    stack: list[tuple[exp.Expr, int]] = [(node, 1)]
     while stack:
         current, depth = stack.pop()
         deepest = max(deepest, depth)
@@ -121,7 +110,7 @@ def _tree_depth(node: exp.Expression) -> int:
     return deepest
 
 
-def parse_filter(text: str, parameter: str = "where") -> exp.Expression:
+def parse_filter(text: str, parameter: str = "where") -> exp.Expr:
     """`text` as a condition tree whose every node is on the allow-list (columns unresolved)."""
     _check_nesting(text, parameter)
     try:
@@ -135,7 +124,7 @@ def parse_filter(text: str, parameter: str = "where") -> exp.Expression:
         ) from None
     except RecursionError:
         raise _refuse("the filter nests too deep", parameter, fix="write the condition flatter") from None
-    if not isinstance(tree, exp.Expression) or isinstance(tree, exp.Query | exp.Command):
+    if not isinstance(tree, exp.Expr) or isinstance(tree, exp.Query | exp.Command):
         raise _refuse(
             "the filter must be one condition, not a statement or a query",
             parameter,
@@ -159,7 +148,7 @@ def parse_filter(text: str, parameter: str = "where") -> exp.Expression:
     return tree
 
 
-def _describe(node: exp.Expression) -> str:
+def _describe(node: exp.Expr) -> str:
     if isinstance(node, exp.Query | exp.Subquery):
         return "a subquery"
     if isinstance(node, exp.Func):
@@ -174,10 +163,10 @@ def _describe(node: exp.Expression) -> str:
 
 def validate_filter(
     text: str,
-    dimensions: Mapping[str, exp.Expression],
+    dimensions: Mapping[str, exp.Expr],
     tables: Collection[str] = (),
     parameter: str = "where",
-) -> exp.Expression:
+) -> exp.Expr:
     """The filter as a tree over allowed columns, bare names swapped for their dimension's column.
 
     `dimensions` maps a dimension's name to the column it stands for in the compiled query;
@@ -185,7 +174,7 @@ def validate_filter(
     """
     tree = parse_filter(text, parameter)
 
-    def resolve(node: exp.Expression) -> exp.Expression:
+    def resolve(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Column):
             return node
         if node.args.get("db") or node.args.get("catalog"):
@@ -218,7 +207,7 @@ def structured_filter(items: Sequence[str], parameter: str = "filter") -> str | 
     The values become literals in a tree, so they are data whatever they contain; the text
     rendered from the tree then goes through `validate_filter` like any other filter.
     """
-    conditions: list[exp.Expression] = []
+    conditions: list[exp.Expr] = []
     for item in items:
         name, _, rest = item.partition(":")
         op, _, value = rest.partition(":")
@@ -234,7 +223,7 @@ def structured_filter(items: Sequence[str], parameter: str = "filter") -> str | 
         if not name.replace("_", "").isalnum():
             raise _refuse(f"filter names `{name[:60]}`, which is not a dimension name", parameter)
         if op in ("null", "notnull"):
-            node: exp.Expression = exp.Is(this=column, expression=exp.Null())
+            node: exp.Expr = exp.Is(this=column, expression=exp.Null())
             conditions.append(node if op == "null" else exp.Not(this=node))
             continue
         literal = exp.Literal.string(value)

@@ -63,7 +63,9 @@ def parse_where(text: str, metric: Metric) -> exp.Expression:
     names a column of a table the metric reads (see `canon.compiler.filters`)."""
     dims = {name: exp.column(d.column.column, table=d.column.table) for name, d in metric.dimensions().items()}
     tables = {ref.table for ref, _ in referenced_columns(metric)}
-    return validate_filter(text, dims, tables)
+    tree = validate_filter(text, dims, tables)
+    assert isinstance(tree, exp.Expression)  # a condition: parse_filter refused anything else
+    return tree
 
 
 def find_metric(name: str, metrics: Mapping[str, Metric]) -> Metric | None:
@@ -161,7 +163,7 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
     if value_kind(metric) == "money":
         out = scaled(value, 100 if comp.unit == "major" else 1, 1, round_to_integer=True)
     query = exp.select(period.as_(PERIOD_COLUMN), *dims, out.as_(name)).from_(src)
-    conds: list[exp.Expression] = []
+    conds: list[exp.Expr] = []
     if question.first is not None:
         conds.append(exp.GTE(this=period_col.copy(), expression=literal(question.first.start)))
     if question.last is not None:

@@ -164,6 +164,7 @@ class Engine(ABC):
         filter validator could not read a file on the server. Engines whose SQL cannot reach
         the server's files (a database server's own access rules apply) have nothing to turn off.
         """
+        return None
 
     def try_advisory_lock(self, key: int) -> bool:
         """Take the session lock `key` without waiting; False when another session holds it."""
