@@ -78,16 +78,18 @@ _TAGS = {"declarative", "sql", "derived"}
 def _problems_from_validation(doc: PositionedDoc, exc: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p in _TAGS or "[" in p)))
+        raw = tuple(err["loc"])
+        loc = tuple(p for p in raw if not (isinstance(p, str) and (p in _TAGS or "[" in p)))
         kind = err["type"]
         fix: str | None = None
-        if kind == "extra_forbidden":
-            bad = str(loc[-1])
+        if kind == "extra_forbidden" and raw:
+            bad = str(raw[-1])  # the key itself, even when it is spelled like a tag (`sql:`) or has `[`
+            loc = loc if loc and loc[-1] == raw[-1] else (*loc, raw[-1])
             allowed = _fields_at(ContractSpec, loc[:-1])
             hint = did_you_mean(bad, allowed)
             message = f"unknown key `{bad}`"
             fix = hint or (f"allowed keys here: {', '.join(sorted(allowed))}" if allowed else "remove it")
-        elif kind == "missing":
+        elif kind == "missing" and loc:
             message = f"required key `{loc[-1]}` is missing"
             fix = f"add `{loc[-1]}:`"
         else:
