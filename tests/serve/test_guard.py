@@ -119,6 +119,7 @@ def test_unsigned_numbers_are_marked_over_http(audit_json: dict[str, Any], tmp_p
     load_project(root).approve("mrr", "Dana", "CFO")
     with TestClient(create_app(settings_for(root, tokens_file))) as c:
         c.headers["Authorization"] = f"Bearer {GOOD}"
+        assert {m["name"]: m["signed"] for m in c.get("/api/metrics").json()["metrics"]}["mrr"] is True
         fresh = c.get("/api/metrics/mrr/query")
         assert fresh.headers["Canon-Signed"] == "true" and fresh.json()["signed"] is True
         draft = c.get("/api/metrics/cash/query")
@@ -129,6 +130,9 @@ def test_unsigned_numbers_are_marked_over_http(audit_json: dict[str, Any], tmp_p
     )
     with TestClient(create_app(settings_for(root, tokens_file))) as c:
         c.headers["Authorization"] = f"Bearer {GOOD}"
+        catalog = {m["name"]: m for m in c.get("/api/metrics").json()["metrics"]}
+        assert catalog["mrr"]["signed"] is False and catalog["arr"]["signed"] is False
+        assert catalog["mrr"]["signoff"]["valid"] is False
         for name in ("mrr", "arr"):
             stale = c.get(f"/api/metrics/{name}/query")
             assert stale.status_code == 200

@@ -86,6 +86,9 @@ class MetricSummary(BaseModel):
     version: int
     signoff: SignOffInfo | None
     approved: bool
+    signed: bool = Field(
+        description="Signed off and unchanged since (inputs of a derived metric too): its value is the signed one."
+    )
     definition_hash: str
     composition: Literal["declarative", "sql", "derived"]
     definition: str = Field(description="The definition in plain words.")
