@@ -89,6 +89,11 @@ CASES: dict[str, tuple[Edit | None, list[str], str]] = {
         ["query", "arr"],
         r"arr\.yml:5:\d+, field `composition\.expression`: the expression nests deeper than",
     ),
+    "3,000 nested brackets in YAML": (
+        _replace("metrics/cash.yml", "owner: growth", "owner: growth\nmeta: {x: " + "[" * 3000 + "]" * 3000 + "}"),
+        ["query", "cash"],
+        r"cash\.yml: the YAML nests too deep to read",
+    ),
     "engine error from contract SQL": (
         _replace("metrics/collected_by_sql.yml", "where not p.refunded", "where not p.refundd"),
         ["query", "collected_by_sql"],

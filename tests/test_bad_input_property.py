@@ -85,7 +85,15 @@ ARGS = st.lists(
     max_size=3,
 )
 COMMANDS = st.sampled_from(
-    [["query", "mrr"], ["query", "arr"], ["query", "collected_by_sql"], ["query", "contract_mrr", "cash"], ["test"]]
+    [
+        ["query", "mrr"],
+        ["query", "arr"],
+        ["query", "collected_by_sql"],
+        ["query", "contract_mrr", "cash"],
+        ["query", "mrr", "--sql", "--dialect", "postgres"],
+        ["test"],
+        ["approve", "mrr", "--by", "Dana", "--role", "CFO"],
+    ]
 )
 
 

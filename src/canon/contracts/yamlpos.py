@@ -102,9 +102,23 @@ def load_positioned(path: Path, text: str | None = None) -> PositionedDoc:
             location=loc,
             fix="check indentation and quoting near this position",
         ) from None
+    except RecursionError:
+        raise _too_deep(path) from None
     positions: dict[PathKey, tuple[int, int]] = {}
-    data = _walk(root, (), positions)
+    try:
+        data = _walk(root, (), positions)
+    except RecursionError:
+        raise _too_deep(path) from None
     return PositionedDoc(data=data if data is not None else {}, file=str(path), positions=positions)
+
+
+def _too_deep(path: Path) -> ContractError:
+    """Thousands of nested `[`/`{` exhaust the recursive YAML reader: an input error, not a crash."""
+    return ContractError(
+        "the YAML nests too deep to read",
+        location=Location(file=str(path)),
+        fix="flatten the nested lists or mappings (no contract needs more than a few levels)",
+    )
 
 
 def problem_at(doc: PositionedDoc, path: Sequence[str | int], message: str, fix: str | None = None) -> Problem:
