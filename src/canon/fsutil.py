@@ -1,26 +1,29 @@
-"""Atomic file writes: write beside the target, fsync, rename. Readers never see half a file."""
+"""Atomic file writes: write beside the target, fsync, rename. Readers never see half a file.
+
+The temporary file `mkstemp` makes is private (0600); renamed as is, every file canon wrote
+would end up unreadable by the rest of a team sharing a checkout, and a script a person made
+executable would lose its bit. So the replacement takes the mode of the file it replaces, and a
+new file gets what `open()` would have given it: 0666 less the process umask.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
 def _umask() -> int:
+    """The process umask (reading it means setting it; set straight back)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-def file_mode(path: Path) -> int:
-    """The permission bits `path` has, or what a new file gets (0666 less the umask).
-
-    `mkstemp` creates its file 0600; renamed over a contract a person made group-readable, it
-    would silently take that away. Every atomic write gives the new file this mode instead.
-    """
+def _mode_for(path: Path) -> int:
     try:
-        return path.stat().st_mode & 0o7777
+        return stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         return 0o666 & ~_umask()
 
@@ -28,13 +31,13 @@ def file_mode(path: Path) -> int:
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
     """`data` into `path` atomically, keeping the file's mode (`mode` sets it, e.g. 0600 for a secret)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = file_mode(path) if mode is None else mode
+    mode = _mode_for(path) if mode is None else mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

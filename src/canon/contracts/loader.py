@@ -144,7 +144,7 @@ def _texts(spec: ContractSpec) -> list[tuple[tuple[str | int, ...], str, str]]:
         out += [(("composition", "predicates", i), p, "condition") for i, p in enumerate(comp.predicates)]
     elif isinstance(comp, DerivedComposition):
         out.append((("composition", "expression"), comp.expression, "expression"))
-    else:
+    elif isinstance(comp, SqlComposition):
         out.append((("composition", "sql"), comp.sql, "query"))
     out += [(("assertions", i, "condition"), a.condition, "condition") for i, a in enumerate(spec.assertions)]
     out += [(("null_rules", i, "when"), r.when, "condition") for i, r in enumerate(spec.null_rules)]

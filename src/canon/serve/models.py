@@ -113,6 +113,8 @@ class MetricQueryResult(BaseModel):
     period_from: str | None
     period_to: str | None
     value_column: str
+    compare: str | None = None
+    window: str | None = None
     signed: bool = Field(
         description="True when the metric (and every metric it derives from) is signed off and unchanged since; "
         "false numbers are not the signed definition's (also sent as the `Canon-Signed` header)."

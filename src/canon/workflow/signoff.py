@@ -278,7 +278,7 @@ def stale_signoffs(project: Project, names: Sequence[str]) -> list[StaleSignOff]
     silently as the board number.
     """
     from canon.compiler.question import find_metric
-    from canon.contracts.spec import DerivedComposition
+    from canon.contracts.spec import DerivedComposition, MovementComposition
 
     metrics = project.metrics
     out: list[StaleSignOff] = []
@@ -295,4 +295,6 @@ def stale_signoffs(project: Project, names: Sequence[str]) -> list[StaleSignOff]
             out.append(StaleSignOff(m.name, so.by, f"{so.at:%Y-%m-%d}", via))
         if isinstance(m.composition, DerivedComposition):
             todo.extend((ref, via or m.name) for ref in m.composition.metrics)
+        elif isinstance(m.composition, MovementComposition):  # movements of a balance inherit its definition
+            todo.append((m.composition.of, via or m.name))
     return out
