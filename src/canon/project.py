@@ -21,12 +21,14 @@ so `canon query` does not pay for `canon serve`.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canon.errors import (
+    ConfigError,
     ContractError,
     EngineError,
     Location,
@@ -60,10 +62,11 @@ if TYPE_CHECKING:
     from canon.workflow.propose import Proposal
     from canon.workflow.requests import SignoffRequest, SignoffStatus
     from canon.workflow.session import AuditSession
-    from canon.workflow.signoff import SignOff
+    from canon.workflow.signoff import SignOff, StaleSignOff
     from canon.workflow.verify import Check, VerifyReport
 
 CONFIG_FILE = "canon.yml"  # as canon.config names it; here so opening a project stays import-light
+CHECKED_DIR = ".canon/cache/checked"  # contract SQL texts already found sound (canon.contracts.loader)
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 #: also accepted by `sql()`: dialects of warehouses canon reaches through a dbt adapter
 ADAPTER_DIALECTS = ("databricks", "redshift")
@@ -114,7 +117,7 @@ class Project:
     @cached_property
     def metrics(self) -> dict[str, Metric]:
         """Every contract, validated; all problems in all files are reported together."""
-        from canon.contracts.loader import load_contract_spec
+        from canon.contracts.loader import derived_problems, load_contract_spec
         from canon.contracts.model import Metric
         from canon.contracts.names import MetricMap
 
@@ -122,7 +125,7 @@ class Project:
         problems: list[Problem] = []
         for path in self.contract_files():
             try:
-                spec, doc = load_contract_spec(path)
+                spec, doc = load_contract_spec(path, checked_dir=self.root / CHECKED_DIR)
             except ContractError as exc:
                 problems.extend(exc.problems or [Problem(exc.message, exc.location, exc.fix)])
                 continue
@@ -138,6 +141,8 @@ class Project:
                 )
                 continue
             found[metric.name] = metric
+        if not problems:
+            problems = derived_problems(found)  # references across files: unknown, self, cycles
         if problems:
             raise ContractError(f"{len(problems)} problem(s) in metric contracts", problems=problems)
         return found
@@ -222,9 +227,13 @@ class Project:
                 fix="pass a period such as 2026-10, or set current_period in canon.yml",
             )
         try:
-            return parse_period(text, "month" if len(text) == 7 else None)
+            period = parse_period(text, "month" if len(text) == 7 else None)
+            period.end  # noqa: B018 - the half-open end must exist too: `9999-12` ends in year 10000
         except ValueError as exc:
-            raise UserError(str(exc), location=Location(parameter=parameter)) from None
+            raise UserError(
+                str(exc), location=Location(parameter=parameter), fix="give a period such as 2026-10"
+            ) from None
+        return period
 
     # -- questions -----------------------------------------------------------------------
     def question(
@@ -354,7 +363,8 @@ class Project:
         if check:
             self.check_catalog(q.metrics)
         text = engine.render(self.compile(q, engine), copy=False)  # a tree built for this query alone
-        table = engine.execute(text)
+        with self._contract_sql_blamed(q.metrics):
+            table = engine.execute(text)
         if check:
             sqlcache.keep_sql(self.root, key, text)
         return _labelled(table, q.grain)
@@ -363,7 +373,40 @@ class Project:
         if check:
             self.check_catalog(q.metrics)
         tree = self.compile(q, self.engine)
-        return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain)
+        with self._contract_sql_blamed(q.metrics):
+            return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain)
+
+    @contextmanager
+    def _contract_sql_blamed(self, names: Sequence[str]) -> Iterator[None]:
+        """A warehouse error while a contract's own SQL runs names that contract's file and line.
+
+        The compiler checks everything else before a query runs; a SQL composition is the
+        contract author's text, so the engine's complaint (an unknown column, a bad cast) is
+        theirs to fix, at the `sql:` key of their file, not a bare engine message.
+        """
+        from canon.compiler.question import find_metric
+        from canon.contracts.spec import DerivedComposition, SqlComposition
+
+        try:
+            yield
+        except EngineError as exc:
+            todo, seen = list(names), set()
+            while todo:
+                m = find_metric(todo.pop(), self.metrics)
+                if m is None or m.name in seen:
+                    continue
+                seen.add(m.name)
+                comp = m.composition
+                if isinstance(comp, DerivedComposition):
+                    todo.extend(comp.metrics)
+                elif isinstance(comp, SqlComposition) and m.doc is not None:
+                    first = (exc.render().strip().splitlines() or ["the warehouse refused it"])[0]
+                    raise UserError(
+                        f"the SQL of `{m.name}` failed in the warehouse: {first}",
+                        location=m.doc.locate(("composition", "sql")),
+                        fix="correct the query in the contract (run it alone in the warehouse to see the whole error)",
+                    ) from None
+            raise
 
     def check_catalog(self, names: Sequence[str]) -> None:
         """Every table and column a metric reads exists in the warehouse, before any query runs."""
@@ -413,6 +456,46 @@ class Project:
         if problems:
             unique = list(dict.fromkeys(problems))
             raise ContractError("contract refers to columns the warehouse does not have", problems=unique)
+        self._check_relationships()
+
+    def _check_relationships(self) -> None:
+        """canon.yml's relationships name tables and columns the warehouse has.
+
+        A misspelled edge (`raw_contract.contract_id`) is not merely unused: the join graph
+        then finds another path between the same tables and the numbers change silently.
+        Checked once per connection, before the first query.
+        """
+        from canon.contracts.refs import ColumnRef
+        from canon.contracts.yamlpos import load_positioned
+
+        if self._catalog.get("\x00relationships") is not None:
+            return
+        relations = self.relations(self.engine)
+        problems: list[Problem] = []
+        for i, edge in enumerate(self.config.relationships):
+            for side, text in (("from", edge.from_), ("to", edge.to)):
+                ref = ColumnRef.parse(text)
+                if ref.table not in self._catalog:
+                    rel = relations.get(ref.table)
+                    self._catalog[ref.table] = self.engine.columns(rel.name, rel.db or None)
+                cols = self._catalog[ref.table]
+                if not cols:
+                    del self._catalog[ref.table]
+                    hint = did_you_mean(ref.table, self.engine.tables(relations.default_schema))
+                    if hint is None:
+                        continue  # not loaded yet, not misspelled: a question that needs it says so
+                    fix = hint
+                    message = f"relationship table `{ref.table}` does not exist in the warehouse"
+                elif ref.column not in cols:
+                    fix = hint_or_list(ref.column, cols, f"columns of {ref.table}")
+                    message = f"relationship column `{ref}` does not exist"
+                else:
+                    continue
+                where = load_positioned(self.root / CONFIG_FILE).locate(("relationships", i, side))
+                problems.append(Problem(message, where, fix=fix))
+        if problems:
+            raise ConfigError("canon.yml names relationships the warehouse does not have", problems=problems)
+        self._catalog["\x00relationships"] = {}
 
     def value_kind(self, name: str) -> str:
         from canon.compiler.question import value_kind
@@ -575,16 +658,19 @@ class Project:
         note: str | None = None,
         *,
         proposal: str | None = None,
+        replace: bool = False,
     ) -> SignOff:
         """Record one person's sign-off in the contract, bound to the hash of the definition signed.
 
+        An existing sign-off is replaced only with `replace=True`; the contract is written only
+        if it is byte for byte what was read (an edit saved meanwhile is never overwritten).
         With `proposal` (a sign-off request's id), the person signs exactly what an agent asked
         for: the request's decisions, refused if the contract or the proposal changed since.
         """
         from canon.workflow.signoff import approve
 
         if proposal is None:
-            return approve(self, metric, by, role, dict(decisions or {}), note=note)
+            return approve(self, metric, by, role, dict(decisions or {}), note=note, replace=replace)
         from canon.workflow.requests import check_request
 
         if decisions:
@@ -594,7 +680,7 @@ class Project:
                 fix="sign the request without --decide, or approve without --proposal and decide yourself",
             )
         request = check_request(self, metric, proposal)
-        return approve(self, metric, by, role, request.decisions, note=note, request_id=request.id)
+        return approve(self, metric, by, role, request.decisions, note=note, request_id=request.id, replace=replace)
 
     def request_signoff(
         self, metric: str, decisions: Mapping[str, str] | None = None, period: str | None = None, *, by: str = "agent"
@@ -616,6 +702,12 @@ class Project:
         from canon.workflow.requests import signoff_status
 
         return signoff_status(self, metric)
+
+    def stale_signoffs(self, metrics: str | Sequence[str]) -> list[StaleSignOff]:
+        """Metrics asked for (and their inputs) whose definition changed after its sign-off."""
+        from canon.workflow.signoff import stale_signoffs
+
+        return stale_signoffs(self, (metrics,) if isinstance(metrics, str) else tuple(metrics))
 
     def build(self, metric: str, rewire: Sequence[str] = (), draft: bool = False) -> BuildReport:
         """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""
@@ -646,6 +738,7 @@ class Project:
     ) -> VerifyReport:
         """Sign-offs, `dbt build`, contract tests, board numbers (`expect`: cents), baseline and drift."""
         from canon.audit.load import is_dbt_project
+        from canon.contracts.names import metric_key
         from canon.workflow.verify import (
             VerifyReport,
             board_numbers,
@@ -656,6 +749,18 @@ class Project:
         )
 
         names = list(metrics) or self.signed_metrics()
+        verified = {metric_key(n): n for n in names}
+        for name in expect or {}:  # a typo must not pass silently as "nothing to compare"
+            if metric_key(name) not in verified:
+                known = self.metrics
+                raise UserError(
+                    f"--expect names `{name}`, which is "
+                    + ("not a metric" if name not in known else "not among the metrics verified"),
+                    location=Location(parameter="expect"),
+                    fix=did_you_mean(name, known)
+                    or f"metrics verified: {', '.join(names) or '(none signed)'}; name one as an argument",
+                )
+        expect = {verified[metric_key(k)]: v for k, v in (expect or {}).items()}
         checks = [check_signoffs(self, names)]
         if run_dbt and is_dbt_project(self.root):
             checks.append(run_dbt_build(self))
@@ -722,6 +827,7 @@ class Project:
 
         policy = LoadPolicy(max_bad_rows, max_bad_fraction, allow_shrink, shrink_limit)
 
+        memory_limit = memory_cap(memory_limit)
         self.close()  # the load writes the warehouse file; this project reopens it afterwards
         return load_sources(
             self.root,
@@ -861,9 +967,47 @@ def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None
     if not text:
         return None
     try:
-        return parse_period(text, grain)
+        period = parse_period(text, grain)
+        period.end  # noqa: B018 - the half-open end must exist too: `9999-12` ends in year 10000
     except ValueError as exc:
-        raise QueryError(str(exc), location=Location(parameter=parameter)) from None
+        raise QueryError(
+            str(exc) if "out of range" not in str(exc) else f"period `{text}` ends past the last date a calendar has",
+            location=Location(parameter=parameter),
+            fix="give a period between 0001 and 9998",
+        ) from None
+    return period
+
+
+MIN_MEMORY_BYTES = 64 * 1024**2  # below this DuckDB cannot stage even a small file
+_MEMORY_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+_MEMORY_UNITS |= {"kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def memory_cap(text: str | None) -> str | None:
+    """`--memory-limit` checked before anything opens: a number and a unit, at least 64MB.
+
+    DuckDB would refuse `lots` only when the load is under way (a parser error from its SET),
+    and run out of memory with `1MB`; both are the user's to fix, so they are said up front.
+    """
+    import re
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*", text, flags=re.IGNORECASE)
+    if match is None:
+        raise UserError(
+            f"memory limit `{text[:40]}` is not an amount of memory",
+            location=Location(parameter="memory_limit"),
+            fix="write a number and a unit, e.g. 2GB or 512MB",
+        )
+    size = float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()]
+    if size < MIN_MEMORY_BYTES:
+        raise UserError(
+            f"memory limit `{text.strip()}` is too small to load anything",
+            location=Location(parameter="memory_limit"),
+            fix="give at least 64MB (beyond the limit, work spills to disk)",
+        )
+    return f"{match.group(1)}{match.group(2).upper().replace('I', 'i')}"
 
 
 def find_root(start: Path) -> Path:

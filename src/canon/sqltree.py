@@ -71,3 +71,25 @@ def qualified_columns(sql: str) -> frozenset[tuple[str, str]]:
 
     tree = sqlglot.parse_one(sql, read="duckdb")
     return frozenset((c.table, c.name) for c in tree.find_all(exp.Column) if c.table)
+
+
+def nesting_depth(text: str) -> int:
+    """How deep parentheses nest in SQL text (outside quotes), counted without parsing.
+
+    sqlglot's parser recurses once per level; text nested thousands deep would end in a
+    `RecursionError` instead of an error naming the input, so callers bound this first.
+    """
+    depth = deepest = 0
+    quote: str | None = None
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in ("'", '"'):
+            quote = char
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest

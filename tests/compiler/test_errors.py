@@ -56,7 +56,7 @@ def test_sql_only_for_a_dialect(capsys: pytest.CaptureFixture[str], tiny_root: P
             ["query", "mrr", "--by", "segmnt"],
             "parameter `--by`: metric `mrr` has no dimension `segmnt` Fix: did you mean `segment`?",
         ),
-        (["query", "mrr", "--where", "segment = = 'x'"], "parameter `--where`: --where does not parse"),
+        (["query", "mrr", "--where", "segment = = 'x'"], "parameter `--where`: the filter does not parse"),
         (["query", "mrr", "--where", "regionn = 'x'"], "not a dimension of this metric"),
         (["query", "mrr", "--from", "2026-10", "--to", "2026-01"], "empty period"),
         (["query", "mrr", "--from", "Oct"], "parameter `--from`: `Oct` is not a period"),

@@ -84,8 +84,8 @@ def test_rotating_one_consumer_never_invalidates_another(serve_root: Path, tmp_p
         assert status(TOKENS["them_os"]) == 401
         assert status(new) == 200
         assert status(TOKENS["forecast"]) == 200
-        path.write_text("them_os=short\n")  # a broken edit keeps the last good set serving
-        assert status(new) == 200 and status(TOKENS["forecast"]) == 200
+        path.write_text("them_os=short\n")  # a broken edit revokes everything (fails closed; test_guard.py)
+        assert status(new) == 503 and status(TOKENS["forecast"]) == 503
 
 
 def test_tokens_from_environment(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from canon.errors import CanonError, UserError
 
@@ -57,6 +58,7 @@ CLI_SPELLING = {
     "folder": "DIR",
     "rows": "--rows",
     "directory": "DIR",
+    "memory_limit": "--memory-limit",
 }
 # Where a command spells a name otherwise (`canon audit --metric mrr`, not `canon audit mrr`).
 COMMAND_SPELLING = {
@@ -118,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if isinstance(exc, UserError):
             exc = exc.spelled(CLI_SPELLING | COMMAND_SPELLING.get(_command_name(args) or "", {}))
         label = "error" if exc.exit_code == 2 else "failed"
-        err.print(f"[bold red]{label}:[/] {exc.render()}", markup=True)
+        # the message is data: `[bold]` in a metric name or `[red]` in an expression is printed, not styled
+        err.print(f"[bold red]{label}:[/] {escape(exc.render())}", markup=True)
         sys.exit(exc.exit_code)
     except (typer.Abort, click.exceptions.Abort):
         err.print("aborted")
@@ -130,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if callable(show):
             show(file=sys.stderr)
         else:
-            err.print(f"error: {exc}")
+            err.print(f"error: {escape(str(exc))}")
         code = getattr(exc, "exit_code", 2)
         sys.exit(code if code in (0, 1) else 2)
     except (typer.Exit, click.exceptions.Exit) as exc:

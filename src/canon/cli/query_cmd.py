@@ -52,10 +52,18 @@ def query_cmd(
         sys.stdout.write(proj.sql(metrics, dialect, **ask) + "\n")
         return
     table = proj.query(metrics, **ask)
+    stale = proj.stale_signoffs(metrics)
+    if stale:  # never served silently as the board number
+        from rich.console import Console
+        from rich.markup import escape
+
+        err = Console(stderr=True, soft_wrap=True, highlight=False)
+        for s in stale:
+            err.print(f"[bold yellow]warning:[/] {escape(s.message())}. Fix: review and `canon approve {s.metric}`")
     if fmt == "json":
         from canon.present.results import render_json
 
-        sys.stdout.write(render_json(table) + "\n")
+        sys.stdout.write(render_json(table, signed=False if stale else None) + "\n")
     elif fmt == "csv":
         from canon.present.results import render_csv
 

@@ -67,6 +67,7 @@ def approve_cmd(
     role: str = typer.Option(..., "--role", help="Their role, e.g. CFO."),
     decide: list[str] = typer.Option([], "--decide", help="Judgment call KEY=yes|no (repeatable)."),
     note: str | None = typer.Option(None, "--note", help="A sentence kept with the sign-off."),
+    replace: bool = typer.Option(False, "--replace", help="Replace an existing sign-off (refused without it)."),
     proposal: str | None = typer.Option(
         None,
         "--proposal",
@@ -79,7 +80,9 @@ def approve_cmd(
     require_format(fmt, ("terminal", "json"))
     with _json_errors(fmt):
         decisions = key_values(decide, "--decide", "e.g. --decide pending=no")
-        record = load_project(project).approve(metric, by, role, decisions, note=note, proposal=proposal)
+        record = load_project(project).approve(
+            metric, by, role, decisions, note=note, proposal=proposal, replace=replace
+        )
     if fmt == "json":
         _print_json(present.approve_json(record))
         return

@@ -18,6 +18,7 @@ from sqlglot import exp
 from canon.compiler import compare as comparing
 from canon.compiler import movements, windows
 from canon.compiler.compare import Comparison
+from canon.compiler.filters import validate_filter
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Grain, Period
 from canon.compiler.relations import Relations
@@ -63,38 +64,14 @@ def value_column(metric: Metric) -> str:
     return f"{metric.name}_cents" if value_kind(metric) == "money" else metric.name
 
 
-def parse_where(text: str, dimensions: Mapping[str, DimensionRef]) -> exp.Expression:
-    """Parse `--where`; bare names must be dimensions, `table.column` names raw columns."""
-    try:
-        tree = parse_duckdb(text)
-    except sqlglot.errors.ParseError as exc:
-        raise QueryError(
-            f"--where does not parse: {str(exc).splitlines()[0]}",
-            location=Location(parameter="where"),
-            fix="write a SQL condition over dimensions, e.g. \"segment = 'enterprise'\"",
-        ) from None
-    if not isinstance(tree, exp.Expression) or tree.find(exp.Select, exp.Subquery, exp.Command):
-        raise QueryError(
-            "--where must be a plain condition (no subqueries or statements)",
-            location=Location(parameter="where"),
-        )
-
-    def resolve(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column):
-            if node.table:
-                return exp.column(node.name, table=node.table)
-            dim = dimensions.get(node.name)
-            if dim is None:
-                hint = did_you_mean(node.name, dimensions)
-                raise QueryError(
-                    f"--where uses `{node.name}`, which is not a dimension of this metric",
-                    location=Location(parameter="where"),
-                    fix=hint or f"use one of: {', '.join(sorted(dimensions)) or '(none declared)'}",
-                )
-            return exp.column(dim.column.column, table=dim.column.table)
-        return node
-
-    return tree.transform(resolve)
+def parse_where(text: str, metric: Metric) -> exp.Expression:
+    """`--where` through the one filter validator: bare names are dimensions, `table.column`
+    names a column of a table the metric reads (see `canon.compiler.filters`)."""
+    dims = {name: exp.column(d.column.column, table=d.column.table) for name, d in metric.dimensions().items()}
+    tables = {ref.table for ref, _ in referenced_columns(metric)}
+    tree = validate_filter(text, dims, tables)
+    assert isinstance(tree, exp.Expression)  # a condition: parse_filter refused anything else
+    return tree
 
 
 def find_metric(name: str, metrics: Mapping[str, Metric]) -> Metric | None:
@@ -168,7 +145,7 @@ def _compile_unwindowed(
         return _compile_movements(batch, question, metrics, graph, relations)
     if isinstance(comp, DeclarativeComposition):
         dims = _dimensions_for(metric, question.by)
-        where = parse_where(question.where, metric.dimensions()) if question.where else None
+        where = parse_where(question.where, metric) if question.where else None
         vq = VectorQuery(
             vector=metric.decisions,
             value_name=name,
@@ -209,26 +186,19 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
     if value_kind(metric) == "money":
         out = scaled(value, 100 if comp.unit == "major" else 1, 1, round_to_integer=True)
     query = exp.select(period.as_(PERIOD_COLUMN), *dims, out.as_(name)).from_(src)
-    conds: list[exp.Expression] = []
+    conds: list[exp.Expr] = []
     if question.first is not None:
         conds.append(exp.GTE(this=period_col.copy(), expression=literal(question.first.start)))
     if question.last is not None:
         conds.append(exp.LT(this=period_col.copy(), expression=literal(question.last.end)))
     if question.where:
-        conds.append(parse_duckdb(question.where).transform(_qualify_to("m"), copy=False))
+        # the SQL's output columns named as dimensions, nothing else: the same validator as declarative metrics
+        outputs = {name: exp.column(name, table="m") for name in metric.spec.dimensions}
+        conds.append(validate_filter(question.where, outputs))
     if conds:
         query = query.where(exp.and_(*conds))
     keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
     return query.group_by(*keys)
-
-
-def _qualify_to(alias: str):  # type: ignore[no-untyped-def]
-    def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and not node.table:
-            return exp.column(node.name, table=alias)
-        return node
-
-    return swap
 
 
 def _compile_derived(

@@ -95,6 +95,24 @@ class MeasureSpec(Spec):
 
     _v_col = field_validator("column")(_check_ref)
 
+    @field_validator("scale")
+    @classmethod
+    def _exact_nonzero_scale(cls, value: str | int | float) -> str | int | float:
+        """A scale is an exact, finite, non-zero number: `"1/0"` or `"twelve"` is a contract error."""
+        from fractions import Fraction
+
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            raise ValueError("scale must be a finite number")
+        try:
+            scale = Fraction(str(value).replace(" ", "")) if not isinstance(value, float) else Fraction(str(value))
+        except ZeroDivisionError:
+            raise ValueError(f"scale `{value}` divides by zero") from None
+        except ValueError:
+            raise ValueError(f'scale `{value}` is not a number or a fraction such as "1/12"') from None
+        if scale == 0:
+            raise ValueError(f"scale `{value}` is zero: every amount would be 0")
+        return value
+
 
 class RangeSpec(Spec):
     start: ColumnRefText

@@ -10,6 +10,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from canon.errors import ContractError, Location, Problem
 
@@ -66,9 +67,31 @@ def _yaml() -> YAML:
 
 def load_positioned(path: Path, text: str | None = None) -> PositionedDoc:
     """Parse a YAML file; a syntax error becomes a ContractError at its line and column."""
-    source = path.read_text(encoding="utf-8") if text is None else text
+    try:
+        source = path.read_text(encoding="utf-8") if text is None else text
+    except UnicodeDecodeError as exc:
+        raise ContractError(
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
+            location=Location(file=str(path)),
+            fix="save the file as UTF-8",
+        ) from None
+    if "\x00" in source:  # ruamel's reader error names no line; say where the byte is
+        offset = source.index("\x00")
+        line = source.count("\n", 0, offset) + 1
+        column = offset - (source.rfind("\n", 0, offset) + 1) + 1
+        raise ContractError(
+            "the file contains a NUL byte, which YAML does not allow",
+            location=Location(file=str(path), line=line, column=column),
+            fix="remove it (an editor or a copy from a binary file put it there)",
+        )
     try:
         root = _yaml().load(source)
+    except ReaderError as exc:
+        raise ContractError(
+            f"invalid YAML: {exc.reason} (character {exc.character!r})",
+            location=Location(file=str(path)),
+            fix="remove control characters from the file",
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         loc = Location(
@@ -79,9 +102,23 @@ def load_positioned(path: Path, text: str | None = None) -> PositionedDoc:
             location=loc,
             fix="check indentation and quoting near this position",
         ) from None
+    except RecursionError:
+        raise _too_deep(path) from None
     positions: dict[PathKey, tuple[int, int]] = {}
-    data = _walk(root, (), positions)
+    try:
+        data = _walk(root, (), positions)
+    except RecursionError:
+        raise _too_deep(path) from None
     return PositionedDoc(data=data if data is not None else {}, file=str(path), positions=positions)
+
+
+def _too_deep(path: Path) -> ContractError:
+    """Thousands of nested `[`/`{` exhaust the recursive YAML reader: an input error, not a crash."""
+    return ContractError(
+        "the YAML nests too deep to read",
+        location=Location(file=str(path)),
+        fix="flatten the nested lists or mappings (no contract needs more than a few levels)",
+    )
 
 
 def problem_at(doc: PositionedDoc, path: Sequence[str | int], message: str, fix: str | None = None) -> Problem:

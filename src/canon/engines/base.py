@@ -157,6 +157,15 @@ class Engine(ABC):
         """A handle another thread may use while this one is in use (see `can_serve`)."""
         raise NotImplementedError(f"{self.name} cannot be shared between threads")
 
+    def restrict_external_access(self) -> None:
+        """From now on SQL on this connection reads only the warehouse: no files, no URLs.
+
+        Called by `canon serve` once the connection is set up, so even SQL that got past the
+        filter validator could not read a file on the server. Engines whose SQL cannot reach
+        the server's files (a database server's own access rules apply) have nothing to turn off.
+        """
+        return None
+
     def try_advisory_lock(self, key: int) -> bool:
         """Take the session lock `key` without waiting; False when another session holds it."""
         raise NotImplementedError(f"{self.name} has no advisory locks")

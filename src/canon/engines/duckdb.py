@@ -120,6 +120,15 @@ class DuckDBEngine(Engine):
         ).fetchall()
         return [r[0] for r in rows]
 
+    def restrict_external_access(self) -> None:
+        """`enable_external_access = false`: read_csv, COPY, ATTACH, httpfs refused; cannot be undone."""
+        import duckdb
+
+        try:
+            self.conn.execute("SET enable_external_access = false")
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB could not turn off external access: {exc}") from None
+
     def thread_handle(self) -> DuckDBEngine:
         """A cursor on the same open database: cheap, and safe to use from another thread."""
         return DuckDBEngine(connection=self.conn.cursor())

@@ -46,8 +46,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def render_json(table: pa.Table) -> str:
-    return orjson.dumps(to_rows(table), option=orjson.OPT_INDENT_2).decode()
+def render_json(table: pa.Table, signed: bool | None = None) -> str:
+    """Rows as JSON; `signed=False` marks every row (a definition changed after its sign-off)."""
+    rows = to_rows(table)
+    if signed is not None:
+        rows = [{**row, "signed": signed} for row in rows]
+    return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode()
 
 
 def render_csv(table: pa.Table) -> str:

@@ -7,6 +7,12 @@ Tokens come from three places, merged by consumer name:
 - a tokens file of `CONSUMER=token` lines (`#` comments), re-read whenever it changes on disk,
   so rotating one consumer is an edit of one line that never touches the others.
 
+The file fails closed: when it disappears, cannot be read or does not parse, *every* token is
+revoked (requests get 503 `tokens_unavailable`) and one loud line goes to the server log, until
+the file is fixed — a broken edit never keeps an old, perhaps compromised, set serving. The file
+is checked on every request (its stat) and re-read at least every `reload_seconds`, so a
+revocation takes effect within that interval even when an editor keeps size and mtime.
+
 Only SHA-256 digests of tokens are kept. A presented token is hashed and compared with
 `hmac.compare_digest` against *every* configured digest — no early exit on a match, and equal
 lengths by construction — so timing reveals neither which token matched nor how much of one.
@@ -17,15 +23,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from canon.errors import ConfigError, Location, Problem
 
 MIN_TOKEN_LENGTH = 16
+RELOAD_SECONDS = 2.0
+
+log = logging.getLogger("canon.serve")
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,10 @@ def parse_pairs(text: str, origin: str, *, is_file: bool) -> list[tuple[str, str
 
 
 class TokenStore:
-    """The configured consumers; `authenticate(token)` returns a consumer name or None."""
+    """The configured consumers; `authenticate(token)` returns a consumer name or None.
+
+    `failure` says why every token is revoked (the tokens file is missing or broken), else None.
+    """
 
     def __init__(
         self,
@@ -79,17 +93,24 @@ class TokenStore:
         tokens_env: str = "CANON_TOKENS",
         consumer_envs: Mapping[str, str] | None = None,
         tokens_file: Path | None = None,
+        reload_seconds: float = RELOAD_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._environ = dict(os.environ if env is None else env)
         self._tokens_env = tokens_env
         self._consumer_envs = dict(consumer_envs or {})
         self._file = tokens_file
         self._file_sig: tuple[int, int, int] | None = None
+        self._file_digest: bytes | None = None
+        self._read_at = 0.0
+        self._reload_seconds = reload_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._fixed = self._from_environment()
         self._from_file: list[_Entry] = []
         self._entries: tuple[_Entry, ...] = ()
-        self.reload()
+        self.failure: str | None = None
+        self.reload()  # at start a missing or broken file is an error: the server does not come up
 
     def _from_environment(self) -> list[_Entry]:
         entries: list[_Entry] = []
@@ -126,32 +147,74 @@ class TokenStore:
             ) from None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
+    def _read(self) -> bytes:
+        assert self._file is not None
+        try:
+            return self._file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"the tokens file cannot be read ({exc.strerror or type(exc).__name__})",
+                location=Location(file=str(self._file)),
+                fix="make it readable by the server",
+            ) from None
+
     def reload(self) -> None:
         """Re-read the tokens file (env tokens are fixed for the process); atomic swap of the set."""
         with self._lock:
             sig = self._file_signature()
             from_file: list[_Entry] = []
+            raw = b""
             if self._file is not None:
-                text = self._file.read_text(encoding="utf-8")
+                raw = self._read()
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ConfigError(
+                        "the tokens file is not UTF-8 text", location=Location(file=str(self._file))
+                    ) from None
                 from_file = [_Entry(c, _digest(t), o) for c, t, o in parse_pairs(text, str(self._file), is_file=True)]
             entries = _merge(self._fixed, from_file)
             self._from_file = from_file
             self._entries = tuple(entries)
             self._file_sig = sig
+            self._file_digest = hashlib.sha256(raw).digest()
+            self._read_at = self._clock()
+            if self.failure is not None:
+                log.warning("API tokens restored from %s: %d consumer(s)", self._file, len(self.consumers))
+            self.failure = None
+
+    def _revoke(self, exc: ConfigError) -> None:
+        """Fail closed: no token is valid until the file is fixed; say so once, loudly."""
+        reason = exc.render().splitlines()[0]
+        with self._lock:
+            self._entries = ()
+            self._from_file = []
+            self._file_digest = None
+            self._read_at = self._clock()
+            if reason != self.failure:
+                log.error("API TOKENS REVOKED: every request is refused until the tokens file is fixed: %s", reason)
+            self.failure = reason
 
     def maybe_reload(self) -> None:
-        """Reload when the file changed (mtime, size or inode); a broken edit keeps the old set."""
+        """Reload when the file changed (stat, or its bytes at least every `reload_seconds`).
+
+        A file that disappears or breaks revokes every token (`failure` says why).
+        """
         if self._file is None:
             return
         try:
             sig = self._file_signature()
-        except ConfigError:
-            return
-        if sig != self._file_sig:
-            try:
-                self.reload()
-            except ConfigError:
-                self._file_sig = sig  # keep serving the last good set until the file is fixed
+            due = self._clock() - self._read_at >= self._reload_seconds
+            if sig == self._file_sig and self.failure is None and not due:
+                return
+            if sig == self._file_sig and self.failure is None:
+                raw = self._read()
+                self._read_at = self._clock()
+                if hashlib.sha256(raw).digest() == self._file_digest:
+                    return
+            self.reload()
+        except ConfigError as exc:
+            self._revoke(exc)
 
     @property
     def consumers(self) -> list[str]:

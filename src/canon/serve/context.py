@@ -6,7 +6,6 @@ dependency, so two apps in one process (tests, a v1 and a v2 demo) never share s
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -21,7 +20,7 @@ from canon.project import Project, load_project
 from canon.serve.auth import TokenStore
 from canon.serve.cursor import CursorCodec
 from canon.serve.engines import EnginePool
-from canon.serve.ratelimit import RateLimiter
+from canon.serve.ratelimit import FailureThrottle, RateLimiter
 from canon.serve.settings import ServeSettings
 from canon.serve.warehouse.catalog import Domain, resolve_domains
 
@@ -66,8 +65,7 @@ def _cursor_secret(settings: ServeSettings, root: Path) -> bytes:
     path = root / CURSOR_KEY_FILE
     if not path.exists():
         try:
-            atomic_write_text(path, secrets.token_urlsafe(32) + "\n")
-            os.chmod(path, 0o600)
+            atomic_write_text(path, secrets.token_urlsafe(32) + "\n", mode=0o600)  # a secret: never readable by others
         except OSError:
             return secrets.token_bytes(32)  # read-only project: cursors valid for this process only
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
@@ -86,9 +84,11 @@ class ServeContext:
             tokens_env=settings.tokens_env,
             consumer_envs={name: c.token_env for name, c in self.serve.consumers.items()},
             tokens_file=settings.tokens_file,
+            reload_seconds=settings.tokens_reload_seconds,
         )
         # people who may sign an agent's request from the catalog page (serve/signing.py): never consumers
         self.signers = TokenStore(tokens_env=settings.signer_tokens_env)
+        self.auth_failures = FailureThrottle(settings.auth_failures_per_minute / 60.0, settings.auth_failures_burst)
         limits: RateLimitConfig = self.serve.rate_limit
         self.limiter = RateLimiter(
             settings.rate if settings.rate is not None else limits.rate,

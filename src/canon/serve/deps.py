@@ -42,9 +42,35 @@ def presented_token(request: Request, credentials: HTTPAuthorizationCredentials 
     return request.cookies.get(COOKIE) or None
 
 
+def client_address(request: Request) -> str:
+    """The peer's address as the server sees it (forwarding headers are the client's to forge)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 def authenticate(request: Request, ctx: ServeContext, token: str | None) -> str:
+    address = client_address(request)
+    if token:
+        wait = ctx.auth_failures.wait(address)
+        if wait > 0:
+            retry = RateLimiter.retry_after_header(wait)
+            raise ApiError(
+                429,
+                "too_many_failed_authentications",
+                f"too many invalid tokens from this address; retry after {retry} s",
+                parameter="Authorization",
+                headers={"Retry-After": retry},
+            )
     consumer = ctx.tokens.authenticate(token)
+    if ctx.tokens.failure is not None:
+        raise ApiError(
+            503,
+            "tokens_unavailable",
+            "the server's API tokens cannot be read, so every token is revoked until an operator fixes them",
+            headers={"Retry-After": "30"},
+        )
     if consumer is None:
+        if token:
+            ctx.auth_failures.failed(address)
         challenge = 'Bearer realm="canon"' + (', error="invalid_token"' if token else "")
         raise ApiError(
             401,
@@ -112,6 +138,15 @@ async def strict_query(request: Request) -> None:
                 f"unknown query parameter `{name[:64]}`",
                 parameter=name[:64],
                 accepted=sorted(allowed),
+            )
+        if name == "cursor" and not request.query_params[name]:
+            # an empty cursor is not "the first page": a client echoing a missing next_cursor would loop forever
+            raise ApiError(
+                400,
+                "invalid_parameter",
+                "`cursor` is empty; omit it for the first page",
+                parameter="cursor",
+                accepted="a next_cursor returned by this API, unchanged",
             )
         given = len(request.query_params.getlist(name))
         if given > 1 and name not in many:

@@ -85,6 +85,7 @@ class EnginePool:
             base: Engine = open_version(self._file, threads=self._threads)
         else:
             base = open_warehouse(self._root, self._config.warehouse, read_only=self._read_only, threads=self._threads)
+        base.restrict_external_access()  # a request's SQL reads the warehouse, never a file
         self._version = _Version(base, ident)
         if version is not None:
             version.retired = True

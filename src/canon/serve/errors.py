@@ -84,8 +84,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "Invalid parameter",
         401: "Missing or invalid bearer token",
         404: "Unknown resource",
-        429: "Rate limit exceeded",
-        503: "Warehouse unavailable",
+        429: "Rate limit exceeded, or too many failed authentications from this address",
+        503: "Warehouse unavailable, or the API tokens cannot be read (every token revoked)",
     }
     return {s: {"model": ErrorEnvelope, "description": words.get(s, "Error")} for s in statuses}
 
@@ -142,11 +142,18 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return ApiError(404, "not_found", f"no route for {request.url.path}", accepted="see /openapi.json").response()
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
+        allow = headers.get("Allow") or "GET"  # Starlette's router names the methods the route has
+        headers["Allow"] = allow
         return ApiError(
-            405, "method_not_allowed", f"{request.method} is not allowed here; the API is read-only", accepted="GET"
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed here; allowed: {allow}",
+            accepted=allow,
+            headers=headers,
         ).response()
-    return ApiError(exc.status_code, "http_error", str(exc.detail)).response()
+    return ApiError(exc.status_code, "http_error", str(exc.detail), headers=headers).response()
 
 
 def _api_error(request: Request, exc: Exception) -> Response:

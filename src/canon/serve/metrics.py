@@ -147,6 +147,7 @@ def summarize(project: Project, metric: Metric, with_value: bool = True) -> dict
         "version": metric.spec.version,
         "signoff": signoff_info(metric),
         "approved": metric.approved,
+        "signed": metric.signed and not project.stale_signoffs(metric.name),
         "definition_hash": metric.definition_hash(),
         "composition": comp.type,
         "definition": plain_definition(metric),

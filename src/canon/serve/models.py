@@ -86,6 +86,9 @@ class MetricSummary(BaseModel):
     version: int
     signoff: SignOffInfo | None
     approved: bool
+    signed: bool = Field(
+        description="Signed off and unchanged since (inputs of a derived metric too): its value is the signed one."
+    )
     definition_hash: str
     composition: Literal["declarative", "sql", "derived"]
     definition: str = Field(description="The definition in plain words.")
@@ -119,5 +122,10 @@ class MetricQueryResult(BaseModel):
     value_column: str
     compare: str | None = None
     window: str | None = None
+    signed: bool = Field(
+        description="True when the metric (and every metric it derives from) is signed off and unchanged since; "
+        "false numbers are not the signed definition's (also sent as the `Canon-Signed` header)."
+    )
+    signed_note: str | None = Field(default=None, description="Why `signed` is false.")
     row_count: int
     rows: list[dict[str, Any]]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from starlette.responses import Response
 
+from canon.compiler.filters import MAX_FILTER_LENGTH, STRUCTURED_OPERATORS, combine, structured_filter
 from canon.compiler.periods import Grain
 from canon.compiler.question import value_column
 from canon.serve.context import ServeContext
@@ -178,6 +179,20 @@ def metrics_router() -> APIRouter:
             None, alias="from", description="First period, e.g. 2026-01.", pattern=PERIOD_PATTERN
         ),
         period_to: str | None = Query(None, alias="to", description="Last period, inclusive.", pattern=PERIOD_PATTERN),
+        where: str | None = Query(
+            None,
+            description="A condition over the metric's dimensions, e.g. `segment = 'enterprise'` (checked against an "
+            "allow-list: columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, a few functions).",
+            max_length=MAX_FILTER_LENGTH,
+        ),
+        filters: list[str] = Query(
+            [],
+            alias="filter",
+            description="A structured filter `dimension:operator:value` (repeatable, ANDed), e.g. "
+            f"`segment:eq:enterprise`; operators: {', '.join(STRUCTURED_OPERATORS)}; "
+            "`in` takes comma-separated values.",
+            max_length=16,
+        ),
         compare: Literal["prior_period", "prior_year"] | None = Query(
             None, description="Add each value's previous value, change and change in basis points."
         ),
@@ -206,8 +221,9 @@ def metrics_router() -> APIRouter:
                 )
         request_period(period_from, "from", grain)
         request_period(period_to, "to", grain)
+        condition = combine(where, structured_filter(filters))
         question = project.question(
-            [name], grain, by, None, period_from, period_to, compare=compare, window=window, trailing=trailing
+            [name], grain, by, condition, period_from, period_to, compare=compare, window=window, trailing=trailing
         )
         first, last = question.first, question.last
         if first and last and (last.start - first.start).days > MAX_SPAN_DAYS:
@@ -224,6 +240,9 @@ def metrics_router() -> APIRouter:
             table = table.drop_columns(["period_start"])
         rows = encode_table(table)
         request.state.row_count = len(rows)
+        stale = project.stale_signoffs(name)
+        signed = metrics[name].signed and not stale
+        note = "; ".join(s.message() for s in stale) or (None if signed else "the metric is not signed off")
         return OrjsonResponse(
             {
                 "metric": name,
@@ -234,9 +253,12 @@ def metrics_router() -> APIRouter:
                 "value_column": column,
                 "compare": compare,
                 "window": window or (f"trailing {trailing}" if trailing else None),
+                "signed": signed,
+                "signed_note": note,
                 "row_count": len(rows),
                 "rows": rows,
-            }
+            },
+            headers={"Canon-Signed": "true" if signed else "false"},
         )
 
     return router

@@ -24,6 +24,15 @@ class ServeSettings(BaseModel):
     tokens_env: str = Field(default=TOKENS_ENV, description="Variable holding `consumer=token,consumer=token`.")
     rate: float | None = Field(default=None, ge=0, description="Requests/second per token (overrides canon.yml).")
     burst: int | None = Field(default=None, ge=1, description="Bucket size per token (overrides canon.yml).")
+    auth_failures_burst: int = Field(
+        default=10, ge=1, description="Failed authentications an address may make before it is throttled."
+    )
+    auth_failures_per_minute: float = Field(
+        default=10.0, ge=0, description="Failed authentications an address earns back per minute (0: no throttle)."
+    )
+    tokens_reload_seconds: float = Field(
+        default=2.0, gt=0, description="The tokens file is re-read at least this often (revocation takes effect)."
+    )
     cursor_secret: str | None = Field(
         default=None, description="Key signing pagination cursors; default: CANON_CURSOR_SECRET or a project key file."
     )

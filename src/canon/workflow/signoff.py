@@ -6,7 +6,9 @@ are validated by the contract loader before anything is written, and land atomic
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,7 +109,16 @@ def write_proposal_into_contract(project: Project, path: Path, proposal: dict[st
     _validated_write(path, data)
 
 
-def _validated_write(path: Path, data: Any) -> None:
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _validated_write(path: Path, data: Any, expected: str | None = None) -> None:
+    """Validate the edited contract, then write it — only if the file still holds what was read.
+
+    `expected` is the SHA-256 of the file's bytes when it was read: an edit saved (by a person
+    or another `canon approve`) between that read and this write is never overwritten.
+    """
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -118,6 +129,12 @@ def _validated_write(path: Path, data: Any) -> None:
     buf = StringIO()
     y.dump(data, buf)
     load_contract_spec(path, buf.getvalue())  # raises with positions if the edit broke it
+    if expected is not None and _digest(path) != expected:
+        raise UserError(
+            "the contract changed on disk while it was being signed; nothing was written",
+            location=Location(file=str(path)),
+            fix="review the contract as it is now, then run `canon approve` again",
+        )
     round_trip_dump(data, path)
 
 
@@ -173,6 +190,14 @@ def apply_decisions(data: Any, proposal: dict[str, Any] | None, decisions: dict[
     return outcome
 
 
+def _line_of(data: Any, key: str) -> int | None:
+    """The 1-based line of `key` in a round-trip mapping, when ruamel kept it."""
+    try:
+        return int(data.lc.key(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
 def _fraction(value: float) -> Any:
     from fractions import Fraction
 
@@ -189,6 +214,7 @@ def approve(
     note: str | None = None,
     *,
     request_id: str | None = None,
+    replace: bool = False,
 ) -> SignOff:
     """Record who signed what, when, with the hash of the definition they signed."""
     if not by.strip() or not role.strip():
@@ -197,8 +223,17 @@ def approve(
     assert m.file is not None
     ppath = proposal_path(project, metric)
     proposal = json.loads(ppath.read_text()) if ppath.exists() else None
+    read_digest = _digest(m.file)  # compare-and-swap: written only if still these bytes
     data = round_trip_load(m.file)
     outcome = apply_decisions(data, proposal, decisions)
+    existing = data.get("signoff")
+    if existing is not None and not replace:
+        who = f"{existing.get('by', '?')} ({existing.get('role', '?')}) on {str(existing.get('at', '?'))[:10]}"
+        raise UserError(
+            f"`{m.name}` is already signed off by {who}; a new sign-off would replace it",
+            location=Location(file=str(m.file), line=_line_of(data, "signoff")),
+            fix=f"pass --replace to replace it (`canon approve {m.name} --replace …`)",
+        )
     data["status"] = "approved"
     data.pop("signoff", None)
     from io import StringIO
@@ -219,8 +254,55 @@ def approve(
     if request_id:  # the sign-off request an agent made and this person signed (workflow/requests.py)
         signoff["proposal"] = request_id
     data["signoff"] = signoff
-    _validated_write(m.file, data)
+    _validated_write(m.file, data, expected=read_digest)
     project.reload()
     return SignOff(
         metric, by, role, str(signoff["at"]), str(signoff["definition_hash"]), dict(outcome), note, request_id
     )
+
+
+@dataclass(frozen=True)
+class StaleSignOff:
+    """A metric whose contract was signed, then changed: its numbers are not the signed ones."""
+
+    metric: str
+    by: str
+    at: str
+    via: str | None = None  # the metric asked for, when this one is an input of a derived metric
+
+    def message(self) -> str:
+        through = f" (an input of `{self.via}`)" if self.via else ""
+        return (
+            f"`{self.metric}`{through} changed after {self.by} signed it on {self.at}: "
+            "these numbers are not the signed definition's"
+        )
+
+
+def stale_signoffs(project: Project, names: Sequence[str]) -> list[StaleSignOff]:
+    """The metrics asked for, and the metrics they derive from, whose sign-off no longer matches.
+
+    Every interface that serves numbers asks this (the CLI warns and marks JSON, the HTTP API
+    sets `signed: false` and `Canon-Signed: false`), so a changed definition is never served
+    silently as the board number.
+    """
+    from canon.compiler.question import find_metric
+    from canon.contracts.spec import DerivedComposition, MovementComposition
+
+    metrics = project.metrics
+    out: list[StaleSignOff] = []
+    seen: set[str] = set()
+    todo: list[tuple[str, str | None]] = [(n, None) for n in names]
+    while todo:
+        name, via = todo.pop(0)
+        m = find_metric(name, metrics)
+        if m is None or m.name in seen:
+            continue
+        seen.add(m.name)
+        so = m.spec.signoff
+        if so is not None and not m.signed:
+            out.append(StaleSignOff(m.name, so.by, f"{so.at:%Y-%m-%d}", via))
+        if isinstance(m.composition, DerivedComposition):
+            todo.extend((ref, via or m.name) for ref in m.composition.metrics)
+        elif isinstance(m.composition, MovementComposition):  # movements of a balance inherit its definition
+            todo.append((m.composition.of, via or m.name))
+    return out

@@ -100,7 +100,8 @@ def board_numbers(
         board[name] = (period, value)
         want = expected.get(name)
         if want is not None and value != want:
-            problems.append(f"{name} {period}: {format_cents(value)} but expected {format_cents(want)}")
+            actual = format_cents(value) if value is not None else "no value"
+            problems.append(f"{name} {period}: {actual} but expected {format_cents(want)}")
     detail = "; ".join(f"{m} {p} = {format_cents(v)}" for m, (p, v) in board.items()) or "no current period set"
     return Check("board number", not problems, detail, problems), board
 
