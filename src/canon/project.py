@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from canon.audit.load import LoadOptions
     from canon.audit.result import AuditResult
     from canon.checks.contract_tests import TestResult
+    from canon.compiler.calendars import Calendar
     from canon.compiler.joins import JoinGraph
     from canon.compiler.periods import Grain, Period
     from canon.compiler.question import Question
@@ -199,11 +200,20 @@ class Project:
 
         return JoinGraph(JoinEdge.from_spec(j) for j in self.config.relationships)
 
+    @cached_property
+    def calendar(self) -> Calendar:
+        """canon.yml's `calendar:` (fiscal year, week start, retail rule), or the Gregorian/ISO default."""
+        from canon.compiler.calendars import from_config
+
+        return from_config(self.config.calendar)
+
     @property
     def current_period(self) -> Period | None:
         from canon.compiler.periods import parse_period
 
-        return parse_period(self.config.current_period, "month") if self.config.current_period else None
+        if not self.config.current_period:
+            return None
+        return parse_period(self.config.current_period, "month", self.calendar)
 
     def period(self, label: str | None = None, parameter: str = "period") -> Period:
         """The period a command is about: `label` (`2026-10`, `2026-Q4`, `2026`…) or canon.yml's current one.
@@ -220,7 +230,7 @@ class Project:
                 fix="pass a period such as 2026-10, or set current_period in canon.yml",
             )
         try:
-            return parse_period(text, "month" if len(text) == 7 else None)
+            return parse_period(text, "month" if len(text) == 7 else None, self.calendar)
         except ValueError as exc:
             raise UserError(str(exc), location=Location(parameter=parameter)) from None
 
@@ -235,7 +245,7 @@ class Project:
         period_to: str | None = None,
     ) -> Question:
         """A question of one or more metrics: values per `grain` period, broken down `by` dimensions."""
-        from canon.compiler.periods import GRAINS, parse_period
+        from canon.compiler.periods import GRAINS, parse_period, truncates_natively
         from canon.compiler.question import Question, empty_period
 
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
@@ -246,16 +256,17 @@ class Project:
                 fix=hint_or_list(grain, GRAINS),
             )
         g: Grain = grain  # type: ignore[assignment]
-        first = _period_arg(period_from, g, "period_from")
-        last = _period_arg(period_to, g, "period_to")
+        calendar = self.calendar
+        first = _period_arg(period_from, g, "period_from", calendar)
+        last = _period_arg(period_to, g, "period_to", calendar)
         if first and last and first > last:
             raise empty_period(first, last)
-        needs_range = any(
+        needs_range = not truncates_natively(g, calendar) or any(
             self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in names
         )
         if needs_range and (first is None or last is None) and self.current_period is not None:
-            last = last or parse_period(self.current_period.label, g)
-            first = first or last.shift(-17 if g == "month" else -5)
+            last = last or parse_period(self.current_period.label, g, calendar)
+            first = first or last.shift(-17 if g in ("month", "fiscal_month") else -5)
         return Question(names, g, tuple(by), where, first, last)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
@@ -331,7 +342,7 @@ class Project:
         text = sqlcache.cached_sql(self.root, key) if check else None
         if text is not None:
             try:
-                return _labelled(engine.execute(text), ask.get("grain", "month"))
+                return _labelled(engine.execute(text), ask.get("grain", "month"), self.calendar)
             except EngineError:
                 pass  # the warehouse changed under the cached text: check and compile afresh
         q = self.question(names, **ask)
@@ -341,13 +352,13 @@ class Project:
         table = engine.execute(text)
         if check:
             sqlcache.keep_sql(self.root, key, text)
-        return _labelled(table, q.grain)
+        return _labelled(table, q.grain, self.calendar)
 
     def _run(self, q: Question, check: bool) -> pa.Table:
         if check:
             self.check_catalog(q.metrics)
         tree = self.compile(q, self.engine)
-        return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain)
+        return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain, self.calendar)
 
     def check_catalog(self, names: Sequence[str]) -> None:
         """Every table and column a metric reads exists in the warehouse, before any query runs."""
@@ -758,23 +769,23 @@ class Project:
         self._catalog.clear()
 
 
-def _labelled(table: pa.Table, grain: str) -> pa.Table:
-    """The result with its `period` label column first (`2026-10`, `2026-Q4`, `2026-W05`…)."""
+def _labelled(table: pa.Table, grain: str, calendar: Calendar | None = None) -> pa.Table:
+    """The result with its `period` label column first (`2026-10`, `2026-Q4`, `2026-W05`, `FY2026-Q3`…)."""
     from canon.compiler.periods import Period
     from canon.present.arrow import string_array
 
     starts = table.column("period_start").to_pylist()
-    labels = [Period(v, grain).label if v is not None else None for v in starts]  # type: ignore[arg-type]
+    labels = [Period(v, grain, calendar).label if v is not None else None for v in starts]  # type: ignore[arg-type]
     return table.add_column(0, "period", string_array(labels))
 
 
-def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None:
+def _period_arg(text: str | None, grain: Grain, parameter: str, calendar: Calendar | None = None) -> Period | None:
     from canon.compiler.periods import parse_period
 
     if not text:
         return None
     try:
-        return parse_period(text, grain)
+        return parse_period(text, grain, calendar)
     except ValueError as exc:
         raise QueryError(str(exc), location=Location(parameter=parameter)) from None
 

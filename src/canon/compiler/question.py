@@ -15,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from canon.compiler.joins import JoinGraph
-from canon.compiler.periods import Grain, Period
+from canon.compiler.periods import Grain, Period, period_start_sql
 from canon.compiler.relations import Relations
 from canon.compiler.trees import join, parse_duckdb
 from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
@@ -177,9 +177,7 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
         raise QueryError(f"the SQL of `{metric.name}` does not parse: {exc}") from None
     src = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("m")))
     period_col = exp.column(comp.period_column, table="m")
-    period = exp.cast(
-        exp.DateTrunc(this=exp.cast(period_col.copy(), DATE.copy()), unit=exp.var(question.grain.upper())), DATE.copy()
-    )
+    period = period_start_sql(exp.cast(period_col.copy(), DATE.copy()), question.grain, question.first, question.last)
     dims = [exp.column(d, table="m").as_(d) for d in question.by]
     value = exp.Sum(this=exp.column(comp.value_column, table="m"))
     out: exp.Expression = value

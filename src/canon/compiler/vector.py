@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from canon import sqltree
 from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
-from canon.compiler.periods import Grain, Period, period_range
+from canon.compiler.periods import Grain, Period, period_range, period_start_sql
 from canon.compiler.relations import Relations
 from canon.compiler.trees import data_type, join, parse_duckdb
 from canon.contracts.decisions import DecisionVector, Dedup, Measure, RowMatch, TimeBasis
@@ -491,11 +491,10 @@ def _time_basis(
         )
     if basis.kind == "event":
         col = qualify(basis.columns[0])
-        if basis.key_format is not None and "%d" not in basis.key_format and q.grain in ("day", "week"):
+        if basis.key_format is not None and "%d" not in basis.key_format and q.grain in ("day", "week", "fiscal_week"):
             raise QueryError(f"an integer key {basis.key_format} has no {q.grain}: ask for months or longer")
         when = event_time(basis, col.copy())
-        trunc = exp.DateTrunc(this=exp.cast(when, DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
-        period = exp.cast(trunc, DATE.copy(), copy=False)
+        period = period_start_sql(exp.cast(when, DATE.copy(), copy=False), q.grain, q.first, q.last)
         first = q.first.start if q.first is not None else None
         last = q.last.end if q.last is not None else None
         return period, event_window(basis, col, first, last), query
