@@ -257,6 +257,13 @@ class Project:
             )
         g: Grain = grain  # type: ignore[assignment]
         calendar = self.calendar
+        if g == "fiscal_week" and calendar.retail is None:
+            raise QueryError(
+                "fiscal weeks need a retail calendar",
+                location=Location(parameter="grain"),
+                fix="declare calendar.retail in canon.yml (e.g. {pattern: 4-4-5, ends: last_saturday_of_january}), "
+                "or ask for `week`",
+            )
         first = _period_arg(period_from, g, "period_from", calendar)
         last = _period_arg(period_to, g, "period_to", calendar)
         if first and last and first > last:
