@@ -160,19 +160,26 @@ def _join_condition(step: Step, from_alias: str, to_alias: str) -> exp.Expressio
 
 def measure_value(measure: Measure, column: exp.Expression, as_cents: bool) -> exp.Expression:
     """The aggregate, scaled; money converted to integer cents with a single rounding."""
-    agg: exp.Expression
+    return scaled_value(measure, aggregate(measure, column), as_cents)
+
+
+def aggregate(measure: Measure, column: exp.Expression) -> exp.Expression:
+    """The measure's aggregate of its per-row value, unscaled (what a rollup table stores)."""
     if measure.aggregation == "sum":
-        agg = exp.Sum(this=column)
-    elif measure.aggregation == "count":
-        agg = exp.Count(this=column)
-    elif measure.aggregation == "count_distinct":
-        agg = exp.Count(this=exp.Distinct(expressions=[column]))
-    elif measure.aggregation == "min":
-        agg = exp.Min(this=column)
-    elif measure.aggregation == "max":
-        agg = exp.Max(this=column)
-    else:
-        agg = exp.Avg(this=column)
+        return exp.Sum(this=column)
+    if measure.aggregation == "count":
+        return exp.Count(this=column)
+    if measure.aggregation == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[column]))
+    if measure.aggregation == "min":
+        return exp.Min(this=column)
+    if measure.aggregation == "max":
+        return exp.Max(this=column)
+    return exp.Avg(this=column)
+
+
+def scaled_value(measure: Measure, agg: exp.Expression, as_cents: bool) -> exp.Expression:
+    """An aggregate scaled by the measure; money in integer cents, rounded once."""
     factor = measure.scale * (100 if as_cents and measure.unit == "major" else 1)
     return scaled(agg, factor.numerator, factor.denominator, round_to_integer=as_cents)
 
