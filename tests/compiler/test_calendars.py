@@ -109,6 +109,21 @@ def test_plain_fiscal_years_and_week_starts() -> None:
     assert parse_period("2026-09-01", "week", RETAIL).label == "2026-W35"
 
 
+def test_prior_year_in_every_calendar() -> None:
+    """What `--compare prior_year` stands on: the same fiscal period a year earlier, never a guess."""
+    q3 = parse_period("FY2026-Q3", None, RETAIL)
+    assert q3.prior_year() == parse_period("FY2025-Q3", None, RETAIL)
+    assert q3.prior_year().start == D(2024, 7, 28)  # type: ignore[union-attr]  # FY2025 P07, by hand above
+    assert parse_period("FY2026-W53", None, RETAIL).prior_year() is None  # FY2025 has 52 weeks
+    assert parse_period("FY2026-W52", None, RETAIL).prior_year() == parse_period("FY2025-W52", None, RETAIL)
+    july = Calendar(fiscal_year_start=7)
+    assert parse_period("FY2026-Q1", None, july).prior_year() == Period(D(2024, 7, 1), "fiscal_quarter", july)
+    assert parse_period("2026-Q2").prior_year() == parse_period("2025-Q2")
+    assert parse_period("2026-W10").prior_year() == parse_period("2025-W10")
+    assert parse_period("2020-W53").prior_year() is None  # ISO 2019 has 52 weeks
+    assert parse_period("2024-02-29", "day").prior_year() is None
+
+
 @given(st.dates(min_value=D(1990, 1, 1), max_value=D(2090, 12, 31)), st.integers(-30, 30))
 @settings(max_examples=300, deadline=None)
 def test_periods_tile_the_calendar(day: date, n: int) -> None:

@@ -63,6 +63,30 @@ class Period:
     def shift(self, n: int) -> Period:
         return Period(add_periods(self.start, self.grain, n, self.calendar), self.grain, self.calendar)
 
+    def prior_year(self) -> Period | None:
+        """The same period a year earlier (`FY2026-Q3` → `FY2025-Q3`, `2026-W10` → `2025-W10`), in this calendar.
+
+        Months, quarters and years (Gregorian or fiscal) shift by their count per year. A week
+        or fiscal week is the one with the same number a year earlier, None when that year has
+        no such week (week 53). A day is the same date a year earlier (29 February → None).
+        """
+        per_year = {"month": 12, "quarter": 4, "year": 1, "fiscal_month": 12, "fiscal_quarter": 4, "fiscal_year": 1}
+        if self.grain in per_year:
+            return self.shift(-per_year[self.grain])
+        if self.grain == "day":
+            try:
+                return Period(self.start.replace(year=self.start.year - 1), "day", self.calendar)
+            except ValueError:
+                return None
+        label = self.label
+        year_text, sep, number = label.rpartition("-W")
+        prefix = "FY" if year_text.startswith("FY") else ""
+        year = int(year_text.removeprefix("FY")) - 1
+        try:
+            return parse_period(f"{prefix}{year}{sep}{number}", None, self.calendar)
+        except ValueError:
+            return None
+
     def __str__(self) -> str:
         return self.label
 
