@@ -199,3 +199,34 @@ def test_a_stale_rollup_is_never_used_silently(rolled_root: Path, tmp_path: Path
     project = load_project(root)
     assert "another version of the contract" in project.route("mrr", grain="quarter").reason
     project.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.xdist_group("postgres")
+def test_postgres_rollups_equal_source(rolled_root: Path, pg_server: str, tmp_path: Path) -> None:
+    """Built and read on PostgreSQL: the same routes, the same cents as its source and as DuckDB."""
+    from canon.engines import connect
+    from canon.engines.duckdb import DuckDBEngine
+    from canon.engines.transfer import copy_to_postgres
+    from tests.support.postgres import fresh_database
+
+    root = tmp_path / "pg"
+    shutil.copytree(rolled_root, root)
+    dsn = fresh_database(pg_server, "rollups")
+    src = DuckDBEngine(root / "warehouse.duckdb", read_only=True)
+    pg = connect("postgres", dsn=dsn)
+    copy_to_postgres(src, pg, ["raw_accounts", "raw_contracts", "raw_invoices", "raw_payments"])  # type: ignore[arg-type]
+    src.close()
+    duck = load_project(rolled_root)
+    project = load_project(root, engine=pg)
+    assert project.route("mrr", grain="quarter").query is None  # built in DuckDB, not here
+    project.build_rollups()
+    for metric, ask, expected in ROUTES:
+        route = project.route(metric, **ask)
+        assert route.rollups == ((expected,) if expected else ()), (metric, ask, route.reason)
+        answer = _rows(project.query(metric, **ask))
+        assert answer == source(project, metric, **ask)
+        assert answer == _rows(duck.query(metric, **ask)), (metric, ask)
+    duck.close()
+    project.close()
