@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from canon.workflow.verify import Check, VerifyReport
 
 CONFIG_FILE = "canon.yml"  # as canon.config names it; here so opening a project stays import-light
+ROLLUP_STATE_DIR = Path(".canon") / "rollups"  # as canon.rollup.model names it (STATE_DIR), for the same reason
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 #: also accepted by `sql()`: dialects of warehouses canon reaches through a dbt adapter
 ADAPTER_DIALECTS = ("databricks", "redshift")
@@ -380,6 +381,14 @@ class Project:
 
     # -- rollups -------------------------------------------------------------------------
     def _declares_rollups(self, names: Sequence[str]) -> bool:
+        """Whether a rollup may answer: one was built here (a directory listing, so a project
+        without rollups keeps its cached-SQL fast path) and an asked metric declares one."""
+        try:
+            built = any(p.suffix == ".json" for p in (self.root / ROLLUP_STATE_DIR).iterdir())
+        except OSError:
+            return False
+        if not built:
+            return False
         from canon.rollup.route import rollups_of
 
         return rollups_of(names, self.metrics)

@@ -26,7 +26,7 @@ from canon.fsutil import atomic_write_text
 TABLE_PREFIX = "canon_rollup__"
 VALUE = "canon_value"
 PERIOD = "period_start"
-STATE_DIR = Path(".canon") / "rollups"
+STATE_DIR = Path(".canon") / "rollups"  # canon.project.ROLLUP_STATE_DIR looks here without importing this
 
 
 @dataclass(frozen=True)
