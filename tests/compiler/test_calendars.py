@@ -124,6 +124,13 @@ def test_prior_year_in_every_calendar() -> None:
     assert parse_period("2024-02-29", "day").prior_year() is None
 
 
+def test_fiscal_labels_need_the_calendar() -> None:
+    """Where no calendar is known, FY2026-Q1 is refused rather than read as a Gregorian quarter."""
+    with pytest.raises(ValueError, match="not a period"):
+        parse_period("FY2026-Q1")
+    assert parse_period("FY2026-Q1", None, Calendar()).start == D(2026, 1, 1)
+
+
 @given(st.dates(min_value=D(1990, 1, 1), max_value=D(2090, 12, 31)), st.integers(-30, 30))
 @settings(max_examples=300, deadline=None)
 def test_periods_tile_the_calendar(day: date, n: int) -> None:

@@ -94,11 +94,14 @@ class Period:
 def parse_period(text: str, grain: Grain | None = None, calendar: Calendar | None = None) -> Period:
     """Parse a period label; with `grain`, coarser or finer labels are re-expressed in it.
 
-    Fiscal labels (`FY2026-Q3`) and week numbers are read in `calendar` (the default: ISO).
+    Fiscal labels (`FY2026-Q3`) and week numbers are read in `calendar` (without one: ISO
+    weeks, and no fiscal labels).
     """
     text = text.strip()
     cal = calendar or DEFAULT
-    fiscal = cal.parse(text)
+    # fiscal labels only where the project's calendar is known: elsewhere FY2026-Q1 would
+    # silently mean the Gregorian quarter, so it stays an unknown label there
+    fiscal = calendar.parse(text) if calendar is not None else None
     if fiscal is not None:
         start, kind = fiscal
         if grain:
