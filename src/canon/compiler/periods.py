@@ -194,7 +194,7 @@ def period_start_sql(day: exp.Expression, grain: Grain, first: Period | None, la
     `CASE WHEN day < b_mid THEN <left half> ELSE <right half> END`, log2(n) comparisons a row.
     Rows outside [first, last] are filtered by the caller's range, never placed by the tree.
     """
-    calendar = (first or last).calendar if (first or last) is not None else None  # type: ignore[union-attr]
+    calendar = next((p.calendar for p in (first, last) if p is not None and p.calendar is not None), None)
     if truncates_natively(grain, calendar):
         trunc = exp.DateTrunc(this=day, unit=exp.var(grain.upper()))
         return exp.cast(trunc, DATE.copy(), copy=False)
