@@ -230,6 +230,21 @@ def test_fiscal_grains_are_a_case_tree_of_exact_dates(fiscal_root: Path) -> None
     project.close()
 
 
+def test_audit_periods_read_fiscal_labels(fiscal_root: Path) -> None:
+    """`--period FY2027-Q3` (audit, workflow, API) is the fiscal quarter, and the audit's one-scan
+    figures (`compile_batch`) agree with the query at that grain."""
+    from canon.compiler.vector import compile_batch
+
+    project = load_project(fiscal_root)
+    period = project.period("FY2027-Q3")
+    assert (period.grain, period.start, period.end) == ("fiscal_quarter", D(2026, 8, 2), D(2026, 11, 1))
+    metric = project.metric("cash")
+    tree = compile_batch([metric.decisions], period, project.join_graph(), project.relations(project.engine))
+    batch = project.engine.execute(project.engine.render(tree)).to_pylist()[0]["v0"]
+    assert batch == 2_650_001  # the hand figure of FISCAL_QUESTIONS' cash FY2027-Q3
+    project.close()
+
+
 def test_calendar_mistakes_are_user_errors(tmp_path: Path, fiscal_root: Path) -> None:
     root = tmp_path / "bad"
     shutil.copytree(fiscal_root, root)

@@ -127,6 +127,27 @@ def test_routes(rolled: Project, metric: str, ask: dict[str, Any], expected: str
     assert _rows(table) == source(rolled, metric, **ask)
 
 
+def test_declaration_mistakes_are_user_errors(rolled_root: Path, tmp_path: Path) -> None:
+    from canon.errors import UserError
+
+    root = tmp_path / "bad"
+    shutil.copytree(rolled_root, root)
+    path = root / "metrics" / "third.yml"
+    path.write_text(path.read_text().replace("dimensions: [segment]", "dimensions: [segmnt]"))
+    project = load_project(root)
+    with pytest.raises(UserError, match="segmnt") as err:
+        project.build_rollups(["third"])
+    assert "third.yml" in str(err.value.location) and "segment" in (err.value.fix or "")
+    path = root / "metrics" / "arr.yml"
+    path.write_text(path.read_text() + "rollups:\n  - {grain: month}\n")
+    project = load_project(root)
+    with pytest.raises(UserError, match="only a declarative metric"):
+        project.build_rollups(["arr"])
+    with pytest.raises(UserError, match="no rollups declared"):
+        project.build_rollups(["collected_by_sql"])
+    project.close()
+
+
 def test_reasons_are_said(rolled: Project) -> None:
     assert "does not keep the dimension `account_id`" in rolled.route("mrr", by=["account_id"]).reason
     assert "distinct count does not re-aggregate" in rolled.route("paying_accounts", grain="quarter").reason

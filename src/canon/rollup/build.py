@@ -24,7 +24,16 @@ from canon.compiler.vector import VectorQuery, aggregate, base_rows
 from canon.engines.base import Engine
 from canon.engines.ddl import create_table_as, drop_table
 from canon.errors import Location, QueryError
-from canon.rollup.model import PERIOD, VALUE, Rollup, RollupState, fingerprint_of, fingerprint_query, write_state
+from canon.rollup.model import (
+    PERIOD,
+    VALUE,
+    Rollup,
+    RollupState,
+    contract_file,
+    fingerprint_of,
+    fingerprint_query,
+    write_state,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ def rollup_select(rollup: Rollup, graph: JoinGraph, relations: Relations, calend
     """period_start, the kept dimensions and the unscaled aggregate, one row per period and dimensions."""
     spec = rollup.spec
     grain: Grain = spec.grain
-    where = f"metrics/{rollup.metric.name}.yml"
+    where = contract_file(rollup.metric)
     try:
         first = parse_period(spec.period_from, grain, calendar) if spec.period_from else None
         last = parse_period(spec.period_to, grain, calendar) if spec.period_to else None

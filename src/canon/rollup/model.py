@@ -50,10 +50,15 @@ class Rollup:
         if missing:
             raise QueryError(
                 f"rollup `{self.name}` keeps `{missing[0]}`, which is not a dimension of `{self.metric.name}`",
-                location=Location(file=f"metrics/{self.metric.name}.yml", field="rollups.dimensions"),
+                location=Location(file=contract_file(self.metric), field="rollups.dimensions"),
                 fix=f"use one of: {', '.join(sorted(dims)) or '(none declared)'}",
             )
         return tuple(dims[d] for d in self.spec.dimensions)
+
+
+def contract_file(metric: Metric) -> str:
+    """Where the contract declaring a rollup is, for an error's location."""
+    return str(metric.file) if metric.file is not None else f"metrics/{metric.name}.yml"
 
 
 def declared(metrics: Mapping[str, Metric], names: Iterable[str] = ()) -> list[Rollup]:
@@ -67,7 +72,7 @@ def declared(metrics: Mapping[str, Metric], names: Iterable[str] = ()) -> list[R
             if not metric.is_declarative:
                 raise QueryError(
                     f"`{metric.name}` declares a rollup, but only a declarative metric has rows to roll up",
-                    location=Location(file=f"metrics/{metric.name}.yml", field="rollups"),
+                    location=Location(file=contract_file(metric), field="rollups"),
                     fix="declare rollups on the base metrics a derived or SQL metric reads",
                 )
             out.append(Rollup(metric, spec))
