@@ -786,16 +786,29 @@ class Project:
         limit: int | None = None,
         engine: str | None = None,
         dsn: str | None = None,
+        period_from: str | None = None,
+        period_to: str | None = None,
     ) -> pa.Table:
         """One served grouping of the mart, filtered, at its own grain or rolled up to `level`;
-        `key` selects one entity of the section's coordination key (the API's read path)."""
+        `key` selects one entity of the section's coordination key (the API's read path);
+        `period_from`/`period_to` are labels in the project's calendar (`2026-10`, `FY2026-Q3`)."""
         from canon.mart import load_section, read_grouping
 
         contracts = load_section(self.metrics_dir, section)
+        first = self.period(period_from, "period_from") if period_from else None
+        last = self.period(period_to, "period_to") if period_to else None
         eng = self.mart_engine(engine, dsn)
         try:
             return read_grouping(
-                eng, grouping, filters=dict(filters or {}), level=level, key=key, contracts=contracts, limit=limit
+                eng,
+                grouping,
+                filters=dict(filters or {}),
+                level=level,
+                key=key,
+                contracts=contracts,
+                limit=limit,
+                period_from=first,
+                period_to=last,
             )
         finally:
             if eng is not self._engine:

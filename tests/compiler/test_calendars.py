@@ -281,3 +281,15 @@ def test_spark_same_cents(fiscal_root: Path, tiny_spark: Any) -> None:
     project = load_project(fiscal_root, engine=tiny_spark)
     for metric, kw, expected in FISCAL_QUESTIONS:
         assert rows(project, metric, kw) == expected, (metric, kw)
+
+
+def test_mart_groupings_at_fiscal_grains_are_bounded_in_the_calendar() -> None:
+    """A served fiscal-quarter grouping filtered by fiscal months keeps the quarters starting in them."""
+    from canon.mart.model import MartGrouping, period_bounds
+
+    g = MartGrouping("sales", ("sales",), "mart", "sales", period_column="quarter", period_grain="fiscal_quarter")
+    first = parse_period("FY2026-P07", None, RETAIL)  # 27 Jul 2025: Q3 starts that day
+    last = parse_period("FY2026-P11", None, RETAIL)  # to 20 Dec 2025: Q4 (from 26 Oct) starts inside
+    assert period_bounds(g, first, last) == ("FY2026-Q3", "FY2026-Q4", True)
+    later = parse_period("FY2026-P08", None, RETAIL)  # from 24 Aug: Q3 started before it
+    assert period_bounds(g, later, last) == ("FY2026-Q4", "FY2026-Q4", True)

@@ -223,7 +223,9 @@ Composition = Annotated[DeclarativeComposition | SqlComposition | DerivedComposi
 
 
 class Grain(Spec):
-    time: Literal["day", "week", "month", "quarter", "year"] = "month"
+    time: Literal[
+        "day", "week", "month", "quarter", "year", "fiscal_week", "fiscal_month", "fiscal_quarter", "fiscal_year"
+    ] = Field(default="month", description="Period grain; fiscal grains follow canon.yml's `calendar:`.")
     keys: list[str] = Field(default_factory=list, description="Entity keys of one served row, beside the period.")
     period_column: str | None = Field(default=None, description="Column of the served table holding the period.")
 
