@@ -374,7 +374,11 @@ class Project:
             route = self.route(q)
             tree = route.query if route.query is not None else self.compile(q, self.engine)
             table = _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain, self.calendar)
-            meta = {b"canon.answered_from": route.answered_from.encode(), b"canon.route": route.reason.encode()}
+            meta = {
+                b"canon.answered_from": route.answered_from.encode(),
+                b"canon.route": route.reason.encode(),
+                b"canon.stale": b"true" if route.stale else b"false",
+            }
             return table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
         tree = self.compile(q, self.engine)
         return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain, self.calendar)

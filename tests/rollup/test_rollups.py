@@ -251,3 +251,29 @@ def test_postgres_rollups_equal_source(rolled_root: Path, pg_server: str, tmp_pa
         assert answer == _rows(duck.query(metric, **ask)), (metric, ask)
     duck.close()
     project.close()
+
+
+def test_the_command_line_says_which_table_answered(
+    rolled_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from tests.support.cli import run_cli
+
+    root = tmp_path / "cli"
+    shutil.copytree(rolled_root, root)
+    p = str(root)
+    built = run_cli(capsys, "rollup", "build", "mrr", "--project", p)
+    assert built.code == 0 and "mrr__quarter" in built.out
+    explained = run_cli(capsys, "rollup", "explain", "mrr", "--by", "account_id", "--format", "json", "--project", p)
+    data = json.loads(explained.out)
+    assert data["answered_from"] == "source" and "account_id" in data["reason"]
+    asked = run_cli(capsys, "query", "mrr", "--grain", "quarter", "--explain", "--format", "csv", "--project", p)
+    assert asked.code == 0 and "answered from rollup mrr__quarter" in asked.err
+    quiet = run_cli(capsys, "query", "mrr", "--grain", "quarter", "--format", "csv", "--project", p)
+    assert quiet.err == "" and quiet.out == asked.out
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.execute("DELETE FROM raw_invoices WHERE invoice_id = 'I1'")
+    con.close()
+    stale = run_cli(capsys, "query", "mrr", "--grain", "quarter", "--format", "csv", "--project", p)
+    assert stale.code == 0 and "older than its source" in stale.err and "answered from source" in stale.err

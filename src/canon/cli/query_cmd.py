@@ -28,6 +28,9 @@ def query_cmd(
     dialect: str | None = typer.Option(
         None, "--dialect", help="SQL dialect for --sql: duckdb, postgres, spark, snowflake, bigquery, trino."
     ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Say on stderr which table answered: a rollup, or the source and why."
+    ),
     project: Path = ProjectOption,
 ) -> None:
     """Answer a question about metrics: values per period, optionally broken down and filtered."""
@@ -44,6 +47,7 @@ def query_cmd(
         sys.stdout.write(proj.sql(metrics, dialect, **ask) + "\n")
         return
     table = proj.query(metrics, **ask)
+    _say_route(table, explain)
     if fmt == "json":
         from canon.present.results import render_json
 
@@ -58,3 +62,12 @@ def query_cmd(
         from canon.present.results import render_rich
 
         Console().print(render_rich(table, title=", ".join(metrics)))
+
+
+def _say_route(table: Any, explain: bool) -> None:
+    """Which table answered (with --explain), and always a stale rollup's note: never silently."""
+    meta = table.schema.metadata or {}
+    answered = meta.get(b"canon.answered_from", b"").decode()
+    reason = meta.get(b"canon.route", b"").decode()
+    if explain or meta.get(b"canon.stale") == b"true":
+        sys.stderr.write(f"answered from {answered or 'source'}" + (f": {reason}" if reason else "") + "\n")
