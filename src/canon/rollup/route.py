@@ -18,8 +18,10 @@ from canon.compiler.periods import Grain, Period, period_range, period_start_sql
 from canon.compiler.question import Question, join_on_keys, lookup_metric, parse_where, value_column, value_kind
 from canon.compiler.vector import scaled_value
 from canon.contracts.model import Metric
+from canon.contracts.refs import ColumnRef
 from canon.errors import QueryError
 from canon.rollup.model import PERIOD, VALUE, Rollup, RollupState, declared
+from canon.sqltree import literal
 
 #: aggregations that re-aggregate (sums and counts as sums, minima and maxima as themselves);
 #: the others only at the rollup's own grain and breakdown
@@ -181,8 +183,6 @@ def _where_columns(where: str, metric: Metric, rollup: Rollup) -> exp.Expression
     dims = metric.dimensions()
     by_column = {dims[d].column: d for d in rollup.spec.dimensions}
     tree = parse_where(where, dims)
-    from canon.contracts.refs import ColumnRef
-
     for col in tree.find_all(exp.Column):
         if ColumnRef(col.table, col.name) not in by_column:
             return None
@@ -212,9 +212,9 @@ def _answer(cand: _Candidate, question: Question, metric: Metric, calendar: Cale
     )
     conds: list[exp.Expression] = []
     if question.first is not None:
-        conds.append(exp.GTE(this=start.copy(), expression=_date(question.first.start)))
+        conds.append(exp.GTE(this=start.copy(), expression=literal(question.first.start)))
     if question.last is not None:
-        conds.append(exp.LT(this=start.copy(), expression=_date(question.last.end)))
+        conds.append(exp.LT(this=start.copy(), expression=literal(question.last.end)))
     if question.where:
         where = _where_columns(question.where, metric, rollup)
         if where is None:  # pragma: no cover - _unusable refused it
@@ -225,12 +225,6 @@ def _answer(cand: _Candidate, question: Question, metric: Metric, calendar: Cale
     keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]
     ordered = [exp.Ordered(this=k.copy(), nulls_first=False) for k in keys]
     return query.group_by(*keys, copy=False).order_by(*ordered, copy=False)
-
-
-def _date(day: date) -> exp.Expression:
-    from canon.sqltree import literal
-
-    return literal(day)
 
 
 def rollups_of(names: Sequence[str], metrics: Mapping[str, Metric]) -> bool:
