@@ -412,6 +412,13 @@ class Project:
                 fix="add a `rollups:` block to a contract, e.g. `rollups: [{grain: month, dimensions: [segment]}]`",
             )
         engine = self.engine
+        if not engine.can_load:  # rollups are tables canon writes, swapped in one transaction
+            raise UserError(
+                f"canon does not write tables in {engine.name}, so it cannot build rollups there",
+                location=Location(parameter="engine"),
+                fix="build them in the DuckDB or PostgreSQL warehouse (canon.yml `warehouse:`); "
+                "questions here are answered from the source",
+            )
         return build_rollups(rollups, engine, self.join_graph(), self.relations(engine), self.calendar, self.root)
 
     def route(self, question: Question | str | Sequence[str], **ask: Any) -> Route:

@@ -146,6 +146,13 @@ def test_declaration_mistakes_are_user_errors(rolled_root: Path, tmp_path: Path)
     with pytest.raises(UserError, match="no rollups declared"):
         project.build_rollups(["collected_by_sql"])
     project.close()
+    from canon.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine(root / "warehouse.duckdb")
+    engine.can_load = False  # as Spark and dbt adapters: canon writes no tables there
+    with pytest.raises(UserError, match="cannot build rollups there"):
+        load_project(root, engine=engine).build_rollups(["mrr"])
+    engine.close()
 
 
 def test_reasons_are_said(rolled: Project) -> None:
