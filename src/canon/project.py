@@ -371,8 +371,9 @@ class Project:
         if check:
             self.check_catalog(q.metrics)
         if self._declares_rollups(q.metrics):
-            route = self.route(q)
-            tree = route.query if route.query is not None else self.compile(q, self.engine)
+            source = self.compile(q, self.engine)  # the question checked as the source would check it
+            route = self._route(q)
+            tree = route.query if route.query is not None else source
             table = _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain, self.calendar)
             meta = {
                 b"canon.answered_from": route.answered_from.encode(),
@@ -424,10 +425,15 @@ class Project:
     def route(self, question: Question | str | Sequence[str], **ask: Any) -> Route:
         """Which table would answer `question` — a rollup (and the query over it) or the source — and why."""
         from canon.compiler.question import Question
+
+        q = question if isinstance(question, Question) else self.question(question, **ask)
+        self.compile(q, self.engine)  # a question the source refuses is refused here too, in its words
+        return self._route(q)
+
+    def _route(self, q: Question) -> Route:
         from canon.rollup.model import fingerprint_of, fingerprint_query, read_state
         from canon.rollup.route import route
 
-        q = question if isinstance(question, Question) else self.question(question, **ask)
         engine = self.engine
         relations = self.relations(engine)
 

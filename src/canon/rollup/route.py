@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import sqlglot
 from sqlglot import exp
 
 from canon.compiler.calendars import Calendar
 from canon.compiler.periods import Grain, Period, period_range, period_start_sql, truncate
-from canon.compiler.question import Question, join_on_keys, lookup_metric, parse_where, value_column, value_kind
+from canon.compiler.question import Question, join_on_keys, lookup_metric, value_column, value_kind
+from canon.compiler.trees import parse_duckdb
 from canon.compiler.vector import scaled_value
 from canon.contracts.model import Metric
 from canon.contracts.refs import ColumnRef
@@ -179,17 +181,29 @@ def _asked(question: Question, grain: Grain, calendar: Calendar, state: RollupSt
 
 
 def _where_columns(where: str, metric: Metric, rollup: Rollup) -> exp.Expression | None:
-    """`--where` over the rollup's columns, or None when it reads a column the rollup does not keep."""
+    """`--where` over the rollup's columns, or None when it reads anything the rollup does not keep.
+
+    Not a validation: the caller compiled the question from the source first, so a `--where`
+    that does not parse or is refused there never reaches a route.
+    """
     dims = metric.dimensions()
+    kept = {d: exp.column(d, table="r") for d in rollup.spec.dimensions}
     by_column = {dims[d].column: d for d in rollup.spec.dimensions}
-    tree = parse_where(where, dims)
+    try:
+        tree = parse_duckdb(where)
+    except sqlglot.errors.ParseError:
+        return None
+    if not isinstance(tree, exp.Expression) or tree.find(exp.Select, exp.Subquery, exp.Command):
+        return None
     for col in tree.find_all(exp.Column):
-        if ColumnRef(col.table, col.name) not in by_column:
+        name = col.name if not col.table else by_column.get(ColumnRef(col.table, col.name))
+        if name not in kept:
             return None
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
-            return exp.column(by_column[ColumnRef(node.table, node.name)], table="r")
+            name = node.name if not node.table else by_column[ColumnRef(node.table, node.name)]
+            return kept[name].copy()
         return node
 
     return exp.Paren(this=tree.transform(swap))
