@@ -105,6 +105,8 @@ ROUTES = [
     ("mrr", {"grain": "quarter"}, "mrr__quarter"),  # the smallest that derives it
     ("mrr", {"grain": "quarter", "by": ("segment",)}, "mrr__month_by_segment_industry"),
     ("mrr", {"grain": "year", "where": "industry = 'saas'"}, "mrr__month_by_segment_industry"),
+    ("mrr", {"where": "raw_accounts.segment = 'smb'"}, "mrr__month_by_segment_industry"),  # a kept column
+    ("mrr", {"where": "raw_invoices.amount > 100"}, None),  # a raw column no rollup keeps
     ("mrr", {"by": ("account_id",)}, None),  # a dimension no rollup keeps
     ("mrr", {"grain": "week"}, None),  # weeks are not whole months
     ("cash", {"grain": "week"}, "cash__day"),
