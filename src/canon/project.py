@@ -247,10 +247,20 @@ class Project:
         where: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        compare: str | None = None,
+        window: str | None = None,
+        trailing: int | None = None,
     ) -> Question:
-        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions."""
+        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions.
+
+        `compare` (`prior_period`/`prior_year`) adds each value's previous value, change and change
+        in basis points; `window` (`mtd`/`qtd`/`ytd`) or `trailing` (N periods) sums additive
+        metrics over a window (`canon.compiler.compare`, `canon.compiler.windows`).
+        """
+        from canon.compiler.compare import parse_compare
         from canon.compiler.periods import GRAINS, parse_period, truncates_natively
         from canon.compiler.question import Question, empty_period
+        from canon.compiler.windows import parse_window
 
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         if grain not in GRAINS:
@@ -272,13 +282,17 @@ class Project:
         last = _period_arg(period_to, g, "period_to", calendar)
         if first and last and first > last:
             raise empty_period(first, last)
+        comparison = parse_compare(compare)
+        windowing = parse_window(window, trailing)
         needs_range = not truncates_natively(g, calendar) or any(
             self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in names
         )
+        needs_range = needs_range or comparison is not None or windowing is not None
+        needs_range = needs_range or any(self.metric(m).composition.type == "movement" for m in names)
         if needs_range and (first is None or last is None) and self.current_period is not None:
             last = last or parse_period(self.current_period.label, g, calendar)
             first = first or last.shift(-17 if g in ("month", "fiscal_month") else -5)
-        return Question(names, g, tuple(by), where, first, last)
+        return Question(names, g, tuple(by), where, first, last, comparison, windowing)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
         from canon.compiler.question import compile_question
@@ -468,6 +482,8 @@ class Project:
             comp = metric.composition
             if hasattr(comp, "metrics") and isinstance(comp.metrics, list):
                 todo.extend(comp.metrics)
+            if comp.type == "movement":  # a movement reads what its balance metric reads
+                todo.append(comp.of)
             for ref, path in referenced_columns(metric):
                 if ref.table not in cache:
                     rel = relations.get(ref.table)
@@ -719,6 +735,12 @@ class Project:
 
         audit = self._audit_session(metric, with_history=True).audit
         text = render_postmortem(audit, self.metrics.get(metric), canonical_model or f"fct_{metric}_canonical")
+        from canon.workflow.build import deprecation_markdown, load_build_record
+
+        # the last build's deprecations and the exposures still reading them (who must move, by when)
+        deprecations = deprecation_markdown(load_build_record(self.root, metric) or {})
+        if deprecations:
+            text = text.rstrip("\n") + "\n\n" + "\n".join(deprecations)
         target = output or (self.root / "analyses" / "05_postmortem.md")
         atomic_write_text(target, text)
         return target

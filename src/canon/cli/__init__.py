@@ -29,6 +29,8 @@ CLI_SPELLING = {
     "sql_dir": "--sql-dir",
     "query_log": "--query-log",
     "compare": "--compare",
+    "window": "--window",
+    "trailing": "--trailing",
     "manifest": "--manifest",
     "static": "--static",
     "select": "--select",

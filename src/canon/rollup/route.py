@@ -138,6 +138,8 @@ def _unusable(
     if question.where and _where_columns(question.where, metric, rollup) is None:
         return "--where reads a column the rollup does not keep"
     measure = metric.decisions.measure
+    if measure.per is not None:  # the period's sum over its number of groups: neither part is stored
+        return f"an average of per-`{measure.per}` sums is not stored by a rollup"
     grain: Grain = question.grain
     own: Grain = rollup.spec.grain
     exact = grain == own

@@ -5,8 +5,9 @@
     /api/warehouse/{domain}/{table}               …and `/api/warehouse/{domain}/v2/...` for each extra version
     /api/mart/sections/{section}                  materialized mart groupings
     /api/metrics, /api/metrics/{name}/query       the metric catalog and the compiler
-    /                                             the catalog web page (token via header or cookie)
-    /openapi.json                                 the published schema
+    /, /metrics/{name}                            the catalog web pages (token via header or cookie),
+    /index.json, /metrics/{name}.json             …and their JSON twins
+    /docs, /openapi.json                          the API reference (offline, server-rendered) and its schema
 
 Startup resolves the warehouse whitelist against the catalog, so a misconfigured canon.yml
 fails `canon serve` at once with every problem located, not on a consumer's first request.
@@ -24,6 +25,7 @@ from canon import __version__
 from canon.serve import errors
 from canon.serve.access_log import AccessLog
 from canon.serve.context import ServeContext
+from canon.serve.docs import docs_router
 from canon.serve.errors import OrjsonResponse
 from canon.serve.models import Health
 from canon.serve.page import page_router
@@ -72,6 +74,7 @@ def create_app(settings: ServeSettings, versions: Sequence[ApiVersion] = (V1,)) 
     add_mart_routes(app, ctx)
     app.include_router(metrics_router())
     app.include_router(page_router())
+    app.include_router(docs_router())
     app.add_middleware(AccessLog)
     _warm_up()
     return app

@@ -110,5 +110,7 @@ class MetricQueryResult(BaseModel):
     period_from: str | None
     period_to: str | None
     value_column: str
+    compare: str | None = None
+    window: str | None = None
     row_count: int
     rows: list[dict[str, Any]]

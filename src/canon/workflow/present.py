@@ -96,7 +96,12 @@ def print_build(report: BuildReport, console: Console) -> None:
     if report.rewired:
         console.print("  rewired: " + ", ".join(report.rewired))
     if report.deprecated:
-        console.print("  deprecated: " + ", ".join(report.deprecated))
+        until = f" (deprecation date {report.deprecation_date})" if report.deprecation_date else ""
+        console.print("  deprecated: " + ", ".join(report.deprecated) + until, markup=False)
+        for model, users in report.still_used.items():
+            if users:
+                who = ", ".join(f"{u.exposure} ({u.type}, owner {u.owner or 'not declared'})" for u in users)
+                console.print(f"    {model} is still used by {who}", markup=False)
 
 
 def print_verify(report: VerifyReport, console: Console) -> None:
