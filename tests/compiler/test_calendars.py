@@ -293,3 +293,25 @@ def test_mart_groupings_at_fiscal_grains_are_bounded_in_the_calendar() -> None:
     assert period_bounds(g, first, last) == ("FY2026-Q3", "FY2026-Q4", True)
     later = parse_period("FY2026-P08", None, RETAIL)  # from 24 Aug: Q3 started before it
     assert period_bounds(g, later, last) == ("FY2026-Q4", "FY2026-Q4", True)
+
+
+def test_comparisons_compose_with_fiscal_grains(fiscal_root: Path) -> None:
+    """`--compare` over fiscal periods: the previous fiscal month, and the same fiscal quarter a year back."""
+    project = load_project(fiscal_root)
+    table = project.query(
+        "cash", grain="fiscal_month", period_from="FY2027-P09", period_to="FY2027-P10", compare="prior_period"
+    )
+    got = {r["period"]: (r["cash_cents"], r["cash_previous_cents"], r["cash_change_cents"]) for r in table.to_pylist()}
+    # hand figures above: P08 1,000,000; P09 1,650,001; P10 50,000
+    assert got == {"FY2027-P09": (1_650_001, 1_000_000, 650_001), "FY2027-P10": (50_000, 1_650_001, -1_600_001)}
+    sql = project.sql(
+        "cash", "duckdb", grain="fiscal_quarter", period_from="FY2027-Q3", period_to="FY2027-Q3", compare="prior_year"
+    )
+    assert "'2025-07-27'" in sql  # FY2026-Q3's first day (FY2026 P07 in the hand table), not 2 Aug 2025
+    table = project.query(
+        "cash", grain="fiscal_quarter", period_from="FY2027-Q3", period_to="FY2027-Q3", compare="prior_year"
+    )
+    assert [(r["period"], r["cash_cents"], r["cash_previous_cents"]) for r in table.to_pylist()] == [
+        ("FY2027-Q3", 2_650_001, None)
+    ]
+    project.close()
