@@ -7,7 +7,6 @@ carried a wrong column or a base compiled twice with another filter would show.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -35,8 +34,8 @@ def bases_of(name: str) -> set[str]:
 
 
 def scans(sql: str) -> int:
-    """One GROUP BY per compiled base metric (derived layers never group)."""
-    return len(re.findall(r"\bGROUP BY\b", sql))
+    """One SUM per compiled base metric (its measure); joining periods and derived layers never sum."""
+    return len(list(sqlglot.parse_one(sql, read="duckdb").find_all(exp.Sum)))
 
 
 def test_each_base_scanned_once(derived: Project) -> None:
@@ -45,8 +44,7 @@ def test_each_base_scanned_once(derived: Project) -> None:
     assert scans(sql) == len(bases_of(deepest))
     everything = [f"b{i}" for i in range(N_BASE)] + list(PLAN)
     sql = derived.sql(derived.question(everything, **RANGE), "duckdb")
-    assert scans(sql) == N_BASE
-    assert sql.count("SUM(") == N_BASE  # each base's value is aggregated exactly once
+    assert scans(sql) == N_BASE  # each base's value is aggregated exactly once
     tree = sqlglot.parse_one(sql, read="duckdb")
     summed = [a.alias for a in tree.find_all(exp.Alias) if a.find(exp.Sum) is not None]
     assert sorted(summed) == sorted(f"b{i}_cents" for i in range(N_BASE))
