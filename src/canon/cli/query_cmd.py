@@ -18,7 +18,12 @@ FORMATS = ("table", "csv", "json")
 @app.command("query")
 def query_cmd(
     metrics: list[str] = typer.Argument(..., help="One or more metric names."),
-    grain: str = typer.Option("month", "--grain", "-g", help="day, week, month, quarter or year."),
+    grain: str = typer.Option(
+        "month",
+        "--grain",
+        "-g",
+        help="day, week, month, quarter, year; fiscal_month, fiscal_quarter, fiscal_year, fiscal_week.",
+    ),
     by: list[str] = typer.Option([], "--by", "-b", help="Break down by a dimension (repeatable)."),
     where: str | None = typer.Option(None, "--where", "-w", help="SQL condition over dimensions."),
     period_from: str | None = typer.Option(None, "--from", help="First period, e.g. 2025-05."),
