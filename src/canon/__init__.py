@@ -20,7 +20,7 @@ Every method returns a typed result (Arrow tables, `AuditResult`, `Proposal`, `S
 SELECT
 >>> project.query("mrr", grain="fortnight")
 Traceback (most recent call last):
-canon.errors.QueryError: parameter `grain`: unknown grain `fortnight` Fix: use one of: day, week, month, quarter, year
+canon.errors.QueryError: parameter `grain`: unknown grain `fortnight` Fix: use one of: day, week, month, ...year, ...
 >>> project.close()
 
 Names are imported lazily so `import canon` stays cheap for the CLI.

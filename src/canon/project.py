@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from canon.audit.load import LoadOptions
     from canon.audit.result import AuditResult
     from canon.checks.contract_tests import TestResult
+    from canon.compiler.calendars import Calendar
     from canon.compiler.joins import JoinGraph
     from canon.compiler.periods import Grain, Period
     from canon.compiler.question import Question
@@ -58,6 +59,9 @@ if TYPE_CHECKING:
     from canon.engines import Engine
     from canon.load.report import LoadReport
     from canon.mart.report import MartReport
+    from canon.rollup.build import RollupBuild
+    from canon.rollup.model import Rollup
+    from canon.rollup.route import Route
     from canon.workflow.build import BuildReport
     from canon.workflow.propose import Proposal
     from canon.workflow.requests import SignoffRequest, SignoffStatus
@@ -67,6 +71,7 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "canon.yml"  # as canon.config names it; here so opening a project stays import-light
 CHECKED_DIR = ".canon/cache/checked"  # contract SQL texts already found sound (canon.contracts.loader)
+ROLLUP_STATE_DIR = Path(".canon") / "rollups"  # as canon.rollup.model names it (STATE_DIR), for the same reason
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino")
 #: also accepted by `sql()`: dialects of warehouses canon reaches through a dbt adapter
 ADAPTER_DIALECTS = ("databricks", "redshift")
@@ -206,11 +211,20 @@ class Project:
 
         return JoinGraph(JoinEdge.from_spec(j) for j in self.config.relationships)
 
+    @cached_property
+    def calendar(self) -> Calendar:
+        """canon.yml's `calendar:` (fiscal year, week start, retail rule), or the Gregorian/ISO default."""
+        from canon.compiler.calendars import from_config
+
+        return from_config(self.config.calendar)
+
     @property
     def current_period(self) -> Period | None:
         from canon.compiler.periods import parse_period
 
-        return parse_period(self.config.current_period, "month") if self.config.current_period else None
+        if not self.config.current_period:
+            return None
+        return parse_period(self.config.current_period, "month", self.calendar)
 
     def period(self, label: str | None = None, parameter: str = "period") -> Period:
         """The period a command is about: `label` (`2026-10`, `2026-Q4`, `2026`…) or canon.yml's current one.
@@ -227,7 +241,7 @@ class Project:
                 fix="pass a period such as 2026-10, or set current_period in canon.yml",
             )
         try:
-            period = parse_period(text, "month" if len(text) == 7 else None)
+            period = parse_period(text, "month" if len(text) == 7 else None, self.calendar)
             period.end  # noqa: B018 - the half-open end must exist too: `9999-12` ends in year 10000
         except ValueError as exc:
             raise UserError(
@@ -255,7 +269,7 @@ class Project:
         metrics over a window (`canon.compiler.compare`, `canon.compiler.windows`).
         """
         from canon.compiler.compare import parse_compare
-        from canon.compiler.periods import GRAINS, parse_period
+        from canon.compiler.periods import GRAINS, parse_period, truncates_natively
         from canon.compiler.question import Question, empty_period
         from canon.compiler.windows import parse_window
 
@@ -267,20 +281,28 @@ class Project:
                 fix=hint_or_list(grain, GRAINS),
             )
         g: Grain = grain  # type: ignore[assignment]
-        first = _period_arg(period_from, g, "period_from")
-        last = _period_arg(period_to, g, "period_to")
+        calendar = self.calendar
+        if g == "fiscal_week" and calendar.retail is None:
+            raise QueryError(
+                "fiscal weeks need a retail calendar",
+                location=Location(parameter="grain"),
+                fix="declare calendar.retail in canon.yml (e.g. {pattern: 4-4-5, ends: last_saturday_of_january}), "
+                "or ask for `week`",
+            )
+        first = _period_arg(period_from, g, "period_from", calendar)
+        last = _period_arg(period_to, g, "period_to", calendar)
         if first and last and first > last:
             raise empty_period(first, last)
         comparison = parse_compare(compare)
         windowing = parse_window(window, trailing)
-        needs_range = any(
+        needs_range = not truncates_natively(g, calendar) or any(
             self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in names
         )
         needs_range = needs_range or comparison is not None or windowing is not None
         needs_range = needs_range or any(self.metric(m).composition.type == "movement" for m in names)
         if needs_range and (first is None or last is None) and self.current_period is not None:
-            last = last or parse_period(self.current_period.label, g)
-            first = first or last.shift(-17 if g == "month" else -5)
+            last = last or parse_period(self.current_period.label, g, calendar)
+            first = first or last.shift(-17 if g in ("month", "fiscal_month") else -5)
         return Question(names, g, tuple(by), where, first, last, comparison, windowing)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
@@ -350,13 +372,15 @@ class Project:
         if not isinstance(question, str | list | tuple):  # a Question: its caller compiled the ask
             return self._run(question, check)  # type: ignore[arg-type]
         names = (question,) if isinstance(question, str) else tuple(question)
+        if self._declares_rollups(names):  # a cached text would skip the freshness check
+            return self._run(self.question(names, **ask), check)
         engine = self.engine
         facts = {"metrics": names, "run_on": (engine.name, engine.default_schema), **ask}
         key = sqlcache.question_key(self.root, facts, engine.dialect)
         text = sqlcache.cached_sql(self.root, key) if check else None
         if text is not None:
             try:
-                return _labelled(engine.execute(text), ask.get("grain", "month"))
+                return _labelled(engine.execute(text), ask.get("grain", "month"), self.calendar)
             except EngineError:
                 pass  # the warehouse changed under the cached text: check and compile afresh
         q = self.question(names, **ask)
@@ -367,14 +391,91 @@ class Project:
             table = engine.execute(text)
         if check:
             sqlcache.keep_sql(self.root, key, text)
-        return _labelled(table, q.grain)
+        return _labelled(table, q.grain, self.calendar)
 
     def _run(self, q: Question, check: bool) -> pa.Table:
         if check:
             self.check_catalog(q.metrics)
+        if self._declares_rollups(q.metrics):
+            source = self.compile(q, self.engine)  # the question checked as the source would check it
+            route = self._route(q)
+            tree = route.query if route.query is not None else source
+            table = _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain, self.calendar)
+            meta = {
+                b"canon.answered_from": route.answered_from.encode(),
+                b"canon.route": route.reason.encode(),
+                b"canon.stale": b"true" if route.stale else b"false",
+            }
+            return table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
         tree = self.compile(q, self.engine)
         with self._contract_sql_blamed(q.metrics):
-            return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain)
+            return _labelled(self.engine.execute(self.engine.render(tree, copy=False)), q.grain, self.calendar)
+
+    # -- rollups -------------------------------------------------------------------------
+    def _declares_rollups(self, names: Sequence[str]) -> bool:
+        """Whether a rollup may answer: one was built here (a directory listing, so a project
+        without rollups keeps its cached-SQL fast path) and an asked metric declares one."""
+        try:
+            built = any(p.suffix == ".json" for p in (self.root / ROLLUP_STATE_DIR).iterdir())
+        except OSError:
+            return False
+        if not built:
+            return False
+        from canon.rollup.route import rollups_of
+
+        return rollups_of(names, self.metrics)
+
+    def build_rollups(self, metrics: Sequence[str] = ()) -> list[RollupBuild]:
+        """Materialize the rollups the contracts declare (of `metrics`, when named); see `canon.rollup`."""
+        from canon.rollup.build import build_rollups
+        from canon.rollup.model import declared
+
+        for name in metrics:
+            self.metric(name)
+        rollups = declared(self.metrics, metrics)
+        if not rollups:
+            raise UserError(
+                "no rollups declared" + (f" for {', '.join(metrics)}" if metrics else ""),
+                location=Location(parameter="metric"),
+                fix="add a `rollups:` block to a contract, e.g. `rollups: [{grain: month, dimensions: [segment]}]`",
+            )
+        engine = self.engine
+        if not engine.can_load:  # rollups are tables canon writes, swapped in one transaction
+            raise UserError(
+                f"canon does not write tables in {engine.name}, so it cannot build rollups there",
+                location=Location(parameter="engine"),
+                fix="build them in the DuckDB or PostgreSQL warehouse (canon.yml `warehouse:`); "
+                "questions here are answered from the source",
+            )
+        return build_rollups(rollups, engine, self.join_graph(), self.relations(engine), self.calendar, self.root)
+
+    def route(self, question: Question | str | Sequence[str], **ask: Any) -> Route:
+        """Which table would answer `question` — a rollup (and the query over it) or the source — and why."""
+        from canon.compiler.question import Question
+
+        q = question if isinstance(question, Question) else self.question(question, **ask)
+        self.compile(q, self.engine)  # a question the source refuses is refused here too, in its words
+        return self._route(q)
+
+    def _route(self, q: Question) -> Route:
+        from canon.rollup.model import fingerprint_of, fingerprint_query, read_state
+        from canon.rollup.route import route
+
+        engine = self.engine
+        relations = self.relations(engine)
+
+        def fingerprint(rollup: Rollup) -> dict[str, str]:
+            return fingerprint_of(engine.execute(fingerprint_query(rollup, relations)).to_pylist()[0])
+
+        return route(
+            q,
+            self.metrics,
+            self.calendar,
+            lambda name: read_state(self.root, name),
+            fingerprint,
+            engine.name,
+            engine.default_schema,
+        )
 
     @contextmanager
     def _contract_sql_blamed(self, names: Sequence[str]) -> Iterator[None]:
@@ -895,16 +996,29 @@ class Project:
         limit: int | None = None,
         engine: str | None = None,
         dsn: str | None = None,
+        period_from: str | None = None,
+        period_to: str | None = None,
     ) -> pa.Table:
         """One served grouping of the mart, filtered, at its own grain or rolled up to `level`;
-        `key` selects one entity of the section's coordination key (the API's read path)."""
+        `key` selects one entity of the section's coordination key (the API's read path);
+        `period_from`/`period_to` are labels in the project's calendar (`2026-10`, `FY2026-Q3`)."""
         from canon.mart import load_section, read_grouping
 
         contracts = load_section(self.metrics_dir, section)
+        first = self.period(period_from, "period_from") if period_from else None
+        last = self.period(period_to, "period_to") if period_to else None
         eng = self.mart_engine(engine, dsn)
         try:
             return read_grouping(
-                eng, grouping, filters=dict(filters or {}), level=level, key=key, contracts=contracts, limit=limit
+                eng,
+                grouping,
+                filters=dict(filters or {}),
+                level=level,
+                key=key,
+                contracts=contracts,
+                limit=limit,
+                period_from=first,
+                period_to=last,
             )
         finally:
             if eng is not self._engine:
@@ -951,23 +1065,23 @@ class Project:
         self._catalog.clear()
 
 
-def _labelled(table: pa.Table, grain: str) -> pa.Table:
-    """The result with its `period` label column first (`2026-10`, `2026-Q4`, `2026-W05`…)."""
+def _labelled(table: pa.Table, grain: str, calendar: Calendar | None = None) -> pa.Table:
+    """The result with its `period` label column first (`2026-10`, `2026-Q4`, `2026-W05`, `FY2026-Q3`…)."""
     from canon.compiler.periods import Period
     from canon.present.arrow import string_array
 
     starts = table.column("period_start").to_pylist()
-    labels = [Period(v, grain).label if v is not None else None for v in starts]  # type: ignore[arg-type]
+    labels = [Period(v, grain, calendar).label if v is not None else None for v in starts]  # type: ignore[arg-type]
     return table.add_column(0, "period", string_array(labels))
 
 
-def _period_arg(text: str | None, grain: Grain, parameter: str) -> Period | None:
+def _period_arg(text: str | None, grain: Grain, parameter: str, calendar: Calendar | None = None) -> Period | None:
     from canon.compiler.periods import parse_period
 
     if not text:
         return None
     try:
-        period = parse_period(text, grain)
+        period = parse_period(text, grain, calendar)
         period.end  # noqa: B018 - the half-open end must exist too: `9999-12` ends in year 10000
     except ValueError as exc:
         raise QueryError(

@@ -14,7 +14,7 @@ LAYERS: list[set[str]] = [
     {"contracts", "present", "kb"},
     {"config"},
     {"compiler", "engines", "dbt"},
-    {"load", "checks", "audit", "mart", "examples", "dbtproject"},
+    {"load", "checks", "audit", "mart", "examples", "dbtproject", "rollup"},
     {"workflow"},
     {"project"},
     {"serve", "demo", "agent"},

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "verify": "workflow_cmd",
     "postmortem": "workflow_cmd",
     "mart": "mart_cmd",
+    "rollup": "rollup_cmd",
     "serve": "serve_cmd",
     "mcp": "mcp_cmd",
 }

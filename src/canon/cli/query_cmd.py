@@ -18,7 +18,12 @@ FORMATS = ("table", "csv", "json")
 @app.command("query")
 def query_cmd(
     metrics: list[str] = typer.Argument(..., help="One or more metric names."),
-    grain: str = typer.Option("month", "--grain", "-g", help="day, week, month, quarter or year."),
+    grain: str = typer.Option(
+        "month",
+        "--grain",
+        "-g",
+        help="day, week, month, quarter, year; fiscal_month, fiscal_quarter, fiscal_year, fiscal_week.",
+    ),
     by: list[str] = typer.Option([], "--by", "-b", help="Break down by a dimension (repeatable)."),
     where: str | None = typer.Option(None, "--where", "-w", help="SQL condition over dimensions."),
     period_from: str | None = typer.Option(None, "--from", help="First period, e.g. 2025-05."),
@@ -32,6 +37,9 @@ def query_cmd(
     sql: bool = typer.Option(False, "--sql", help="Print the SQL instead of running it."),
     dialect: str | None = typer.Option(
         None, "--dialect", help="SQL dialect for --sql: duckdb, postgres, spark, snowflake, bigquery, trino."
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Say on stderr which table answered: a rollup, or the source and why."
     ),
     project: Path = ProjectOption,
 ) -> None:
@@ -60,6 +68,7 @@ def query_cmd(
         err = Console(stderr=True, soft_wrap=True, highlight=False)
         for s in stale:
             err.print(f"[bold yellow]warning:[/] {escape(s.message())}. Fix: review and `canon approve {s.metric}`")
+    _say_route(table, explain)
     if fmt == "json":
         from canon.present.results import render_json
 
@@ -74,3 +83,12 @@ def query_cmd(
         from canon.present.results import render_rich
 
         Console().print(render_rich(table, title=", ".join(metrics)))
+
+
+def _say_route(table: Any, explain: bool) -> None:
+    """Which table answered (with --explain), and always a stale rollup's note: never silently."""
+    meta = table.schema.metadata or {}
+    answered = meta.get(b"canon.answered_from", b"").decode()
+    reason = meta.get(b"canon.route", b"").decode()
+    if explain or meta.get(b"canon.stale") == b"true":
+        sys.stderr.write(f"answered from {answered or 'source'}" + (f": {reason}" if reason else "") + "\n")

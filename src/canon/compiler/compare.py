@@ -32,7 +32,7 @@ from canon.sqltree import literal
 
 Comparison = Literal["prior_period", "prior_year"]
 COMPARISONS: tuple[str, ...] = get_args(Comparison)
-_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
+_PER_YEAR = {"month": 12, "quarter": 4, "year": 1, "fiscal_month": 12, "fiscal_quarter": 4, "fiscal_year": 1}
 
 
 def parse_compare(text: str | None) -> Comparison | None:
@@ -51,24 +51,27 @@ def parse_compare(text: str | None) -> Comparison | None:
 def previous(period: Period, comparison: Comparison) -> Period:
     """The period `period` is compared with: the one before, or the same one a year earlier.
 
-    A year earlier is 12 months, 4 quarters or 1 year back; for an ISO week the same week
-    number of the year before (week 53 → week 52 when that year has none); for a day the same
-    date (29 February → 28 February).
+    A year earlier is 12 months, 4 quarters or 1 year back (fiscal ones too, in the project's
+    calendar: FY2026-Q3 → FY2025-Q3); for a week (or a retail fiscal week) the same week number
+    of the year before (week 53 → week 52 when that year has none); for a day the same date
+    (29 February → 28 February).
     """
     if comparison == "prior_period":
         return period.shift(-1)
     grain = period.grain
     if grain in _PER_YEAR:
         return period.shift(-_PER_YEAR[grain])
-    if grain == "week":
-        iso = period.start.isocalendar()
-        weeks = date(iso.year - 1, 12, 28).isocalendar().week  # 28 December is always in the last week
-        return Period(date.fromisocalendar(iso.year - 1, min(iso.week, weeks), 1), grain)
+    if grain in ("week", "fiscal_week"):
+        same = period.prior_year()
+        if same is None:  # week 53 of a year whose predecessor has 52
+            same = period.shift(-1).prior_year()
+        assert same is not None
+        return same
     day = period.start
     try:
-        return Period(day.replace(year=day.year - 1), grain)
+        return Period(day.replace(year=day.year - 1), grain, period.calendar)
     except ValueError:
-        return Period(date(day.year - 1, 2, 28), grain)
+        return Period(date(day.year - 1, 2, 28), grain, period.calendar)
 
 
 def widened_first(first: Period, last: Period, comparison: Comparison) -> Period:

@@ -20,7 +20,7 @@ from canon.compiler import movements, windows
 from canon.compiler.compare import Comparison
 from canon.compiler.filters import validate_filter
 from canon.compiler.joins import JoinGraph
-from canon.compiler.periods import Grain, Period
+from canon.compiler.periods import Grain, Period, period_start_sql
 from canon.compiler.relations import Relations
 from canon.compiler.trees import parse_duckdb
 from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
@@ -177,9 +177,7 @@ def _compile_sql(metric: Metric, comp: SqlComposition, question: Question, name:
         raise QueryError(f"the SQL of `{metric.name}` does not parse: {exc}") from None
     src = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("m")))
     period_col = exp.column(comp.period_column, table="m")
-    period = exp.cast(
-        exp.DateTrunc(this=exp.cast(period_col.copy(), DATE.copy()), unit=exp.var(question.grain.upper())), DATE.copy()
-    )
+    period = period_start_sql(exp.cast(period_col.copy(), DATE.copy()), question.grain, question.first, question.last)
     dims = [exp.column(d, table="m").as_(d) for d in question.by]
     value = exp.Sum(this=exp.column(comp.value_column, table="m"))
     out: exp.Expression = value
@@ -210,6 +208,16 @@ def _compile_derived(
     relations: Relations,
     name: str,
 ) -> exp.Select:
+    inputs = derived_inputs(metric, comp, metrics)
+    joined = join_on_keys([compile_metric(m, question, metrics, graph, relations) for m in inputs], question.by)
+    value = derived_value(metric, comp, inputs)
+    keys = [exp.column(PERIOD_COLUMN, table="j"), *[exp.column(d, table="j") for d in question.by]]
+    sub = exp.Subquery(this=joined, alias=exp.TableAlias(this=exp.to_identifier("j")))
+    return exp.select(*[k.as_(k.name) for k in keys], value.as_(name)).from_(sub)
+
+
+def derived_inputs(metric: Metric, comp: DerivedComposition, metrics: Mapping[str, Metric]) -> list[Metric]:
+    """The metrics a derived metric's expression reads, found case-insensitively."""
     inputs = []
     for ref in comp.metrics:
         found = find_metric(ref, metrics)
@@ -220,7 +228,11 @@ def _compile_derived(
         if metric_key(ref) == metric_key(metric.name):
             raise QueryError(f"derived metric `{metric.name}` refers to itself")
         inputs.append(found)
-    joined = join_on_keys([compile_metric(m, question, metrics, graph, relations) for m in inputs], question.by)
+    return inputs
+
+
+def derived_value(metric: Metric, comp: DerivedComposition, inputs: Sequence[Metric]) -> exp.Expression:
+    """The derived expression over columns `j.<input value column>`, rounded once when money or a count."""
     try:
         expr = parse_duckdb(comp.expression)
     except sqlglot.errors.ParseError as exc:
@@ -235,9 +247,82 @@ def _compile_derived(
     value: exp.Expression = expr.transform(swap)
     if value_kind(metric) in ("money", "count"):
         value = exp.cast(exp.Round(this=value, decimals=exp.Literal.number(0)), BIGINT.copy(), copy=False)
-    keys = [exp.column(PERIOD_COLUMN, table="j"), *[exp.column(d, table="j") for d in question.by]]
-    sub = exp.Subquery(this=joined, alias=exp.TableAlias(this=exp.to_identifier("j")))
-    return exp.select(*[k.as_(k.name) for k in keys], value.as_(name)).from_(sub)
+    return value
+
+
+def compile_shared(
+    chosen: Sequence[Metric],
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> tuple[exp.Select, int]:
+    """Several metrics with every base metric compiled and scanned once, however many derive from it.
+
+    Compiling each derived metric over its own inputs would scan a base metric once per path
+    to it (80 derived metrics over 10 bases: hundreds of scans, and a compile that grows with
+    every layer). Instead the base (declarative and SQL) metrics the question reaches are
+    compiled once each and joined on period and dimensions; derived metrics are then computed
+    as columns, one SELECT per layer of derivation, each layer carrying only the columns later
+    layers or the answer still read. Returns the query and the number of base subqueries.
+    """
+    bases: dict[str, Metric] = {}
+    layer_of: dict[str, int] = {}
+    derived: dict[str, tuple[Metric, DerivedComposition, list[Metric]]] = {}
+
+    def visit(metric: Metric, path: tuple[str, ...]) -> int:
+        if metric.name in path:
+            raise QueryError(f"derived metrics refer to each other in a cycle: {' → '.join((*path, metric.name))}")
+        if metric.name in layer_of:
+            return layer_of[metric.name]
+        comp = metric.composition
+        if not isinstance(comp, DerivedComposition):
+            bases[metric.name] = metric
+            layer_of[metric.name] = 0
+            return 0
+        inputs = derived_inputs(metric, comp, metrics)
+        layer = 1 + max(visit(m, (*path, metric.name)) for m in inputs)
+        derived[metric.name] = (metric, comp, inputs)
+        layer_of[metric.name] = layer
+        return layer
+
+    for metric in chosen:
+        visit(metric, ())
+    query = join_on_keys([compile_metric(m, question, metrics, graph, relations) for m in bases.values()], question.by)
+    depth = max(layer_of.values())
+    if depth == 0:
+        return query, len(bases)
+    outputs = list(dict.fromkeys(m.name for m in chosen))
+    # what each layer must still carry: read by a later layer, or asked for
+    needed_after: dict[int, set[str]] = {}
+    for layer in range(depth, 0, -1):
+        later = needed_after.get(layer + 1, set(outputs)) if layer < depth else set(outputs)
+        reads = {m.name for name, (_, _, ins) in derived.items() if layer_of[name] > layer for m in ins}
+        needed_after[layer] = later | reads
+    keys = [PERIOD_COLUMN, *question.by]
+    available = list(bases)
+    for layer in range(1, depth + 1):
+        new = [name for name in derived if layer_of[name] == layer]
+        carry = [name for name in available if name in needed_after[layer] or (layer == depth and name in outputs)]
+        cols: dict[str, exp.Expr] = {}
+        for name in carry:
+            column = value_column(metrics_by_name(name, bases, derived))
+            cols[name] = exp.column(column, table="j").as_(column, copy=False)
+        for name in new:
+            metric, comp, inputs = derived[name]
+            cols[name] = derived_value(metric, comp, inputs).as_(value_column(metric), copy=False)
+        order = [n for n in outputs if n in cols] + [n for n in cols if n not in outputs] if layer == depth else cols
+        sub = exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("j")))
+        selected = [exp.column(k, table="j").as_(k, copy=False) for k in keys] + [cols[n] for n in order]
+        query = exp.select(*selected).from_(sub, copy=False)
+        available = [n for n in [*carry, *new] if n in needed_after[layer] or n in outputs]
+    return query, len(bases)
+
+
+def metrics_by_name(
+    name: str, bases: Mapping[str, Metric], derived: Mapping[str, tuple[Metric, DerivedComposition, list[Metric]]]
+) -> Metric:
+    return bases[name] if name in bases else derived[name][0]
 
 
 def join_on_keys(queries: Sequence[exp.Select], by: Sequence[str]) -> exp.Select:
@@ -288,12 +373,15 @@ def compile_question(
         raise empty_period(question.first, question.last)
     if question.compare is not None or question.window is not None:
         return _compile_over_time(question, chosen, metrics, graph, relations)
-    subqueries = _compile_chosen(chosen, question, metrics, graph, relations)
-    joined = join_on_keys(subqueries, question.by)
-    if len(subqueries) == 1:
+    if movements.batches(chosen, metrics, value_column):  # movements of one balance share their own query
+        subqueries = _compile_chosen(chosen, question, metrics, graph, relations)
+        joined, scans = join_on_keys(subqueries, question.by), len(subqueries)
+    else:
+        joined, scans = compile_shared(chosen, question, metrics, graph, relations)
+    if len(chosen) == 1 and scans == 1:
         return joined
     keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(question.by))]
-    return joined.order_by(*keys)
+    return joined.order_by(*keys, copy=False)
 
 
 # -- movements, windows and comparisons (canon.compiler.movements / windows / compare) ---------------

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from canon import sqltree
 from canon.compiler.joins import JoinGraph, JoinPlan, SemiJoinGroup, Step
-from canon.compiler.periods import Grain, Period, period_range
+from canon.compiler.periods import Grain, Period, period_range, period_start_sql
 from canon.compiler.relations import Relations
 from canon.compiler.trees import data_type, join, parse_duckdb
 from canon.contracts.decisions import DecisionVector, Dedup, Measure, RowMatch, TimeBasis
@@ -166,7 +166,6 @@ def measure_value(
     An average of per-group sums (`measure.per`) is the period's sum over its number of groups
     (`group`: the key, NULL on rows that do not count), divided exactly, then rounded once.
     """
-    agg: exp.Expression
     if measure.per is not None:
         if group is None:
             raise QueryError(f"an average per `{measure.per}` needs its group key")
@@ -183,18 +182,26 @@ def measure_value(
             return mean
         rounded = exp.Round(this=mean, decimals=exp.Literal.number(0))
         return exp.cast(exp.Coalesce(this=rounded, expressions=[exp.Literal.number(0)]), BIGINT.copy(), copy=False)
+    return scaled_value(measure, aggregate(measure, column), as_cents)
+
+
+def aggregate(measure: Measure, column: exp.Expression) -> exp.Expression:
+    """The measure's aggregate of its per-row value, unscaled (what a rollup table stores)."""
     if measure.aggregation == "sum":
-        agg = exp.Sum(this=column)
-    elif measure.aggregation == "count":
-        agg = exp.Count(this=column)
-    elif measure.aggregation == "count_distinct":
-        agg = exp.Count(this=exp.Distinct(expressions=[column]))
-    elif measure.aggregation == "min":
-        agg = exp.Min(this=column)
-    elif measure.aggregation == "max":
-        agg = exp.Max(this=column)
-    else:
-        agg = exp.Avg(this=column)
+        return exp.Sum(this=column)
+    if measure.aggregation == "count":
+        return exp.Count(this=column)
+    if measure.aggregation == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[column]))
+    if measure.aggregation == "min":
+        return exp.Min(this=column)
+    if measure.aggregation == "max":
+        return exp.Max(this=column)
+    return exp.Avg(this=column)
+
+
+def scaled_value(measure: Measure, agg: exp.Expression, as_cents: bool) -> exp.Expression:
+    """An aggregate scaled by the measure; money in integer cents, rounded once."""
     factor = measure.scale * (100 if as_cents and measure.unit == "major" else 1)
     return scaled(agg, factor.numerator, factor.denominator, round_to_integer=as_cents)
 
@@ -518,11 +525,10 @@ def _time_basis(
         )
     if basis.kind == "event":
         col = qualify(basis.columns[0])
-        if basis.key_format is not None and "%d" not in basis.key_format and q.grain in ("day", "week"):
+        if basis.key_format is not None and "%d" not in basis.key_format and q.grain in ("day", "week", "fiscal_week"):
             raise QueryError(f"an integer key {basis.key_format} has no {q.grain}: ask for months or longer")
         when = event_time(basis, col.copy())
-        trunc = exp.DateTrunc(this=exp.cast(when, DATE.copy(), copy=False), unit=exp.var(q.grain.upper()))
-        period = exp.cast(trunc, DATE.copy(), copy=False)
+        period = period_start_sql(exp.cast(when, DATE.copy(), copy=False), q.grain, q.first, q.last)
         first = q.first.start if q.first is not None else None
         last = q.last.end if q.last is not None else None
         return period, event_window(basis, col, first, last), query

@@ -1,4 +1,4 @@
-"""`canon.yml`: the project configuration (warehouse, sources, relationships, periods).
+"""`canon.yml`: the project configuration (warehouse, sources, relationships, periods, calendar).
 
 A project is a folder with `canon.yml`; for a dbt project it sits beside `dbt_project.yml`.
 Relationships declared here are the join graph every metric may use (a contract can add its
@@ -75,6 +75,29 @@ class DbtConfig(Spec):
     )
 
 
+class RetailCalendarConfig(Spec):
+    """A retail (4-4-5 family) year: its weeks per period and the rule its year ends by."""
+
+    pattern: Literal["4-4-5", "4-5-4", "5-4-4"] = Field(description="Weeks in the three periods of each quarter.")
+    ends: str = Field(
+        description="The day every fiscal year ends: `last_<weekday>_of_<month>` (last_saturday_of_january) or "
+        "`nearest_<weekday>_to_end_of_<month>` (the NRF rule); 53-week years add the week to period 12."
+    )
+
+
+class CalendarConfig(Spec):
+    """The project's calendar, declared once; fiscal grains and week numbers follow it everywhere."""
+
+    fiscal_year_start: int = Field(default=1, ge=1, le=12, description="Month the fiscal year starts in (1-12).")
+    week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        default="monday", description="First day of a `week` (monday: ISO weeks)."
+    )
+    year_named_by: Literal["end", "start"] = Field(
+        default="end", description="FY label: the calendar year the fiscal year ends in (end) or starts in."
+    )
+    retail: RetailCalendarConfig | None = Field(default=None, description="A 4-4-5 / 4-5-4 / 5-4-4 retail year.")
+
+
 class ProjectConfig(Spec):
     name: str
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
@@ -86,6 +109,9 @@ class ProjectConfig(Spec):
     query_log: str | None = None
     baseline: str = ".canon/baseline.json"
     serve: ServeConfig | None = Field(default=None, description="What `canon serve` exposes (see canon.config.serve).")
+    calendar: CalendarConfig | None = Field(
+        default=None, description="Fiscal year, week start and retail calendar the fiscal grains follow."
+    )
 
     @property
     def dbt_settings(self) -> DbtConfig:

@@ -300,7 +300,9 @@ class WindowSpec(Spec):
 
 
 class Grain(Spec):
-    time: Literal["day", "week", "month", "quarter", "year"] = "month"
+    time: Literal[
+        "day", "week", "month", "quarter", "year", "fiscal_week", "fiscal_month", "fiscal_quarter", "fiscal_year"
+    ] = Field(default="month", description="Period grain; fiscal grains follow canon.yml's `calendar:`.")
     keys: list[str] = Field(default_factory=list, description="Entity keys of one served row, beside the period.")
     period_column: str | None = Field(default=None, description="Column of the served table holding the period.")
 
@@ -421,6 +423,31 @@ class MartSpec(Spec):
     )
 
 
+class RollupTable(Spec):
+    """An aggregate table `canon rollup build` materializes from this metric, answering questions it can.
+
+    A question is answered from it only when the answer is derivable (see `canon.rollup`):
+    its grain is this grain or made of whole periods of it, its `by` and `where` read only
+    these dimensions, the aggregation re-aggregates (sums and counts; distinct counts and
+    averages only at this very grain and breakdown; a validity-range balance only at this
+    grain), and the source has not changed since the build. Otherwise the source answers.
+    """
+
+    name: str | None = Field(default=None, description="Defaults to `<grain>` or `<grain>_by_<dimensions>`.")
+    grain: Literal[
+        "day", "week", "month", "quarter", "year", "fiscal_week", "fiscal_month", "fiscal_quarter", "fiscal_year"
+    ] = "month"
+    dimensions: list[str] = Field(default_factory=list, description="Dimensions of the metric the table keeps.")
+    period_from: str | None = Field(
+        default=None, alias="from", description="First period (needed for validity ranges and fiscal grains)."
+    )
+    period_to: str | None = Field(default=None, alias="to", description="Last period, inclusive.")
+
+    @property
+    def table_name(self) -> str:
+        return self.name or (f"{self.grain}_by_{'_'.join(self.dimensions)}" if self.dimensions else self.grain)
+
+
 class ContractSpec(Spec):
     """One metric contract, as written in `metrics/<name>.yml`."""
 
@@ -462,6 +489,9 @@ class ContractSpec(Spec):
         "counts). Unset: inferred (see canon.compiler.windows).",
     )
     meta: dict[str, Any] = Field(default_factory=dict, description="Free-form notes canon does not interpret.")
+    rollups: list[RollupTable] = Field(
+        default_factory=list, description="Aggregate tables `canon rollup build` materializes (see RollupTable)."
+    )
 
     @field_validator("meta")
     @classmethod

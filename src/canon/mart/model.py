@@ -262,18 +262,21 @@ def period_bounds(g: MartGrouping, first: Period | None, last: Period | None) ->
     """Lowest and highest period labels of `g`'s grain inside [first, last]; False if none fit.
 
     A range given in another grain applies in the grouping's own grain: a week grouping
-    filtered by months keeps the weeks that start in them.
+    filtered by months keeps the weeks that start in them. A fiscal grouping (`FY2026-Q3`
+    labels) is bounded in the calendar the asked periods carry (the project's).
     """
     lo = hi = None
     grain = g.period_grain
+    # a fiscal grouping's labels are the project's calendar's, which the asked periods carry
+    calendar = next((p.calendar for p in (first, last) if p is not None and p.calendar is not None), None)
     if first is not None:
-        p = Period(truncate(first.start, grain), grain)
+        p = Period(truncate(first.start, grain, calendar), grain, calendar)
         if p.start < first.start:
             p = p.next()
         lo = _sortable(p.label)
     if last is not None:
         end = last.end
-        q = Period(truncate(end, grain), grain)
+        q = Period(truncate(end, grain, calendar), grain, calendar)
         if q.start >= end:
             q = q.shift(-1)
         hi = _sortable(q.label)
