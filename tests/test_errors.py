@@ -30,7 +30,11 @@ def test_did_you_mean() -> None:
 
 
 def test_a_duckdb_file_held_by_another_process_says_what_to_do(tmp_path: Path) -> None:
-    """`canon mart build` while `canon serve` reads the file: the lock error names the way out."""
+    """A file another process holds for writing: the lock error names the way out.
+
+    (A file another process only reads, as `canon serve` does, is opened read-only instead:
+    reading commands work beside a server, and writers write a new version beside the file.)
+    """
     import duckdb
 
     db = tmp_path / "w.duckdb"
@@ -39,8 +43,7 @@ def test_a_duckdb_file_held_by_another_process_says_what_to_do(tmp_path: Path) -
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(db)!r}, read_only=True); "
-            "print('open', flush=True); sys.stdin.read()",
+            f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('open', flush=True); sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

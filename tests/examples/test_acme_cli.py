@@ -21,6 +21,9 @@ def run_cli(args: list[str]) -> int:
 def test_project_files(acme_dir: Path) -> None:
     expected = {
         "dbt_project.yml", "profiles.yml", "canon.yml", "README.md", ".gitignore", "metrics/mrr.yml",
+        # the MRR movements and retention over the canonical MRR (issue 14)
+        "metrics/new_mrr.yml", "metrics/expansion_mrr.yml", "metrics/contraction_mrr.yml",
+        "metrics/churn_mrr.yml", "metrics/reactivation_mrr.yml", "metrics/nrr.yml", "metrics/grr.yml",
         "models/exposures.yml", "models/staging/src_acme.yml", "models/staging/stg_models.yml",
         "models/staging/stg_accounts.sql", "models/staging/stg_contracts.sql",
         "models/staging/stg_invoices.sql",
