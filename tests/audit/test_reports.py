@@ -8,8 +8,8 @@ from pathlib import Path
 
 from canon.audit.report import render_html, render_markdown, render_text, write_html
 from canon.audit.report.html import waterfall
-from canon.present.money import format_cents, format_signed_cents
 from canon.audit.result import Unmapped
+from canon.present.money import format_cents, format_signed_cents
 from tests.audit.factories import acme_like_result
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
