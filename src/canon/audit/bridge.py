@@ -58,6 +58,7 @@ class Move:
     to_value: Any
     apply: Transform
     value: Any = None  # the admitted value this move adds or removes (value moves only)
+    admits: bool = False  # a value move that admits `value` (False: it leaves it out)
 
 
 def _values_json(values: Iterable[Scalar] | None) -> Any:
@@ -214,6 +215,7 @@ def _value_moves(
             _values_json(want),
             _toggle(kind, column, value, True, have, want, domain),
             value,
+            admits=True,
         )
         for value in sorted_values(list(goal - current))
     ]
@@ -422,7 +424,7 @@ def build_bridge(
     The steps sum exactly to `end − start`. When a figure given for an end differs from what its
     decisions compute, a "not reproduced" step says so (see the definition's unmapped lines).
     """
-    can = compiles or _compiles_by_evaluating(evaluate)
+    can = _by_shape(compiles or _compiles_by_evaluating(evaluate))
     points = [Point((m,), m.label) for m in moves_between(start, target, domains)]
     points = _merge_until_computable(start, target, points, can)
     n = len(points)
@@ -512,6 +514,33 @@ def build_bridge(
         exact=exact,
         error_cents=0 if exact else max(bounds, default=0),
     )
+
+
+def shape(v: DecisionVector) -> tuple[object, ...]:
+    """What decides whether a vector compiles: which rows are read and joined, never which values
+    a filter admits (those become an IN list). 2^k combinations have only a few shapes."""
+    return (
+        v.measure,
+        v.time_basis,
+        v.dedup,
+        v.fanout,
+        v.matches,
+        v.predicates,
+        tuple(c for c, _ in v.filter_items),
+        tuple(c for c, _ in v.slice_items),
+    )
+
+
+def _by_shape(compiles: Callable[[DecisionVector], bool]) -> Callable[[DecisionVector], bool]:
+    known: dict[tuple[object, ...], bool] = {}
+
+    def check(v: DecisionVector) -> bool:
+        key = shape(v)
+        if key not in known:
+            known[key] = compiles(v)
+        return known[key]
+
+    return check
 
 
 def _compiles_by_evaluating(evaluate: Evaluate) -> Callable[[DecisionVector], bool]:

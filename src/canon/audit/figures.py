@@ -201,11 +201,15 @@ class Evaluator:
         cache, _, empty = self._caches(tuple(edges))
         return vector in cache and vector not in empty
 
-    def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = ()) -> None:
-        """Fill the cache for every vector that compiles, one query per (measure, time basis)."""
+    def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = (), checked: bool = False) -> None:
+        """Fill the cache for every vector that compiles, one query per (measure, time basis).
+
+        `checked`: the caller knows every vector compiles (a bridge checks each shape once), so
+        none is compiled on its own first: thousands of a bridge's vectors cost one scan per group.
+        """
         edge_list = tuple(edges)
         cache, _, empty = self._caches(edge_list)
-        todo = [v for v in dict.fromkeys(vectors) if v not in cache and self.compiles(v, edge_list)]
+        todo = [v for v in dict.fromkeys(vectors) if v not in cache and (checked or self.compiles(v, edge_list))]
         groups: dict[tuple[object, ...], list[DecisionVector]] = {}
         for v in todo:
             groups.setdefault(batch_key(v), []).append(v)

@@ -503,7 +503,7 @@ def bridge(ctx: AuditContext) -> None:
                     start_cents=ctx.canonical_cents,
                     end_cents=d.value_cents,
                     compiles=partial(evaluator.compiles, edges=edges),
-                    prefetch=partial(evaluator.many, edges=edges),
+                    prefetch=partial(evaluator.many, edges=edges, checked=True),
                 )
             except MODEL_FAILURES as exc:
                 ctx.bridge_failures[d.model] = Unmapped(_first_line(exc), "bridge could not be computed")
@@ -730,7 +730,7 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
         start_cents=by_name[a].value_cents,
         end_cents=by_name[b].value_cents,
         compiles=partial(evaluator.compiles, edges=edges),
-        prefetch=partial(evaluator.many, edges=edges),
+        prefetch=partial(evaluator.many, edges=edges, checked=True),
     )
 
 

@@ -6,7 +6,7 @@ figures from the warehouse, reasons from git history, the decision from the cont
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from canon.audit.report.common import GAP_HEADER, PRICE_HEADER, SIGN_NOTE, method_text
 from canon.audit.result import AuditResult
@@ -17,13 +17,16 @@ from canon.present.money import format_cents, format_signed_cents
 STANCE_WORDS = {"supports": "supports the decision", "dissents": "argues against it", "context": "context"}
 
 
-def render_postmortem(audit: AuditResult, metric: Metric | None, canonical_model: str | None = None) -> str:
+def render_postmortem(
+    audit: AuditResult, metric: Metric | None, canonical_model: str | None = None, today: date | None = None
+) -> str:
     label = audit.label
     period = audit.period.label
     lines = [
         f"# Postmortem: {label} had {len(audit.distinct_definitions())} definitions",
         "",
-        f"_Written by canon on {datetime.now(UTC):%Y-%m-%d} from the audit of {period} and the sign-off record._",
+        f"_Written by canon on {today or datetime.now(UTC).date():%Y-%m-%d} from the audit of {period} and the "
+        "sign-off record._",
         "",
         "## What happened",
         "",

@@ -326,7 +326,7 @@ def judgment_calls(
             )
             _add_option(options, key, label, alt, evaluate, base, d.model, {"vector": alt.to_json()})
         for move in moves_between(proposal, d.vector, domains):
-            if not move.decision.startswith("filter:") or not move.label.startswith("include"):
+            if not move.decision.startswith("filter:") or not move.admits:
                 continue
             column = ColumnRef.parse(move.decision.removeprefix("filter:"))
             value = move.value
