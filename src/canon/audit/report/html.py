@@ -28,7 +28,7 @@ from canon.audit.report.common import (
     history_rows,
     method_text,
     model_marks,
-    price_header,
+    price_sign,
     unmapped_rows,
     usage_long,
 )
@@ -58,7 +58,7 @@ class Bar:
 class Chart:
     id: str
     title: str
-    price_header: str
+    sign: str  # what the prices are: "definition − canonical"
     bars: list[Bar]
     axis_note: str
     method: str
@@ -100,7 +100,7 @@ def waterfall(bridge: Bridge, chart_id: str) -> Chart:
     return Chart(
         chart_id,
         f"{bridge.start_label} → {bridge.end_label}",
-        price_header(bridge),
+        price_sign(bridge),
         bars,
         f"The axis starts at {format_cents(lo_axis)}: bars show the differences, the totals are printed.",
         method_text(bridge),
