@@ -220,7 +220,8 @@ def _value_moves(
         for value in sorted_values(list(goal - current))
     ]
     if not moves:  # the same values, written as a list on one side and as no filter on the other
-        label = f"{'no' if want is None else 'a'} {kind} on {words.column_words(column)}"
+        name = words.column_words(column)
+        label = f"no filter on {name}" if want is None else f"a filter on {name} admitting every value it holds"
 
         def final(v: DecisionVector) -> DecisionVector:
             items = dict(v.filter_items if kind == "filter" else v.slice_items)
