@@ -35,6 +35,7 @@ from typing import Any
 from canon.audit import words
 from canon.audit.domains import Domains
 from canon.audit.result import Bridge, BridgeStep
+from canon.compiler.joins import JoinGraph
 from canon.contracts.decisions import DecisionVector, Dedup, FanOut, RowMatch, freeze_filters, freeze_rows
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar, sorted_values, to_json_value
@@ -59,6 +60,8 @@ class Move:
     apply: Transform
     value: Any = None  # the admitted value this move adds or removes (value moves only)
     admits: bool = False  # a value move that admits `value` (False: it leaves it out)
+    column: ColumnRef | None = None  # the filtered column of a value move
+    kind: str = ""  # "filter" or "slice" for a value move
 
 
 def _values_json(values: Iterable[Scalar] | None) -> Any:
@@ -204,6 +207,8 @@ def _value_moves(
             _values_json(want),
             _toggle(kind, column, value, False, have, want, domain),
             value,
+            column=column,
+            kind=kind,
         )
         for value in sorted_values(list(current - goal))
     ]
@@ -216,6 +221,8 @@ def _value_moves(
             _toggle(kind, column, value, True, have, want, domain),
             value,
             admits=True,
+            column=column,
+            kind=kind,
         )
         for value in sorted_values(list(goal - current))
     ]
@@ -419,8 +426,14 @@ def build_bridge(
     end_cents: int | None = None,
     compiles: Callable[[DecisionVector], bool] | None = None,
     prefetch: Callable[[list[DecisionVector]], None] | None = None,
+    per_row: PerRow | None = None,
 ) -> Bridge:
     """Waterfall from `start` to `target`, one step per decision point, priced by Shapley value.
+
+    `per_row(vector, column)` says whether a filter on `column` is a condition on each measured
+    row of `vector` (a table the rows reach many-to-one): such filters' combinations are then
+    priced from the figures of their value cells (see `_cell_figures`) instead of one figure per
+    combination; any cell sum that disagrees with a direct figure falls back to the direct way.
 
     The steps sum exactly to `end − start`. When a figure given for an end differs from what its
     decisions compute, a "not reproduced" step says so (see the definition's unmapped lines).
@@ -443,10 +456,15 @@ def build_bridge(
                 mask |= 1 << i
                 seen[mask] = None
         masks = list(seen)
-    vectors = {mask: _vector(start, points, mask) for mask in masks}
-    if prefetch is not None:
-        prefetch(list(dict.fromkeys(vectors.values())))
     figures: dict[int, int] = {}
+    cells = _cell_figures(start, points, masks, evaluate, domains, can, prefetch, per_row)
+    if cells is not None:
+        figures = cells
+        vectors: dict[int, DecisionVector] = {}
+    else:
+        vectors = {mask: _vector(start, points, mask) for mask in masks}
+        if prefetch is not None:
+            prefetch(list(dict.fromkeys(vectors.values())))
 
     def value(mask: int) -> int:
         if mask not in figures:
@@ -515,6 +533,123 @@ def build_bridge(
         exact=exact,
         error_cents=0 if exact else max(bounds, default=0),
     )
+
+
+PerRow = Callable[[DecisionVector, ColumnRef], bool]
+
+
+def rows_of(graph: JoinGraph) -> PerRow:
+    """A filter is a condition on each measured row when its table is the measure's or one the
+    measured rows reach many-to-one (each row has one value there)."""
+
+    def per_row(vector: DecisionVector, column: ColumnRef) -> bool:
+        table = vector.measure.column.table
+        return column.table == table or column.table in graph.ancestors(table)
+
+    return per_row
+
+
+def _cell_figures(
+    start: DecisionVector,
+    points: Sequence[Point],
+    masks: Sequence[int],
+    evaluate: Evaluate,
+    domains: Domains,
+    compiles: Callable[[DecisionVector], bool],
+    prefetch: Callable[[list[DecisionVector]], None] | None,
+    per_row: PerRow | None,
+) -> dict[int, int] | None:
+    """Every combination's figure from far fewer figures, or None when that cannot be done safely.
+
+    A filter on a per-row column splits the measured rows by that column's value, so a
+    combination's figure is the sum of the figures of the value cells it admits. Each column
+    toggled by the bridge contributes one cell per toggled value plus one for the values no point
+    touches (admitted or not the same way in every combination); the other decision points
+    (date basis, measure, row decisions, filters that are semi-joins) form the bases, each priced
+    cell by cell. The empty and the full combinations, each point alone and each point left out
+    are also computed directly, and any disagreement (rows with no value there, a capped domain)
+    gives None: the caller then computes every combination directly.
+    """
+    if per_row is None or len(points) < 4:
+        return None
+    n = len(points)
+    base_points = list(range(n))
+    toggles: dict[tuple[str, ColumnRef], list[int]] = {}
+    for i, p in enumerate(points):
+        m = p.moves[0]
+        if len(p.moves) == 1 and m.column is not None and m.kind:
+            toggles.setdefault((m.kind, m.column), []).append(i)
+    for key in list(toggles):
+        if domains.domain(key[1]).capped or domains.domain(key[1]).unknown:
+            del toggles[key]
+    for key in list(toggles):
+        rest = [i for i in base_points if i not in {j for ids in toggles.values() for j in ids}]
+        bases = [_vector(start, [points[i] for i in rest], m) for m in range(1 << len(rest))]
+        if not all(per_row(b, key[1]) for b in bases):
+            del toggles[key]
+    cell_points = {j for ids in toggles.values() for j in ids}
+    rest = [i for i in range(n) if i not in cell_points]
+    base_masks = [sum(1 << rest[k] for k in range(len(rest)) if m >> k & 1) for m in range(1 << len(rest))]
+    columns = list(toggles)
+    cells: list[list[frozenset[Scalar]]] = []
+    # per column: for each toggled value's cell, (its point, whether the start admits it); the
+    # last cell (values no point touches, as the start admits them) is admitted in every combination
+    flips: list[list[tuple[int, bool]]] = []
+    for kind, column in columns:
+        domain = domains.domain(column).all
+        items = dict(start.filter_items if kind == "filter" else start.slice_items)
+        admitted = items.get(column)
+        admitted = domain if admitted is None else admitted
+        by_value = {points[i].moves[0].value: i for i in toggles[(kind, column)]}
+        values = sorted_values(list(by_value))
+        other = frozenset((domain - set(values)) & admitted)
+        cells.append([frozenset({v}) for v in values] + ([other] if other else []))
+        flips.append([(by_value[v], v in admitted) for v in values])
+    combos = list(_product([len(c) for c in cells]))
+    if not columns or len(base_masks) * len(combos) * 2 >= len(masks):
+        return None
+
+    def cell_vector(base: int, combo: tuple[int, ...]) -> DecisionVector:
+        v = _vector(start, points, base)
+        filters, slices = dict(v.filter_items), dict(v.slice_items)
+        for (kind, column), options, k in zip(columns, cells, combo, strict=True):
+            (filters if kind == "filter" else slices)[column] = options[k]
+        return replace(v, filter_items=freeze_filters(filters), slice_items=freeze_filters(slices))
+
+    grid = {(b, c): cell_vector(b, c) for b in base_masks for c in combos}
+    if not all(compiles(grid[(b, combos[0])]) for b in base_masks):
+        return None
+    full = (1 << n) - 1
+    checks = list(dict.fromkeys([0, full, *(1 << i for i in range(n)), *(full ^ (1 << i) for i in range(n))]))
+    direct = {check: _vector(start, points, check) for check in checks}
+    if prefetch is not None:
+        prefetch(list(dict.fromkeys([*grid.values(), *direct.values()])))
+    cell_figure = {key: evaluate(v) for key, v in grid.items()}
+    base_of = sum(1 << i for i in rest)
+
+    def figure(mask: int) -> int:
+        admitted = [
+            [k for k, (point, was) in enumerate(flips[c]) if was != bool(mask >> point & 1)]
+            + ([len(flips[c])] if len(cells[c]) > len(flips[c]) else [])
+            for c in range(len(columns))
+        ]
+        base = mask & base_of
+        return sum(cell_figure[(base, combo)] for combo in _product_of(admitted))
+
+    for check, vector in direct.items():
+        if figure(check) != evaluate(vector):
+            return None
+    return {mask: figure(mask) for mask in masks}
+
+
+def _product(sizes: Sequence[int]) -> Iterable[tuple[int, ...]]:
+    return _product_of([list(range(k)) for k in sizes])
+
+
+def _product_of(options: Sequence[Sequence[int]]) -> Iterable[tuple[int, ...]]:
+    from itertools import product
+
+    return product(*options)
 
 
 def shape(v: DecisionVector) -> tuple[object, ...]:

@@ -38,7 +38,7 @@ from sqlglot import exp
 from canon.audit import budget as budget_mod
 from canon.audit import history as history_mod
 from canon.audit import usage as usage_mod
-from canon.audit.bridge import build_bridge
+from canon.audit.bridge import build_bridge, rows_of
 from canon.audit.domains import Domains
 from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, ModelLineage, prepare_failures
 from canon.audit.extract import Unmapped as ExtractUnmapped
@@ -488,6 +488,7 @@ def bridge(ctx: AuditContext) -> None:
         _canonical_through_models(ctx, vector)
     if vector is not None and ctx.canonical_cents is not None:
         label = ctx.metric.label if ctx.metric else ctx.options.metric.upper()
+        graph = ctx.project.join_graph()
         for d in ctx.each(ctx.definitions, lambda d: d.model):
             if not d.priced:
                 continue  # a lifetime total: no period figure to bridge from
@@ -504,6 +505,7 @@ def bridge(ctx: AuditContext) -> None:
                     end_cents=d.value_cents,
                     compiles=partial(evaluator.compiles, edges=edges),
                     prefetch=partial(evaluator.many, edges=edges, checked=True),
+                    per_row=rows_of(graph.merged(edges)),
                 )
             except MODEL_FAILURES as exc:
                 ctx.bridge_failures[d.model] = Unmapped(_first_line(exc), "bridge could not be computed")
@@ -731,6 +733,7 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
         end_cents=by_name[b].value_cents,
         compiles=partial(evaluator.compiles, edges=edges),
         prefetch=partial(evaluator.many, edges=edges, checked=True),
+        per_row=rows_of(ctx.project.join_graph().merged(edges)),
     )
 
 
