@@ -174,14 +174,14 @@ def _audit_block(name: str, audit: dict[str, Any]) -> str:
         if not steps or canon_cents is None or charts >= 6:
             continue
         charts += 1
-        parts.append(
+        parts.append(  # bridges start at the canonical figure: each step is definition − canonical
             _waterfall(
                 f"waterfall-{name}-{i}",
-                f"{d.get('model')} → canonical",
-                str(d.get("model")),
-                int(d["value_cents"]),
-                steps,
+                f"canonical → {d.get('model')} (definition − canonical)",
                 "canonical",
+                int(d.get("bridge_from_cents", canon_cents)),
+                steps,
+                str(d.get("model")),
             )
         )
     rows = []
