@@ -354,7 +354,7 @@ def judgment_calls(
         calls.append(
             JudgmentCall(
                 key=key,
-                question=spec.question if spec else f"Change the definition: {next(iter(opts))}?",
+                question=spec.question if spec else _question(next(iter(opts))),
                 note=spec.note if spec else "",
                 options=list(opts.values()),
                 sources=[s.name for s in spec.sources] if spec else [],
@@ -362,6 +362,13 @@ def judgment_calls(
         )
     order = {k: i for i, k in enumerate(specs)}
     return sorted(calls, key=lambda c: (order.get(c.key, 99), c.key))
+
+
+def _question(label: str) -> str:
+    """The question an option without a standard's wording asks: "Also count pending invoices?"."""
+    if label.startswith("also counted "):
+        return f"Should the board number also count {label.removeprefix('also counted ')}?"
+    return f"Should the board number be {label}?"
 
 
 def _add_option(
