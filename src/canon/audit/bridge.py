@@ -427,6 +427,7 @@ def build_bridge(
     compiles: Callable[[DecisionVector], bool] | None = None,
     prefetch: Callable[[list[DecisionVector]], None] | None = None,
     per_row: PerRow | None = None,
+    by_values: ByValues | None = None,
 ) -> Bridge:
     """Waterfall from `start` to `target`, one step per decision point, priced by Shapley value.
 
@@ -457,7 +458,7 @@ def build_bridge(
                 seen[mask] = None
         masks = list(seen)
     figures: dict[int, int] = {}
-    cells = _cell_figures(start, points, masks, evaluate, domains, can, prefetch, per_row)
+    cells = _cell_figures(start, points, masks, evaluate, domains, can, prefetch, per_row, by_values)
     if cells is not None:
         figures = cells
         vectors: dict[int, DecisionVector] = {}
@@ -536,6 +537,7 @@ def build_bridge(
 
 
 PerRow = Callable[[DecisionVector, ColumnRef], bool]
+ByValues = Callable[[DecisionVector, Sequence[ColumnRef]], dict[tuple[Any, ...], int]]
 
 
 def rows_of(graph: JoinGraph) -> PerRow:
@@ -558,6 +560,7 @@ def _cell_figures(
     compiles: Callable[[DecisionVector], bool],
     prefetch: Callable[[list[DecisionVector]], None] | None,
     per_row: PerRow | None,
+    by_values: ByValues | None = None,
 ) -> dict[int, int] | None:
     """Every combination's figure from far fewer figures, or None when that cannot be done safely.
 
@@ -606,7 +609,7 @@ def _cell_figures(
         cells.append([frozenset({v}) for v in values] + ([other] if other else []))
         flips.append([(by_value[v], v in admitted) for v in values])
     combos = list(_product([len(c) for c in cells]))
-    if not columns or len(base_masks) * len(combos) * 2 >= len(masks):
+    if not columns or (by_values is None and len(base_masks) * len(combos) * 2 >= len(masks)):
         return None
 
     def cell_vector(base: int, combo: tuple[int, ...]) -> DecisionVector:
@@ -616,15 +619,22 @@ def _cell_figures(
             (filters if kind == "filter" else slices)[column] = options[k]
         return replace(v, filter_items=freeze_filters(filters), slice_items=freeze_filters(slices))
 
-    grid = {(b, c): cell_vector(b, c) for b in base_masks for c in combos}
-    if not all(compiles(grid[(b, combos[0])]) for b in base_masks):
-        return None
     full = (1 << n) - 1
     checks = list(dict.fromkeys([0, full, *(1 << i for i in range(n)), *(full ^ (1 << i) for i in range(n))]))
     direct = {check: _vector(start, points, check) for check in checks}
-    if prefetch is not None:
-        prefetch(list(dict.fromkeys([*grid.values(), *direct.values()])))
-    cell_figure = {key: evaluate(v) for key, v in grid.items()}
+    if by_values is not None:  # one grouped scan per basis: the cells' figures are its groups
+        cell_figure = _grouped_cells(start, points, base_masks, combos, columns, cells, compiles, by_values)
+        if cell_figure is None:
+            return None
+        if prefetch is not None:
+            prefetch(list(dict.fromkeys(direct.values())))
+    else:
+        grid = {(b, c): cell_vector(b, c) for b in base_masks for c in combos}
+        if not all(compiles(grid[(b, combos[0])]) for b in base_masks):
+            return None
+        if prefetch is not None:
+            prefetch(list(dict.fromkeys([*grid.values(), *direct.values()])))
+        cell_figure = {key: evaluate(v) for key, v in grid.items()}
     base_of = sum(1 << i for i in rest)
 
     def figure(mask: int) -> int:
@@ -640,6 +650,38 @@ def _cell_figures(
         if figure(check) != evaluate(vector):
             return None
     return {mask: figure(mask) for mask in masks}
+
+
+def _grouped_cells(
+    start: DecisionVector,
+    points: Sequence[Point],
+    base_masks: Sequence[int],
+    combos: Sequence[tuple[int, ...]],
+    columns: Sequence[tuple[str, ColumnRef]],
+    cells: Sequence[Sequence[frozenset[Scalar]]],
+    compiles: Callable[[DecisionVector], bool],
+    by_values: ByValues,
+) -> dict[tuple[int, tuple[int, ...]], int] | None:
+    """Each basis's figure grouped by the toggled columns' values, added up cell by cell."""
+    out: dict[tuple[int, tuple[int, ...]], int] = {}
+    where = [{v: k for k, option in enumerate(options) for v in option} for options in cells]
+    for b in base_masks:
+        v = _vector(start, points, b)
+        filters, slices = dict(v.filter_items), dict(v.slice_items)
+        for (kind, column), options in zip(columns, cells, strict=True):
+            (filters if kind == "filter" else slices)[column] = frozenset().union(*options)
+        union = replace(v, filter_items=freeze_filters(filters), slice_items=freeze_filters(slices))
+        if not compiles(union):
+            return None
+        sums = dict.fromkeys(combos, 0)
+        for values, cents in by_values(union, [c for _, c in columns]).items():
+            try:
+                combo = tuple(where[i][value] for i, value in enumerate(values))
+            except KeyError:  # a value no cell holds (read back in another type): not safe to add up
+                return None
+            sums[combo] += cents
+        out.update({(b, combo): cents for combo, cents in sums.items()})
+    return out
 
 
 def _product(sizes: Sequence[int]) -> Iterable[tuple[int, ...]]:

@@ -506,6 +506,7 @@ def bridge(ctx: AuditContext) -> None:
                     compiles=partial(evaluator.compiles, edges=edges),
                     prefetch=partial(evaluator.many, edges=edges, checked=True),
                     per_row=rows_of(graph.merged(edges)),
+                    by_values=partial(evaluator.by_values, edges=edges),
                 )
             except MODEL_FAILURES as exc:
                 ctx.bridge_failures[d.model] = Unmapped(_first_line(exc), "bridge could not be computed")
@@ -734,6 +735,7 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
         compiles=partial(evaluator.compiles, edges=edges),
         prefetch=partial(evaluator.many, edges=edges, checked=True),
         per_row=rows_of(ctx.project.join_graph().merged(edges)),
+        by_values=partial(evaluator.by_values, edges=edges),
     )
 
 
