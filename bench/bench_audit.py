@@ -103,6 +103,7 @@ def bridges(rows: int) -> list[list[str]]:
             compiles=evaluator.compiles,
             prefetch=partial(evaluator.many, checked=True),
             per_row=rows_of(graph),
+            by_values=evaluator.by_values,
         )
         steps += len(bridge.steps)
     total = time.perf_counter() - t0

@@ -47,6 +47,7 @@ Transform = Callable[[DecisionVector], DecisionVector]
 EXACT_LIMIT = 12  # decision points priced over every combination (2^12 = 4,096 figures at most)
 SAMPLES = 256  # orders drawn above that (half of them the reverse of the other half)
 SEED = 13
+GROUPED_BASES = 4  # above this many bases, cells are batched columns rather than a grouped scan each
 
 
 @dataclass(frozen=True)
@@ -609,6 +610,8 @@ def _cell_figures(
         cells.append([frozenset({v}) for v in values] + ([other] if other else []))
         flips.append([(by_value[v], v in admitted) for v in values])
     combos = list(_product([len(c) for c in cells]))
+    if len(base_masks) > GROUPED_BASES:  # a scan per basis would cost more than the batched combinations
+        by_values = None
     if not columns or (by_values is None and len(base_masks) * len(combos) * 2 >= len(masks)):
         return None
 
