@@ -23,11 +23,14 @@ Scoring against `canon_truth.yml` (the matching rule, mechanical on purpose):
     factor) equals the truth's `measure.column` (case-insensitive, whitespace removed) and the
     column picking a per-row factor (`scale_by`, or the truth's `sign_by`) is the same on both
     sides (or absent on both);
-    a truth measure written as prose ("a - b (once per order)") is right only if the audit
-    reports the same text;
+    a truth measure over several row sets is written as the audit writes a composite's
+    measure (`a - b + c`: each term's amount with its sign) and compared the same way;
   - time basis: `kind: point` is right when the audit's `decisions.time_basis` is exactly
     `[column]`; `kind: validity_range` when it is `[start, end]`; `lifetime` / `snapshot`
     when the audit's basis is empty and its `time_basis_detail` says lifetime (no period);
+    `mixed` (terms placed by different dates) when the audit says several bases and each
+    `*_part` is some term's basis (a date column the part names, or "as in <id>": that
+    definition's basis);
   - filter column C: right when the audit's `decisions.filters` has C with the same set of
     admitted values (compared as lower-case strings); a truth `filters: {}` adds no point;
   - row decision (the truth's prose, classed by its first words): "dedup" is right when the
@@ -87,9 +90,20 @@ def static_flag_available(canon: str) -> bool:
     return "--static" in proc.stdout
 
 
-def time_basis_right(truth_basis: dict[str, Any], audit_basis: list[str], detail: dict[str, Any] | None = None) -> bool:
+def time_basis_right(
+    truth_basis: dict[str, Any],
+    audit_basis: list[str],
+    detail: dict[str, Any] | None = None,
+    terms: list[dict[str, Any]] | None = None,
+    truth: dict[str, Any] | None = None,
+) -> bool:
     got = [norm(c) for c in audit_basis]
     kind = truth_basis.get("kind")
+    if kind == "mixed":  # a sum of row sets placed by different dates: each part is some term's basis
+        if not terms or not (detail or {}).get("several"):
+            return False
+        parts = [v for k, v in truth_basis.items() if k.endswith("_part")]
+        return bool(parts) and all(_part_right(str(part), terms, truth or {}) for part in parts)
     if kind in ("lifetime", "snapshot"):  # no period: the audit says so with an empty basis
         return got == [] and bool((detail or {}).get("lifetime"))
     if kind == "point":
@@ -97,6 +111,17 @@ def time_basis_right(truth_basis: dict[str, Any], audit_basis: list[str], detail
     if kind == "validity_range":
         return got == [norm(truth_basis["start"]), norm(truth_basis["end"])]
     return False
+
+
+def _part_right(part: str, terms: list[dict[str, Any]], truth: dict[str, Any]) -> bool:
+    """One part of a mixed time basis: "raw_returns.returned_at (...)" names a term's date column;
+    "validity range as in <id>" is <id>'s time basis, which some term must have."""
+    ref = re.search(r"as in ([a-z0-9_]+)", part.lower())
+    if ref is not None:
+        basis = resolve(f"as {ref.group(1)}", truth).get("time_basis") or {}
+        return any(time_basis_right(basis, t.get("time_basis") or [], t.get("time_basis_detail")) for t in terms)
+    words = set(re.findall(r"[a-z0-9_.]+", part.lower()))
+    return any(t.get("time_basis") and all(norm(c) in words for c in t["time_basis"]) for t in terms)
 
 
 def resolve(decisions: Any, truth: dict[str, Any]) -> dict[str, Any]:
@@ -116,14 +141,22 @@ def as_list(values: Any) -> list[Any]:
     return values if isinstance(values, list) else [values]
 
 
-def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tuple[int, int]:
-    """(right, expected) decision points of one truth definition against one audit definition."""
+def score_points(
+    decisions: dict[str, Any],
+    audit: dict[str, Any] | None,
+    missed: list[str] | None = None,
+    truth: dict[str, Any] | None = None,
+) -> tuple[int, int]:
+    """(right, expected) decision points of one truth definition against one audit definition;
+    the points not right are appended to `missed` (for `--detail`)."""
+    missed = [] if missed is None else missed
     if not decisions:
         return 0, 0
     filters = decisions.get("filters") or {}
     rows = decisions.get("row_decisions") or []
     expected = 2 + len(filters) + len(rows)
     if audit is None:
+        missed.append("not found")
         return 0, expected
     got = audit.get("decisions") or {}
     right = 0
@@ -134,14 +167,26 @@ def score_points(decisions: dict[str, Any], audit: dict[str, Any] | None) -> tup
     truth_scale_by = measure.get("scale_by") or next(iter(measure.get("sign_by") or {}), "")
     if same_amount and norm(truth_scale_by) == norm(got_measure.get("scale_by", "")):
         right += 1
+    else:
+        missed.append(f"measure: got {got_measure.get('column')!r} scale_by {got_measure.get('scale_by')!r}")
     basis = decisions.get("time_basis")
-    if isinstance(basis, dict) and time_basis_right(basis, got.get("time_basis") or [], got.get("time_basis_detail")):
+    if isinstance(basis, dict) and time_basis_right(
+        basis, got.get("time_basis") or [], got.get("time_basis_detail"), got.get("terms"), truth
+    ):
         right += 1
+    else:
+        missed.append(f"time basis: got {got.get('time_basis')}")
     audit_filters = {norm(c): {norm(v) for v in vals} for c, vals in (got.get("filters") or {}).items()}
     for column, values in filters.items():
         if audit_filters.get(norm(column)) == {norm(v) for v in as_list(values)}:
             right += 1
-    right += sum(row_decision_right(text, got) for text in rows)
+        else:
+            missed.append(f"filter {column}: got {sorted(audit_filters.get(norm(column)) or [])}")
+    for text in rows:
+        if row_decision_right(text, got):
+            right += 1
+        else:
+            missed.append(f"row decision {text[:60]!r}")
     return right, expected
 
 
@@ -197,7 +242,7 @@ def same_decisions(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
-def score_project(name: str, canon: str, static_ok: bool, timeout: float) -> list[Any]:
+def score_project(name: str, canon: str, static_ok: bool, timeout: float, detail: bool = False) -> list[Any]:
     from canon.dbt.runner import run_dbt
 
     truth = yaml.safe_load((CORPUS / name / "canon_truth.yml").read_text())
@@ -264,8 +309,11 @@ def score_project(name: str, canon: str, static_ok: bool, timeout: float) -> lis
             hit = next((listed[norm(m["name"])] for m in definition["models"] if norm(m["name"]) in listed), None)
             matched[definition["id"]] = hit
             found += hit is not None
-            r, e = score_points(resolve(definition.get("decisions"), truth), hit)
+            missed: list[str] = []
+            r, e = score_points(resolve(definition.get("decisions"), truth), hit, missed, truth)
             right, points = right + r, points + e
+            if detail:
+                print(f"  {name} {metric}.{definition['id']}: {r}/{e} {'; '.join(missed)}", file=sys.stderr)
         models_of = {d["id"]: [norm(m["name"]) for m in d["models"]] for d in body["definitions"]}
         for figure in body.get("figures") or []:
             if str(figure["period"]) != PERIOD:
@@ -274,12 +322,17 @@ def score_project(name: str, canon: str, static_ok: bool, timeout: float) -> lis
             candidates = [listed[m] for m in models_of.get(figure["definition"], []) if m in listed]
             if any(c.get("comparable") and c.get("reproduced_cents") == figure["cents"] for c in candidates):
                 fig_right += 1
+            elif detail:
+                got = [(c["model"], c.get("comparable"), c.get("reproduced_cents")) for c in candidates]
+                print(f"  {name} figure {figure['definition']}: want {figure['cents']}, got {got}", file=sys.stderr)
     pairs = (truth.get("divergences") or {}).get("not_divergent") or []
     wrong = 0
     for pair in pairs:
         a, b = (by_model.get(norm(m)) for m in pair["models"][:2])
         if a is not None and b is not None and not same_decisions(a, b):
             wrong += 1
+            if detail:
+                print(f"  {name} divergent: {pair['models']}", file=sys.stderr)
     canon_s = sum(r.seconds for r in runs)
     peak = max(r.peak_mib for r in runs)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -302,13 +355,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", action="append", help="only these corpus projects")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a canon command is killed")
+    parser.add_argument("--detail", action="store_true", help="print each truth definition's missed points to stderr")
     args = parser.parse_args()
     absolute_pythonpath()
     canon = canon_exe()
     static_ok = static_flag_available(canon)
     projects = args.project or sorted(p.parent.name for p in CORPUS.glob("*/canon_truth.yml"))
     print(f"machine: {machine()}; {load_average()} at start")
-    rows = [score_project(name, canon, static_ok, args.timeout) for name in projects]
+    rows = [score_project(name, canon, static_ok, args.timeout, args.detail) for name in projects]
     print(f"{load_average()} at end")
     print_table(
         [

@@ -2,8 +2,9 @@
 
 Everything canon does is a short method here returning a typed result: questions (`query`,
 `sql`), the audit path (`audit`, `propose`, `approve`, `build`, `baseline`, `verify`,
-`postmortem`), data (`load`, `test`) and the mart and API (`build_mart`, `read_grouping`,
-`serve_app`). Interfaces only parse their input and present the result, so an orchestration
+`postmortem`), an agent's side of the sign-off (`request_signoff`, `signoff_status`: no method
+signs for a person but `approve`), data (`load`, `test`) and the mart and API (`build_mart`,
+`read_grouping`, `serve_app`). Interfaces only parse their input and present the result, so an orchestration
 (which period, which audit, which checks in which order) exists once.
 
 Parameters keep the names of their meaning (`period_from`, `grain`); errors name them so, and
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from canon.mart.report import MartReport
     from canon.workflow.build import BuildReport
     from canon.workflow.propose import Proposal
+    from canon.workflow.requests import SignoffRequest, SignoffStatus
     from canon.workflow.session import AuditSession
     from canon.workflow.signoff import SignOff
     from canon.workflow.verify import Check, VerifyReport
@@ -233,10 +235,20 @@ class Project:
         where: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        compare: str | None = None,
+        window: str | None = None,
+        trailing: int | None = None,
     ) -> Question:
-        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions."""
+        """A question of one or more metrics: values per `grain` period, broken down `by` dimensions.
+
+        `compare` (`prior_period`/`prior_year`) adds each value's previous value, change and change
+        in basis points; `window` (`mtd`/`qtd`/`ytd`) or `trailing` (N periods) sums additive
+        metrics over a window (`canon.compiler.compare`, `canon.compiler.windows`).
+        """
+        from canon.compiler.compare import parse_compare
         from canon.compiler.periods import GRAINS, parse_period
         from canon.compiler.question import Question, empty_period
+        from canon.compiler.windows import parse_window
 
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         if grain not in GRAINS:
@@ -250,13 +262,17 @@ class Project:
         last = _period_arg(period_to, g, "period_to")
         if first and last and first > last:
             raise empty_period(first, last)
+        comparison = parse_compare(compare)
+        windowing = parse_window(window, trailing)
         needs_range = any(
             self.metric(m).is_declarative and self.metric(m).decisions.time_basis.kind == "range" for m in names
         )
+        needs_range = needs_range or comparison is not None or windowing is not None
+        needs_range = needs_range or any(self.metric(m).composition.type == "movement" for m in names)
         if needs_range and (first is None or last is None) and self.current_period is not None:
             last = last or parse_period(self.current_period.label, g)
             first = first or last.shift(-17 if g == "month" else -5)
-        return Question(names, g, tuple(by), where, first, last)
+        return Question(names, g, tuple(by), where, first, last, comparison, windowing)
 
     def compile(self, question: Question, engine: Engine | None = None) -> exp.Select:
         from canon.compiler.question import compile_question
@@ -367,6 +383,8 @@ class Project:
             comp = metric.composition
             if hasattr(comp, "metrics") and isinstance(comp.metrics, list):
                 todo.extend(comp.metrics)
+            if comp.type == "movement":  # a movement reads what its balance metric reads
+                todo.append(comp.of)
             for ref, path in referenced_columns(metric):
                 if ref.table not in cache:
                     rel = relations.get(ref.table)
@@ -485,9 +503,13 @@ class Project:
         metric = require_auditable(self, metric, static=static)  # `MRR` is the contract `mrr`
         load = load or LoadOptions()
         the_period = self.period(period)
-        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout, static)
+        contract = self.metrics.get(metric)  # an audit against another contract is another audit
+        signed_as = contract.definition_hash() if contract is not None else None
+        key = (metric, the_period.label, str(sql_dir or ""), load, model_timeout, static, signed_as)
         cached = self._sessions.get(key)
         if cached is not None and not fresh and compare is None and (cached.with_history or not with_history):
+            if not static:
+                cached.reattach(self.engine)  # the connection it ran on may have been closed (dbt ran)
             return cached
         session = audit_session(
             self,
@@ -551,11 +573,49 @@ class Project:
         role: str,
         decisions: Mapping[str, str] | None = None,
         note: str | None = None,
+        *,
+        proposal: str | None = None,
     ) -> SignOff:
-        """Record one person's sign-off in the contract, bound to the hash of the definition signed."""
+        """Record one person's sign-off in the contract, bound to the hash of the definition signed.
+
+        With `proposal` (a sign-off request's id), the person signs exactly what an agent asked
+        for: the request's decisions, refused if the contract or the proposal changed since.
+        """
         from canon.workflow.signoff import approve
 
-        return approve(self, metric, by, role, dict(decisions or {}), note=note)
+        if proposal is None:
+            return approve(self, metric, by, role, dict(decisions or {}), note=note)
+        from canon.workflow.requests import check_request
+
+        if decisions:
+            raise UserError(
+                f"sign-off request `{proposal}` states its own decisions: a signature takes them as they are",
+                location=Location(parameter="decisions"),
+                fix="sign the request without --decide, or approve without --proposal and decide yourself",
+            )
+        request = check_request(self, metric, proposal)
+        return approve(self, metric, by, role, request.decisions, note=note, request_id=request.id)
+
+    def request_signoff(
+        self, metric: str, decisions: Mapping[str, str] | None = None, period: str | None = None, *, by: str = "agent"
+    ) -> SignoffRequest:
+        """Record a pending sign-off request for a person: the proposal (saved, the contract marked
+        `proposed`), `decisions` on its judgment calls, and the definition hash the person will sign.
+
+        Nothing is signed: a person signs with `approve(metric, ..., proposal=request.id)`
+        (`canon approve METRIC --proposal ID`). `by` names who asked (an agent, a client).
+        """
+        from canon.workflow.requests import write_request
+
+        data = self.propose(metric, period, write=True).to_json()
+        self.reload()  # the proposal was written into the contract
+        return write_request(self, metric, data, dict(decisions or {}), by)
+
+    def signoff_status(self, metric: str) -> SignoffStatus:
+        """The sign-off of `metric` as it stands: signed and matching, requests pending or stale."""
+        from canon.workflow.requests import signoff_status
+
+        return signoff_status(self, metric)
 
     def build(self, metric: str, rewire: Sequence[str] = (), draft: bool = False) -> BuildReport:
         """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""
@@ -618,6 +678,12 @@ class Project:
 
         audit = self._audit_session(metric, with_history=True).audit
         text = render_postmortem(audit, self.metrics.get(metric), canonical_model or f"fct_{metric}_canonical")
+        from canon.workflow.build import deprecation_markdown, load_build_record
+
+        # the last build's deprecations and the exposures still reading them (who must move, by when)
+        deprecations = deprecation_markdown(load_build_record(self.root, metric) or {})
+        if deprecations:
+            text = text.rstrip("\n") + "\n\n" + "\n".join(deprecations)
         target = output or (self.root / "analyses" / "05_postmortem.md")
         atomic_write_text(target, text)
         return target
@@ -640,9 +706,21 @@ class Project:
         dsn: str | None = None,
         memory_limit: str | None = None,
         progress: Callable[[str], None] | None = None,
+        max_bad_rows: int | None = None,
+        max_bad_fraction: float | None = None,
+        allow_shrink: bool = False,
+        shrink_limit: float = 0.5,
     ) -> LoadReport:
-        """Load the declared source tables from files; rows that break the schema are quarantined."""
+        """Load the declared source tables from files; rows that break the schema are quarantined.
+
+        The error budget (`max_bad_rows`, `max_bad_fraction`; neither given: 0) and the shrink
+        guard (`shrink_limit`, `allow_shrink`) are `canon.load.policy.LoadPolicy`; a load they
+        refuse raises `LoadRefused` (exit 1) with its report, and changes no table.
+        """
         from canon.load import load_sources
+        from canon.load.policy import LoadPolicy
+
+        policy = LoadPolicy(max_bad_rows, max_bad_fraction, allow_shrink, shrink_limit)
 
         self.close()  # the load writes the warehouse file; this project reopens it afterwards
         return load_sources(
@@ -653,6 +731,7 @@ class Project:
             files=files,
             memory_limit=memory_limit,
             progress=progress,
+            policy=policy,
         )
 
     # -- the mart and the API ------------------------------------------------------------
@@ -680,10 +759,18 @@ class Project:
         progress: Callable[[str], None] | None = None,
     ) -> MartReport:
         """Build every grouping of a section beside the served tables, validate, then swap atomically."""
+        from canon.engines.versions import file_of, new_version
         from canon.mart import build_mart, load_section
 
         contracts = load_section(self.metrics_dir, section)
         eng = self.mart_engine(engine, dsn)
+        live = file_of(eng)
+        if live is not None:  # a DuckDB file: build the next version beside it, swap it in (readers keep reading)
+            eng.close()
+            if eng is self._engine:
+                self._engine = None
+            with new_version(live, "a mart build") as beside:
+                return build_mart(beside, contracts, section=section, progress=progress)
         try:
             return build_mart(eng, contracts, section=section, progress=progress)
         finally:

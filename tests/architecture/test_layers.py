@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"load", "checks", "audit", "mart", "examples", "dbtproject"},
     {"workflow"},
     {"project"},
-    {"serve", "demo"},
+    {"serve", "demo", "agent"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
@@ -42,6 +42,7 @@ CLI_MAY_IMPORT = (
     "canon.workflow.present",
     "canon.demo",
     "canon.serve.logs",
+    "canon.agent.server",  # `canon mcp` runs the MCP server, as `canon serve` runs the app
 )
 
 

@@ -130,3 +130,54 @@ def _ref(text: str) -> object:
 
     table, column = text.split(".")
     return ColumnRef(table, column)
+
+
+def test_a_declared_accepted_values_domain_closes_an_open_condition() -> None:
+    """`<> 'pilot'` is unknown without data, and exact once the project declares the column's values."""
+    from sqlglot import exp, parse_one
+
+    from canon.audit.static import StaticDomains
+    from canon.contracts.refs import ColumnRef
+
+    ref = ColumnRef("raw_contracts", "contract_type")
+    cond = parse_one("raw_contracts.contract_type <> 'pilot'")
+
+    def match(node: exp.Expr) -> bool:
+        return isinstance(node, exp.Column) and node.name == "contract_type"
+
+    assert StaticDomains().admitted(ref, cond, match) is None
+    declared = StaticDomains(declared={("raw_contracts", "contract_type"): ("new", "renewal", "pilot")})
+    assert declared.admitted(ref, cond, match) == {"new", "renewal"}
+
+
+def test_accepted_values_tests_of_sources_and_seeds_are_read_from_the_manifest(tmp_path: Path) -> None:
+    from canon.audit.sources import from_manifest
+
+    def test_node(column: str, values: list[str], parent: str, where: str | None = None) -> dict[str, object]:
+        return {
+            "resource_type": "test",
+            "column_name": column,
+            "test_metadata": {"name": "accepted_values", "kwargs": {"column_name": column, "values": values}},
+            "depends_on": {"nodes": [parent]},
+            "config": {"where": where},
+        }
+
+    manifest = {
+        "metadata": {"adapter_type": "duckdb"},
+        "sources": {
+            "source.p.erp.contracts": {"name": "contracts", "identifier": "RAW_CONTRACTS", "source_name": "erp"}
+        },
+        "nodes": {
+            "seed.p.raw_invoices": {"resource_type": "seed", "name": "raw_invoices"},
+            "test.p.a": test_node("contract_type", ["new", "pilot"], "source.p.erp.contracts"),
+            "test.p.b": test_node("invoice_type", ["credit", "setup"], "seed.p.raw_invoices"),
+            "test.p.c": test_node("status", ["paid"], "seed.p.raw_invoices", where="year > 2020"),  # a subset
+        },
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    models = from_manifest(path, tmp_path)
+    assert models.accepted_values == {
+        ("raw_contracts", "contract_type"): ("new", "pilot"),
+        ("raw_invoices", "invoice_type"): ("credit", "setup"),
+    }

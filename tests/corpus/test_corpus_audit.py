@@ -42,19 +42,30 @@ FOUND_AT_LEAST = {
         "revenue.billed_paid_invoices",
         "revenue.billed_paid_invoices_fanned_out",
     },
-    "ecommerce_orders": {"revenue.gross_north_america_not_cancelled_utc", "revenue.net_sales_discount_per_line"},
+    "ecommerce_orders": {
+        "revenue.gross_north_america_not_cancelled_utc",
+        "revenue.net_sales_discount_per_line",
+        # sums of several row sets: items less the order's discount, and less refunds by their month
+        "revenue.net_revenue_shipped_local_month",
+        "revenue.every_order_row_level",
+        "revenue.net_after_refunds_by_return_month",
+        "revenue.customer_lifetime_value",
+    },
     "subscription_spine": {
         "arr.arr_twelve_times_mrr",
         "mrr.live_any_day_of_month",
         "mrr.paid_period_live_on_the_first",
+        "mrr.net_of_adjustments",  # subscriptions plus adjustments, FULL-joined months
     },
     "billing_package": {
         "mrr.subscription_lines_spread_over_service_period",
         "revenue.invoice_header_totals_all_versions",
+        "revenue.paid_invoice_lines_net_of_credit_notes",  # lines less credit notes of the invoice
     },
     "enterprise_warehouse": {
         "revenue.all_revenue_types_latest_version",
         "revenue.recurring_and_services_positive_lines",
+        "revenue.average_monthly_revenue_per_account",  # AVG of per-account sums
     },
 }
 

@@ -58,6 +58,7 @@ def test_demo_tells_the_whole_story(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "per Mike's request" in out and "no ticket" in out
     assert "Signed by Dana Whitfield (CFO)" in out
     assert "Board MRR for 2026-10: $1,260,000.00" in out
+    assert "MRR movements and retention, 2026" in out and "of movements = $1,260,000.00" in out
     assert "MRR is defined 2 ways across 3 models" in out and "fct_mrr_ops_dashboard" in out
     html = folder / "reports" / "mrr_audit.html"
     postmortem = folder / "analyses" / "05_postmortem.md"

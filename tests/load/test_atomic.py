@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from canon.load import duckdb_backend, load_sources
-from tests.load.conftest import CUSTOMERS_HEADER, ORDERS_HEADER, Project
+from tests.load.conftest import CUSTOMERS_HEADER, LENIENT, ORDERS_HEADER, Project
 
 FIRST_CUSTOMERS = [[1, "free", "2025-01-10", "true"], [2, "pro", "2025-02-11", "false"]]
 FIRST_ORDERS = [["O1", 1, "2026-01-01", "1.00", "paid", 1], ["O2", 2, "2026-01-02", "bad", "paid", 1]]
@@ -37,7 +37,7 @@ def _snapshot(p: Project) -> tuple[Any, ...]:
 def loaded(shop: Project) -> tuple[Project, tuple[Any, ...]]:
     shop.write_csv("customers", CUSTOMERS_HEADER, FIRST_CUSTOMERS)
     shop.write_csv("orders", ORDERS_HEADER, FIRST_ORDERS)
-    load_sources(shop.root)
+    load_sources(shop.root, policy=LENIENT)
     before = _snapshot(shop)
     assert len(before[0]) == 2 and len(before[1]) == 1 and len(before[2]) == 1
     shop.write_csv("customers", CUSTOMERS_HEADER, NEXT_CUSTOMERS)
@@ -60,11 +60,11 @@ def test_error_after_the_first_swap_rolls_back_every_table(
 
     monkeypatch.setattr(duckdb_backend.DuckDBBackend, "replace", failing)
     with pytest.raises(RuntimeError, match="injected"):
-        load_sources(shop.root)
+        load_sources(shop.root, policy=LENIENT)
     assert swaps == ["customers", "orders"]
     assert _snapshot(shop) == before
     monkeypatch.undo()
-    load_sources(shop.root)  # and the next load works normally
+    load_sources(shop.root, policy=LENIENT)  # and the next load works normally
     assert shop.query("SELECT order_id FROM main.orders") == [("O7",)]
 
 
@@ -78,13 +78,14 @@ def test_process_killed_mid_load_leaves_previous_tables_readable(
             """
             import os, sys
             from canon.load import duckdb_backend, load_sources
+            from canon.load.policy import LoadPolicy
             real = duckdb_backend.DuckDBBackend.replace
             def crash(self, rel, query):
                 real(self, rel, query)
                 if rel.name == "orders":
                     os._exit(17)  # die without rollback, commit or cleanup
             duckdb_backend.DuckDBBackend.replace = crash
-            load_sources(sys.argv[1])
+            load_sources(sys.argv[1], policy=LoadPolicy.accept_all())
             """
         ),
         encoding="utf-8",

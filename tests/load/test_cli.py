@@ -33,15 +33,22 @@ def test_clean_load_exits_0_and_prints_the_summary(shop: Project, capsys: pytest
     assert "all rows loaded, nothing quarantined" in out
 
 
-def test_quarantine_exits_1_with_reasons_and_lines(shop: Project, capsys: pytest.CaptureFixture[str]) -> None:
+def test_quarantine_over_the_default_budget_exits_1_and_loads_nothing(
+    shop: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
     shop.write_csv("orders", ORDERS_HEADER, BAD)
     code, out, err = run(["load", "--project", str(shop.root)], capsys)
     assert code == 1
     assert "ordered_at: invalid_timestamp × 1" in out and "line 4: `2026-02-31`" in out
     assert "status: unknown_value × 1" in out and "line 5: `lost`" in out
-    assert "2 row(s) quarantined" in err and "--allow-quarantine" in err
-    # valid rows ARE loaded even though the command fails
-    assert shop.query("SELECT count(*) FROM main.orders") == [(2,)]
+    assert "2 row(s) quarantined; the error budget is 0" in err and "--max-bad-rows" in err
+    # the budget (default 0) refuses the whole load: not even the customers were written
+    tables = shop.query("SELECT table_name FROM information_schema.tables ORDER BY 1")
+    assert tables == [("canon_quarantine",), ("canon_quarantine_refused",)]
+    assert shop.query("SELECT line, reason FROM main.canon_quarantine_refused ORDER BY line") == [
+        (4, "invalid_timestamp"),
+        (5, "unknown_value"),
+    ]
 
 
 def test_allow_quarantine_exits_0(shop: Project, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ from canon.load import load_sources
 from tests.load.conftest import (
     CUSTOMERS_HEADER,
     GOOD_CUSTOMERS,
+    LENIENT,
     ORDERS_HEADER,
     Project,
     shop_schema,
@@ -60,7 +61,7 @@ def expected(table: str, cases: list[tuple[list[Any], Bad]]) -> list[tuple[str, 
 
 def test_value_rules_quarantine_each_bad_field_and_load_the_rest(shop: Project) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [r for r, _ in ORDERS])
-    report = load_sources(shop.root)
+    report = load_sources(shop.root, policy=LENIENT)
 
     assert shop.quarantine("orders") == expected("orders", ORDERS)
     good = [r for r, bad in ORDERS if not bad]
@@ -95,13 +96,13 @@ def test_both_dbt_spellings_quarantine_the_same_rows(tmp_path: Path, form: str) 
     p.write_yaml(shop_schema(form))
     p.write_csv("customers", CUSTOMERS_HEADER, GOOD_CUSTOMERS)
     p.write_csv("orders", ORDERS_HEADER, [r for r, _ in ORDERS])
-    load_sources(p.root)
+    load_sources(p.root, policy=LENIENT)
     assert p.quarantine("orders") == expected("orders", ORDERS)
 
 
 def test_quarantine_record_carries_file_value_detail_and_raw_row(shop: Project) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [r for r, _ in ORDERS])
-    report = load_sources(shop.root)
+    report = load_sources(shop.root, policy=LENIENT)
     rows = shop.query(
         "SELECT load_id, file, value, detail, raw_values, loaded_at FROM main.canon_quarantine "
         "WHERE table_name = 'orders' AND line = 7"
@@ -124,7 +125,7 @@ def test_booleans_dates_and_enum_normalization_in_the_parent(shop: Project) -> N
         (["5x", "free", "", ""], {("customer_id", "invalid_integer")}),
     ]
     shop.write_csv("customers", CUSTOMERS_HEADER, [r for r, _ in customers])
-    report = load_sources(shop.root)
+    report = load_sources(shop.root, policy=LENIENT)
     assert shop.quarantine("customers") == expected("customers", customers)
     assert shop.query("SELECT * FROM main.customers ORDER BY customer_id") == [
         (1, "free", dt.date(2025, 1, 10), True),
@@ -144,7 +145,7 @@ def test_duplicate_keys_keep_the_first_valid_copy_and_name_it(shop: Project) -> 
         ["O1", 3, "2026-01-03", "5.00", "void", 1],  # line 7: duplicate of line 2
     ]
     shop.write_csv("orders", ORDERS_HEADER, rows)
-    load_sources(shop.root)
+    load_sources(shop.root, policy=LENIENT)
     assert shop.quarantine("orders") == [
         ("orders", 4, "order_id", "duplicate_key"),
         ("orders", 5, "amount", "invalid_number"),
@@ -172,7 +173,7 @@ def test_foreign_keys_checked_against_the_parent_loaded_in_the_same_run(shop: Pr
         (["O4", 3, "2026-01-01", "1.00", "paid", 1], set()),
     ]
     shop.write_csv("orders", ORDERS_HEADER, [r for r, _ in orders])
-    report = load_sources(shop.root)
+    report = load_sources(shop.root, policy=LENIENT)
     assert shop.quarantine("orders") == expected("orders", orders)
     assert [t.table for t in report.tables] == ["customers", "orders"]  # parents first
     assert shop.query("SELECT order_id FROM main.orders ORDER BY 1") == [("O1",), ("O4",)]
@@ -180,7 +181,7 @@ def test_foreign_keys_checked_against_the_parent_loaded_in_the_same_run(shop: Pr
 
 def test_foreign_keys_checked_against_the_parent_already_in_the_warehouse(shop: Project) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [["O1", 1, "2026-01-01", "1.00", "paid", 1]])
-    load_sources(shop.root)
+    load_sources(shop.root, policy=LENIENT)
     # The customers file changes on disk but only orders is reloaded: the warehouse's
     # customers (1, 2, 3) are the parents, not the file's.
     shop.write_csv("customers", CUSTOMERS_HEADER, [[7, "free", "2025-01-01", "true"]])
@@ -189,7 +190,7 @@ def test_foreign_keys_checked_against_the_parent_already_in_the_warehouse(shop: 
         ORDERS_HEADER,
         [["O5", 2, "2026-01-01", "1.00", "paid", 1], ["O6", 7, "2026-01-01", "1.00", "paid", 1]],
     )
-    report = load_sources(shop.root, only=["orders"])
+    report = load_sources(shop.root, only=["orders"], policy=LENIENT)
     assert [t.table for t in report.tables] == ["orders"]
     assert shop.quarantine("orders") == [("orders", 3, "customer_id", "missing_parent")]
     assert shop.query("SELECT customer_id FROM main.customers ORDER BY 1") == [(1,), (2,), (3,)]
@@ -199,7 +200,7 @@ def test_foreign_keys_checked_against_the_parent_already_in_the_warehouse(shop: 
 def test_foreign_key_parent_neither_loaded_nor_in_the_warehouse_is_a_user_error(shop: Project) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [["O1", 1, "2026-01-01", "1.00", "paid", 1]])
     with pytest.raises(UserError) as info:
-        load_sources(shop.root, only=["orders"])
+        load_sources(shop.root, only=["orders"], policy=LENIENT)
     text = info.value.render()
     assert "source('shop', 'customers')" in text and "src_shop.yml:" in text and "Fix:" in text
     assert not shop.warehouse.exists() or shop.query(
@@ -240,7 +241,7 @@ def test_self_referencing_relationship_uses_this_loads_valid_rows(tmp_path: Path
         }
     )
     p.write_csv("people", ["id", "manager_id"], [[1, ""], [2, 1], [3, 9], [4, 2]])
-    load_sources(p.root)
+    load_sources(p.root, policy=LENIENT)
     assert p.quarantine() == [("people", 4, "manager_id", "missing_parent")]
 
 
@@ -258,12 +259,12 @@ def test_missing_or_extra_column_is_a_user_error_and_changes_nothing(
     shop: Project, header: list[str], problem: str
 ) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [r for r, _ in ORDERS])
-    load_sources(shop.root)
+    load_sources(shop.root, policy=LENIENT)
     before = (shop.query("SELECT * FROM main.orders ORDER BY order_id"), shop.quarantine())
     rows = [["O9", 1, "2026-01-01", "1.00", "paid", 1, "x"][: len(header)]]
     shop.write_csv("orders", header, rows)
     with pytest.raises(LoadError) as info:
-        load_sources(shop.root)
+        load_sources(shop.root, policy=LENIENT)
     text = info.value.render()
     assert "seeds/orders.csv:1" in text and problem in text and "Fix:" in text
     assert (shop.query("SELECT * FROM main.orders ORDER BY order_id"), shop.quarantine()) == before
@@ -273,12 +274,12 @@ def test_unreadable_files_are_user_errors_naming_the_file(shop: Project) -> None
     path = shop.root / "seeds" / "orders.csv"
     path.write_bytes(b"\xff\xfe\x00\x00binary\x00garbage")
     with pytest.raises(LoadError, match=r"seeds/orders.csv:1: cannot read the header"):
-        load_sources(shop.root)
+        load_sources(shop.root, policy=LENIENT)
     path.write_text("", encoding="utf-8")
     with pytest.raises(LoadError, match=r"seeds/orders.csv:1: the file is empty"):
-        load_sources(shop.root)
+        load_sources(shop.root, policy=LENIENT)
     with pytest.raises(LoadError, match=r"nowhere.csv: file not found"):
-        load_sources(shop.root, files=[f"orders={shop.root / 'nowhere.csv'}"])
+        load_sources(shop.root, files=[f"orders={shop.root / 'nowhere.csv'}"], policy=LENIENT)
     assert not shop.warehouse.exists()
 
 
@@ -294,7 +295,7 @@ def test_malformed_records_are_quarantined_and_later_lines_keep_their_numbers(sh
         "O6,1,2026-01-01,3.00,paid,1",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = load_sources(shop.root)
+    report = load_sources(shop.root, policy=LENIENT)
     assert shop.quarantine("orders") == [
         ("orders", 3, None, "malformed_row"),
         ("orders", 5, None, "malformed_row"),
@@ -321,7 +322,7 @@ def test_a_quoted_multi_line_value_counts_as_one_record_line(tmp_path: Path) -> 
         }
     )
     p.write_csv("notes", ["id", "body"], [[1, "one\ntwo"], ["x", "bad id"], [3, "ok"]])
-    load_sources(p.root)
+    load_sources(p.root, policy=LENIENT)
     assert p.quarantine() == [("notes", 3, "id", "invalid_integer")]
     assert p.query("SELECT body FROM main.notes ORDER BY id") == [("one\ntwo",), ("ok",)]
 
@@ -339,7 +340,7 @@ def test_parquet_source_rows_are_numbered_from_one(shop: Project) -> None:
     )
     (shop.root / "data").mkdir()
     pq.write_table(table, shop.root / "data" / "orders.parquet")
-    report = load_sources(shop.root)
+    report = load_sources(shop.root, policy=LENIENT)
     assert shop.quarantine("orders") == [("orders", 3, "customer_id", "missing_parent")]
     assert shop.query("SELECT * FROM main.orders ORDER BY order_id") == [
         ("P1", 1, dt.datetime(2026, 1, 1, 9), Decimal("1.50"), "paid", 1),
@@ -353,7 +354,7 @@ def test_canon_yml_source_with_primary_key_and_undeclared_columns(tmp_path: Path
     (p.root / "canon.yml").parent.mkdir(parents=True, exist_ok=True)
     (p.root / "canon.yml").write_text("name: ev\nsources:\n  events:\n    primary_key: [event_id]\n", encoding="utf-8")
     p.write_csv("events", ["event_id", "kind"], [["e1", "a"], ["e2", "b"], ["e1", "c"], ["", "d"]], folder="data")
-    load_sources(p.root)
+    load_sources(p.root, policy=LENIENT)
     assert p.quarantine() == [
         ("events", 4, "event_id", "duplicate_key"),
         ("events", 5, "event_id", "missing_value"),
@@ -364,10 +365,10 @@ def test_canon_yml_source_with_primary_key_and_undeclared_columns(tmp_path: Path
 def test_reloading_replaces_the_tables_quarantine_records(shop: Project) -> None:
     shop.write_csv("customers", CUSTOMERS_HEADER, [*GOOD_CUSTOMERS, [4, "gold", "2025-01-01", "true"]])
     shop.write_csv("orders", ORDERS_HEADER, [r for r, _ in ORDERS])
-    first = load_sources(shop.root)
+    first = load_sources(shop.root, policy=LENIENT)
     assert first.quarantined > 0
     shop.write_csv("orders", ORDERS_HEADER, [r for r, bad in ORDERS if not bad])
-    second = load_sources(shop.root, only=["orders"])
+    second = load_sources(shop.root, only=["orders"], policy=LENIENT)
     assert second.quarantined == 0
     # orders' old records are gone; customers' (not reloaded) remain, from the first load.
     assert shop.query("SELECT DISTINCT table_name, load_id FROM main.canon_quarantine") == [
@@ -383,11 +384,13 @@ def test_files_on_the_command_line_by_name_or_table_equals_path(shop: Project, t
         "orders", ORDERS_HEADER, [["X1", 1, "2026-01-01", "1.00", "paid", 1]], folder="."
     )
     (tmp_path / "drop" / "orders.csv").rename(elsewhere)
-    report = load_sources(shop.root, files=[f"orders={elsewhere}", str(shop.root / "seeds" / "customers.csv")])
+    report = load_sources(
+        shop.root, files=[f"orders={elsewhere}", str(shop.root / "seeds" / "customers.csv")], policy=LENIENT
+    )
     assert sorted(t.table for t in report.tables) == ["customers", "orders"]
     assert shop.query("SELECT order_id FROM main.orders") == [("X1",)]
     with pytest.raises(UserError, match="did you mean `orders`"):
-        load_sources(shop.root, files=[f"ordrs={elsewhere}"])
+        load_sources(shop.root, files=[f"ordrs={elsewhere}"], policy=LENIENT)
 
 
 def test_relationship_to_a_dbt_model_not_built_yet_is_listed_as_not_enforced(shop: Project) -> None:
@@ -395,7 +398,7 @@ def test_relationship_to_a_dbt_model_not_built_yet_is_listed_as_not_enforced(sho
     cols = doc["sources"][0]["tables"][0]["columns"]
     cols[1]["data_tests"].append({"relationships": {"arguments": {"to": "ref('dim_tiers')", "field": "tier"}}})
     shop.write_yaml(doc)
-    report = load_sources(shop.root, only=["customers"])
+    report = load_sources(shop.root, only=["customers"], policy=LENIENT)
     assert report.quarantined == 0
     assert report.table("customers").unenforced == [
         "relationships on `tier` to ref('dim_tiers') (not in the warehouse yet)"
@@ -458,7 +461,7 @@ def test_line_numbers_stay_exact_in_a_large_file_read_in_parallel(tmp_path: Path
     def line_of(index: int) -> int:  # file line of data row `index` (header = line 1)
         return index + 2 + (index >= 300_000) + (index >= 1_000_000)
 
-    report = load_sources(p.root)
+    report = load_sources(p.root, policy=LENIENT)
     want = sorted(
         [("big", line_of(i), "day", "invalid_date") for i in bad_day]
         + [("big", 300_002, None, "malformed_row"), ("big", 1_000_003, None, "malformed_row")],
@@ -499,7 +502,7 @@ def test_file_variants_bom_crlf_header_case_gzip_tabs_and_header_only(tmp_path: 
     (p.root / "data" / "gz_tabs.csv.gz").write_bytes(gzip.compress(b"a\tb\n3\t2026-01-03\n"))
     (p.root / "seeds" / "semi.csv").write_text("a;b\n4;2026-01-04\n", encoding="utf-8")
     (p.root / "seeds" / "header_only.csv").write_text("a,b\n", encoding="utf-8")
-    report = load_sources(p.root)
+    report = load_sources(p.root, policy=LENIENT)
     assert p.quarantine() == [("bom_crlf", 3, "b", "invalid_date")]
     assert p.query("SELECT * FROM raw.bom_crlf") == [(1, dt.date(2026, 1, 1))]
     assert p.query("SELECT * FROM raw.gz_table") == [(3, dt.date(2026, 1, 3))]

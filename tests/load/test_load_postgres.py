@@ -11,7 +11,7 @@ import pytest
 
 from canon.errors import LoadError
 from canon.load import load_sources, postgres_backend
-from tests.load.conftest import CUSTOMERS_HEADER, GOOD_CUSTOMERS, ORDERS_HEADER, Project, shop_schema
+from tests.load.conftest import CUSTOMERS_HEADER, GOOD_CUSTOMERS, LENIENT, ORDERS_HEADER, Project, shop_schema
 from tests.load.test_load_duckdb import ORDERS, expected
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("load-postgres")]
@@ -33,8 +33,8 @@ def test_postgres_quarantines_exactly_what_duckdb_quarantines(shop: Project, pg_
     customers = [*GOOD_CUSTOMERS, [4, " Gold ", "2025-02-29", "maybe"], [5, "PRO", "2024-02-29", "N"]]
     shop.write_csv("customers", CUSTOMERS_HEADER, customers)
     shop.write_csv("orders", ORDERS_HEADER, [r for r, _ in ORDERS] + [["O99", 4, "2026-01-01", "1", "paid", 1]])
-    duck = load_sources(shop.root)
-    post = load_sources(shop.root, dsn=pg_dsn)
+    duck = load_sources(shop.root, policy=LENIENT)
+    post = load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
 
     q_pg = _sorted(pg(pg_dsn, QUARANTINE))
     assert q_pg == _sorted(shop.query(QUARANTINE))
@@ -93,8 +93,8 @@ def test_tricky_values_get_identical_verdicts_and_values_on_both_engines(tmp_pat
         p.write_csv(f"t{i}", ["v"], [[text_] for text_, _ in cases])
         want += [(f"t{i}", line, reason) for line, (_, reason) in enumerate(cases, start=2) if reason]
     p.write_yaml({"version": 2, "sources": [{"name": "s", "schema": "main", "tables": tables}]})
-    load_sources(p.root)
-    load_sources(p.root, dsn=pg_dsn)
+    load_sources(p.root, policy=LENIENT)
+    load_sources(p.root, dsn=pg_dsn, policy=LENIENT)
     for rows in (pg(pg_dsn, QUARANTINE), p.query(QUARANTINE)):
         assert sorted((r[0], r[1], r[3]) for r in rows) == sorted(want)
     for i in range(len(by_type)):
@@ -106,7 +106,7 @@ def test_postgres_failure_mid_load_leaves_previous_tables(
     shop: Project, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [["O1", 1, "2026-01-01", "1.00", "paid", 1]])
-    load_sources(shop.root, dsn=pg_dsn)
+    load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
     snapshot = (
         "SELECT (SELECT count(*) FROM main.customers), (SELECT string_agg(order_id, ',') FROM main.orders),"
         " (SELECT count(*) FROM main.canon_quarantine)"
@@ -124,19 +124,19 @@ def test_postgres_failure_mid_load_leaves_previous_tables(
 
     monkeypatch.setattr(postgres_backend.PostgresBackend, "replace", failing)
     with pytest.raises(RuntimeError, match="injected"):
-        load_sources(shop.root, dsn=pg_dsn)
+        load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
     assert pg(pg_dsn, snapshot) == before
 
 
 def test_postgres_foreign_keys_against_a_warehouse_parent(shop: Project, pg_dsn: str) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [["O1", 1, "2026-01-01", "1.00", "paid", 1]])
-    load_sources(shop.root, dsn=pg_dsn)
+    load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
     shop.write_csv(
         "orders",
         ORDERS_HEADER,
         [["O2", 3, "2026-01-01", "1.00", "paid", 1], ["O3", 8, "2026-01-01", "1.00", "paid", 1]],
     )
-    report = load_sources(shop.root, dsn=pg_dsn, only=["orders"])
+    report = load_sources(shop.root, dsn=pg_dsn, only=["orders"], policy=LENIENT)
     assert [t.table for t in report.tables] == ["orders"]
     assert pg(pg_dsn, "SELECT line, reason, value FROM main.canon_quarantine") == [(3, "missing_parent", "8")]
     assert pg(pg_dsn, "SELECT order_id FROM main.orders") == [("O2",)]
@@ -144,14 +144,14 @@ def test_postgres_foreign_keys_against_a_warehouse_parent(shop: Project, pg_dsn:
 
 def test_postgres_table_with_dependent_views_is_refilled_in_place(shop: Project, pg_dsn: str) -> None:
     shop.write_csv("orders", ORDERS_HEADER, [["O1", 1, "2026-01-01", "1.00", "paid", 1]])
-    load_sources(shop.root, dsn=pg_dsn)
+    load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
     pg(pg_dsn, "CREATE VIEW main.stg_orders AS SELECT order_id, amount FROM main.orders")
     shop.write_csv(
         "orders",
         ORDERS_HEADER,
         [["O2", 2, "2026-01-02", "2.50", "paid", 1], ["O3", 3, "2026-01-03", "3", "void", 1]],
     )
-    load_sources(shop.root, dsn=pg_dsn)
+    load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
     assert pg(pg_dsn, "SELECT * FROM main.stg_orders ORDER BY 1") == [
         ("O2", Decimal("2.50")),
         ("O3", Decimal("3.00")),
@@ -162,7 +162,7 @@ def test_postgres_table_with_dependent_views_is_refilled_in_place(shop: Project,
     doc["sources"][0]["tables"][1]["columns"][3]["data_type"] = "numeric(14,4)"
     shop.write_yaml(doc)
     with pytest.raises(LoadError, match=r"views depend on it: main.stg_orders"):
-        load_sources(shop.root, dsn=pg_dsn)
+        load_sources(shop.root, dsn=pg_dsn, policy=LENIENT)
     assert pg(pg_dsn, "SELECT * FROM main.stg_orders ORDER BY 1") == [
         ("O2", Decimal("2.50")),
         ("O3", Decimal("3.00")),

@@ -20,7 +20,7 @@ For one model: inline its upstream models, qualify, then
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlglot import exp
@@ -41,9 +41,11 @@ from canon.audit.lineage import (
     raw_columns,
 )
 from canon.audit.measure import MeasureShape, NotAMeasure, parse_measure, row_measure
-from canon.audit.naming import NAMED, OTHER, UNNAMED, OutputNames, named_like_money
+from canon.audit.naming import NAMED, OTHER, UNNAMED, OutputNames, model_named_for, named_like_money
+from canon.audit.pergroup import per_group_average
 from canon.audit.rows import JoinWalk, RowJoins
 from canon.audit.sources import ModelSource
+from canon.audit.terms import TermTree, split_terms
 from canon.audit.timebasis import (
     CalendarProbe,
     calendar_join,
@@ -57,7 +59,17 @@ from canon.audit.timebasis import (
     zone_shift,
 )
 from canon.compiler.vector import admitted as admitted_sql
-from canon.contracts.decisions import DecisionVector, Dedup, FanOut, Measure, RowMatch, TimeBasis, Unit
+from canon.contracts.decisions import (
+    DecisionVector,
+    Dedup,
+    FanOut,
+    Measure,
+    RowMatch,
+    TimeBasis,
+    Unit,
+    describe_filter,
+    freeze_filters,
+)
 from canon.contracts.model import JoinEdge
 from canon.contracts.refs import ColumnRef
 from canon.contracts.values import Scalar
@@ -120,6 +132,8 @@ class Candidate:
     origin: Origin
     row_level: bool = False  # no aggregate: one value per row, summed over the period by the audit
     rank: int = UNNAMED  # NAMED when the output is named for the audited metric
+    # a sum of several row sets (`lines - credit notes`): each term's model, its lineage and candidate
+    terms: list[tuple[TermTree, ModelLineage, Candidate]] = field(default_factory=list)
 
 
 @dataclass
@@ -252,6 +266,7 @@ class Extractor:
         self.names = names
         self.by_name = by_name
         self.probe = CalendarProbe()
+        self._loose: list[tuple[ColumnRef, ColumnRef]] = []  # equated keys unique on neither side (this model)
 
     def rank(self, output: str) -> int | None:
         return self.names.rank(output) if self.names is not None else UNNAMED
@@ -269,7 +284,7 @@ class Extractor:
         q = qualified(tree.copy(), self.catalog.schema, model.dialect)
         return tree, ModelLineage(q, self.catalog)
 
-    def candidates(self, lineage: ModelLineage) -> tuple[list[Candidate], list[Unmapped]]:
+    def candidates(self, lineage: ModelLineage, model_name: str = "") -> tuple[list[Candidate], list[Unmapped]]:
         """Money outputs: aggregated ones, and row-level ones named for the metric (best named first).
 
         Counts and ids are not definitions. A row-level model (one row per customer × month,
@@ -280,6 +295,7 @@ class Extractor:
         found: list[Candidate] = []
         notes: list[Unmapped] = []
         unmappable: list[str] = []  # outputs named for the metric whose measure could not be read
+        full_joins = any((j.side or "").upper() == "FULL" for j in lineage.root.expression.find_all(exp.Join))
         for sel in _selects(lineage.root):
             name = sel.alias_or_name
             rank = self.rank(name)
@@ -302,6 +318,14 @@ class Extractor:
                 shape = parse_measure(resolved) if aggregated else row_measure(resolved)
             except NotAMeasure as exc:
                 money = any(self.catalog.is_money(ref_of(c), self.integer_money) for c in raw_columns(resolved))
+                composite = self._composite(lineage, name, rank) if money else None
+                if composite is not None:
+                    found.append(composite)
+                    continue
+                averaged = self._per_group(lineage, name, rank) if money else None
+                if averaged is not None:
+                    found.append(averaged)
+                    continue
                 if money or rank == NAMED:
                     notes.append(Unmapped(sel.sql(), f"money aggregate not mappable: {exc}", origin_of(sel)))
                     if rank == NAMED:
@@ -309,6 +333,11 @@ class Extractor:
                 continue
             if shape.aggregation not in ("sum", "avg", "min", "max"):
                 continue
+            if shape.aggregation == "sum" and full_joins:  # one side's amount of FULL-joined relations
+                composite = self._composite(lineage, name, rank)
+                if composite is not None:
+                    found.append(composite)
+                    continue
             money_columns = [
                 c for c in shape.values or [shape.column] if self.catalog.is_money(ref_of(c), self.integer_money)
             ]
@@ -334,16 +363,79 @@ class Extractor:
                     why = f"`{c.output}` aggregates money but is named for no metric (name it, or write a contract)"
                     notes.append(Unmapped(c.output, why, c.origin))
             found = [c for c in found if c.rank == NAMED]
-            best = min((names.closeness(n) for n in unmappable), default=None)
-            if found and best is not None and best < min(names.closeness(c.output) for c in found):
+
+            def order(output: str) -> tuple[int, tuple[int, int]]:
+                return (0 if model_named_for(model_name, output) else 1, names.closeness(output))
+
+            best = min((order(n) for n in unmappable), default=None)
+            if found and best is not None and best < min(order(c.output) for c in found):
                 return [], notes
+            found.sort(key=lambda c: order(c.output))
+            return found, notes
         found.sort(key=lambda c: (c.rank, self.names.closeness(c.output) if self.names is not None else (0, 0)))
         return found, notes
+
+    def _per_group(self, lineage: ModelLineage, name: str, rank: int | None) -> Candidate | None:
+        """`AVG` of per-group sums: the sum's measure, averaged per group key (see `pergroup.py`)."""
+        found = per_group_average(lineage, name, lambda c: self.catalog.is_temporal(ref_of(c)))
+        if found is None:
+            return None
+        try:
+            resolved = lineage.output(found.scope, found.output)
+            shape = parse_measure(resolved)
+        except (Unresolvable, NotAMeasure):
+            return None
+        money = [c for c in shape.values or [shape.column] if self.catalog.is_money(ref_of(c), self.integer_money)]
+        if not money or shape.aggregation != "sum":
+            return None
+        shape.column, shape.aggregation, shape.per = money[0], "avg", found.key
+        return Candidate(name, shape, origin_of(resolved), rank=OTHER if rank is None else rank)
+
+    def _composite(self, lineage: ModelLineage, name: str, rank: int | None) -> Candidate | None:
+        """An output adding amounts of several row sets, as one candidate per row set (see `terms.py`)."""
+        splits = split_terms(lineage, name, lambda c: self.catalog.is_money(ref_of(c), self.integer_money))
+        if splits is None:
+            return None
+        terms: list[tuple[TermTree, ModelLineage, Candidate]] = []
+        for split in splits:
+            term_lineage = ModelLineage(split.tree, self.catalog)
+            try:
+                resolved = term_lineage.output(term_lineage.root, name)
+                aggregated = resolved.find(exp.AggFunc) is not None
+                shape = parse_measure(resolved) if aggregated else row_measure(resolved)
+            except Unresolvable:
+                return None
+            except NotAMeasure:
+                if len(splits) == 1:
+                    return None
+                nested = self._composite(term_lineage, name, rank)  # sales less refunds, sales itself net
+                if nested is None:
+                    return None
+                terms.append((split, term_lineage, nested))
+                continue
+            money = [c for c in shape.values or [shape.column] if self.catalog.is_money(ref_of(c), self.integer_money)]
+            if not money or shape.aggregation != "sum":
+                return None
+            shape.column = money[0]
+            term = Candidate(name, shape, origin_of(resolved), row_level=not aggregated)
+            terms.append((split, term_lineage, term))
+        first = terms[0][2]
+        return Candidate(
+            name,
+            first.shape,
+            origin_of(lineage.output(lineage.root, name)),
+            row_level=all(t.row_level for _, _, t in terms),
+            rank=OTHER if rank is None else rank,
+            terms=terms,
+        )
 
     # -- extraction ----------------------------------------------------------------------
     def extract(
         self, model: ModelSource, tree: exp.Query, lineage: ModelLineage, chosen: Candidate, others: list[str]
     ) -> Extraction:
+        if chosen.terms:
+            return self._extract_composite(model, tree, lineage, chosen, others)
+        self._loose = []
         unmapped: list[Unmapped] = []
         provenance: dict[str, Provenance] = {}
         shape = chosen.shape
@@ -465,6 +557,7 @@ class Extractor:
             if a.table != b.table and (edge := self._edge(a, b)) is not None and edge not in edges:
                 edges.append(edge)
 
+        _through_equal_keys(edges, self._loose)
         # a row-level model with no period is a staging model, never a lifetime total
         time_basis, implied = self._time_basis(
             period_keys, range_parts, provenance, unmapped, lifetime=not chosen.row_level
@@ -491,6 +584,7 @@ class Extractor:
             expression=_predicate_sql(shape.expression) if shape.expression is not None else None,
             amount=_predicate_sql(shape.amount) if shape.amount is not None else None,
             scale_by=ref_of(shape.scale_by) if shape.scale_by is not None else None,
+            per=ref_of(shape.per) if shape.per is not None else None,
         )
         slices = {r: v for r, v in filters.items() if r in self.dimension_columns}
         plain = {r: v for r, v in filters.items() if r not in self.dimension_columns}
@@ -512,6 +606,48 @@ class Extractor:
             output_unit=output_unit,
             row_level=chosen.row_level,
             row_notes=rows.notes,
+        )
+
+    def _extract_composite(
+        self, model: ModelSource, tree: exp.Query, lineage: ModelLineage, chosen: Candidate, others: list[str]
+    ) -> Extraction:
+        """Each row set's model extracted as any model is, the definition their signed sum.
+
+        The model's own figure is read through its own period column: a `coalesce(a.month,
+        b.month)` of two dates (or of a calendar and a date) is a period key like any other
+        there, since on every row it is the month of the row's own date.
+        """
+        parts = [self.extract(model, tree, tl, term, others) for split, tl, term in chosen.terms]
+        vectors = []
+        for (split, _, _), part in zip(chosen.terms, parts, strict=True):
+            for term in part.vector.parts():
+                term = _own_rows(term, part.edges, part.unmapped)
+                vectors.append(term.with_measure(replace(term.measure, scale=term.measure.scale * split.sign)))
+        units = {p.output_unit for p in parts}
+        if len(units) > 1:
+            raise NotAMeasure("its terms are in different units (cents and dollars)")
+        provenance: dict[str, Provenance] = {}
+        for part in parts:
+            for key, prov in part.provenance.items():
+                for fragment in prov.fragments:
+                    provenance.setdefault(key, Provenance()).add(fragment, prov.origin)
+        keys = [
+            replace(k, mixed=False, date_column=k.date_column or _first_date(k, self.catalog))
+            for k in self._period_keys(lineage, [])
+        ]
+        return Extraction(
+            model=model,
+            measure_output=chosen.output,
+            vector=DecisionVector.composite(vectors),
+            period_keys=[k for k in keys if k.date_column is not None or _names_calendar(k.expr)],
+            unmapped=[u for p in parts for u in p.unmapped],
+            provenance=provenance,
+            edges=list(dict.fromkeys(e for p in parts for e in p.edges)),
+            alternates=others,
+            inlined=tree,
+            output_unit=parts[0].output_unit,
+            row_level=chosen.row_level,
+            row_notes=[n for p in parts for n in p.row_notes],
         )
 
     def joins(self, lineage: ModelLineage) -> list[JoinEdge]:
@@ -541,6 +677,7 @@ class Extractor:
             return JoinEdge(a, b)
         if unique(a):
             return JoinEdge(b, a)
+        self._loose.append((a, b))
         return None
 
     def _amount(self, refs: set[ColumnRef], measure: ColumnRef) -> bool:
@@ -918,6 +1055,62 @@ def _names_calendar(node: exp.Expr) -> bool:
 def _selects(lineage_scope: Scope) -> list[exp.Expr]:
     query = lineage_scope.expression
     return list(query.selects) if isinstance(query, exp.Query) else []
+
+
+def _through_equal_keys(edges: list[JoinEdge], loose: list[tuple[ColumnRef, ColumnRef]]) -> None:
+    """Edges implied by equal keys: `credit_note.invoice_id = line.invoice_id` (unique on neither
+    side) with `line.invoice_id → invoice.id` makes `credit_note.invoice_id → invoice.id`: the
+    values are equal, and the invoice's id is unique."""
+    equal = [*loose, *((e.child, e.parent) for e in edges)]  # an edge's two columns are equal too
+    for a, b in equal:
+        for edge in list(edges):
+            for x, y in ((a, b), (b, a)):
+                if edge.child == y and x.table != edge.parent.table:
+                    implied = JoinEdge(x, edge.parent)
+                    if implied not in edges:
+                        edges.append(implied)
+
+
+def _reachable(table: str, edges: Iterable[JoinEdge]) -> set[str]:
+    """Tables `table`'s rows reach many-to-one (each of its rows has at most one row there)."""
+    seen, todo = {table}, [table]
+    while todo:
+        current = todo.pop()
+        for edge in edges:
+            if edge.child.table == current and edge.parent.table not in seen:
+                seen.add(edge.parent.table)
+                todo.append(edge.parent.table)
+    return seen
+
+
+def _own_rows(vector: DecisionVector, edges: list[JoinEdge], unmapped: list[Unmapped]) -> DecisionVector:
+    """A term's vector without decisions on tables its rows reach only one-to-many.
+
+    `invoices LEFT JOIN credit_notes`: the credit notes' term inherits the conditions of the
+    invoices' side, among them a filter on invoice lines (`NOT proration`). Lines are many per
+    credit note: that condition decides whether the invoice has such a line, not which credit
+    notes count; it is said, not compiled as a filter.
+    """
+    reach = _reachable(vector.measure.column.table, edges)
+    dropped = [c for c in vector.filters if c.table not in reach]
+    dropped_dedup = [d for d in vector.dedup if d.table not in reach]
+    if not dropped and not dropped_dedup:
+        return vector
+    for col in dropped:
+        why = (
+            f"counted only where a {col.table} row of the same key passes it (one-to-many: not a filter of these rows)"
+        )
+        unmapped.append(Unmapped(describe_filter(col, vector.filters[col]), why))
+    for dedup in dropped_dedup:
+        unmapped.append(Unmapped(dedup.describe(), "a deduplication of rows this term reaches one-to-many"))
+    kept = {c: v for c, v in vector.filters.items() if c.table in reach}
+    return replace(vector, filter_items=freeze_filters(kept), dedup=tuple(d for d in vector.dedup if d.table in reach))
+
+
+def _first_date(key: PeriodKey, catalog: Catalog) -> ColumnRef | None:
+    """The first raw date a (several-dates) period key reads: any of them stands for the day."""
+    dates = [ref_of(c) for c in raw_columns(key.expr) if catalog.is_temporal(ref_of(c))]
+    return dates[0] if dates else None
 
 
 def _period_grained(key: PeriodKey) -> bool:

@@ -52,7 +52,7 @@ def _key_value(engine: Engine, key: PeriodKey, day: dt.date) -> object:
     raw_day = literal(int(day.strftime(key.key_format))) if key.key_format else literal(day)
 
     def swap(node: exp.Expr) -> exp.Expr:
-        if key.date_column is None:
+        if key.date_column is None or is_spine(node):  # a calendar's date (also in `coalesce(spine, date)`)
             return literal(day) if is_spine(node) else node
         if is_zone_conversion(node) and raw_columns(node):
             return literal(day)
@@ -80,7 +80,11 @@ def period_condition(engine: Engine, keys: list[PeriodKey], period: Period, alia
         if first == last:
             conds.append(exp.EQ(this=col, expression=literal(first)))
         else:
-            conds.append(exp.Between(this=col, low=literal(first), high=literal(last)))
+            # a day (or a local timestamp) of the period: from its first value up to the next
+            # period's, half-open, so the last day's afternoon is in it too
+            after = _key_value(engine, key, period.end)
+            conds.append(exp.GTE(this=col.copy(), expression=literal(first)))
+            conds.append(exp.LT(this=col, expression=literal(after)))
     return exp.and_(*conds) if conds else exp.true()
 
 
@@ -172,6 +176,8 @@ class Evaluator:
 
     def compiles(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
         edge_list = tuple(edges)
+        if vector.is_composite:  # a sum of row sets: each term compiles on its own
+            return all(self.compiles(t, edge_list) for t in vector.terms)
         cache, failed, _ = self._caches(edge_list)
         if vector in cache:
             return True
@@ -186,6 +192,9 @@ class Evaluator:
 
     def __call__(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> int:
         edge_list = tuple(edges)
+        if vector.is_composite:
+            self.many(vector.terms, edge_list)  # terms of one row set share a scan
+            return sum(self(t, edge_list) for t in vector.terms)
         cache, failed, empty = self._caches(edge_list)
         if vector in cache:
             return cache[vector]
@@ -221,7 +230,10 @@ class Evaluator:
 
     def selects_rows(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
         """Whether the vector's query, once run, selected any row of the period (see `model_figure_rows`)."""
-        cache, _, empty = self._caches(tuple(edges))
+        edge_list = tuple(edges)
+        if vector.is_composite:
+            return any(self.selects_rows(t, edge_list) for t in vector.terms)
+        cache, _, empty = self._caches(edge_list)
         return vector in cache and vector not in empty
 
     def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = (), checked: bool = False) -> None:
@@ -232,7 +244,8 @@ class Evaluator:
         """
         edge_list = tuple(edges)
         cache, _, empty = self._caches(edge_list)
-        todo = [v for v in dict.fromkeys(vectors) if v not in cache and (checked or self.compiles(v, edge_list))]
+        plain = [t for v in vectors for t in v.parts()]  # a composite is evaluated through its terms
+        todo = [v for v in dict.fromkeys(plain) if v not in cache and (checked or self.compiles(v, edge_list))]
         groups: dict[tuple[object, ...], list[DecisionVector]] = {}
         for v in todo:
             groups.setdefault(batch_key(v), []).append(v)

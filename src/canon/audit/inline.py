@@ -179,4 +179,36 @@ def qualified(tree: exp.Query, schema: Mapping[str, Mapping[str, str]], dialect:
     except sqlglot.errors.OptimizeError as exc:
         raise ParseFailure(f"cannot resolve columns: {exc}") from None
     assert isinstance(out, exp.Query)
-    return out
+    return decorrelated_projections(out)
+
+
+def decorrelated_projections(tree: exp.Query) -> exp.Query:
+    """Correlated scalar subqueries in SELECT lists as the LEFT JOINs they are equal to.
+
+    `(SELECT SUM(i.price * i.qty) FROM items AS i WHERE i.order_id = o.id) AS gross` is the
+    per-order sum of items LEFT-joined on the order: sqlglot's decorrelation writes it so, and
+    the lineage then reads an amount and its join as in any other model. Subqueries in WHERE
+    (semi- and anti-joins) are left as they are: the lineage reads those as matches.
+    """
+    from sqlglot.helper import name_sequence
+    from sqlglot.optimizer.scope import traverse_scope
+    from sqlglot.optimizer.unnest_subqueries import decorrelate
+
+    if not any(isinstance(s.parent, exp.Subquery) for s in tree.find_all(exp.Select)):
+        return tree
+    names = name_sequence("_canon_sq_")
+    for scope in traverse_scope(tree):
+        select = scope.expression
+        parent = select.parent_select if isinstance(select, exp.Select) else None
+        if parent is None or not scope.external_columns or not isinstance(select.parent, exp.Subquery):
+            continue
+        node: exp.Expr = select.parent
+        while node.parent is not None and node.parent is not parent:
+            node = node.parent
+        if node.arg_key != "expressions":  # not a projection of its parent (WHERE, JOIN, FROM)
+            continue
+        try:
+            decorrelate(select, parent, scope.external_columns, names)
+        except (sqlglot.errors.SqlglotError, ValueError, KeyError, AttributeError):
+            continue  # a shape sqlglot does not rewrite: left as is (and said unmappable later)
+    return tree

@@ -41,6 +41,7 @@ class MeasureShape:
     amount: exp.Expr | None = None  # that value before its per-row factor or sign
     scale_by: exp.Column | None = None  # the column whose value picks the factor
     values: list[exp.Column] = field(default_factory=list)  # raw columns in value position (money candidates)
+    per: exp.Column | None = None  # an average of per-group sums: the group key
 
 
 _AGGS = {exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max", exp.Avg: "avg"}
@@ -101,6 +102,8 @@ def parse_measure(expr: exp.Expr) -> MeasureShape:
         node = node.this
     if not isinstance(node, exp.AggFunc):
         raise NotAMeasure("not an aggregate")
+    if isinstance(node, exp.Sum) and not isinstance(node.this, exp.Distinct):
+        node = _flatten_inner_sums(node)
     agg = _AGGS.get(type(node))
     if agg is None:
         raise NotAMeasure(f"aggregate {node.key.upper()} is not a summable measure")
@@ -114,6 +117,57 @@ def parse_measure(expr: exp.Expr) -> MeasureShape:
     shape.scale *= scale
     shape.conditions.extend(filter_conditions)
     return shape
+
+
+def _linear_path(inner: exp.Expr, top: exp.Expr) -> bool:
+    """Whether `inner` reaches `top` only through steps linear in it: sums, differences, a CASE
+    branch's value (not its condition), `coalesce(x, 0)`, casts, a factor that is a number."""
+    child, parent = inner, inner.parent
+    while parent is not None and parent is not top:
+        if isinstance(parent, exp.Paren | exp.Cast | exp.TryCast | exp.Add | exp.Sub | exp.Neg | exp.Case):
+            pass
+        elif isinstance(parent, exp.If):
+            if child is parent.this:
+                return False  # a condition, not a value
+        elif isinstance(parent, exp.Coalesce):
+            if child is not parent.this or not all(_is_zero_or_null(e) for e in parent.expressions):
+                return False
+        elif isinstance(parent, exp.Mul | exp.Div):
+            other = parent.expression if child is parent.this else parent.this
+            if _number(other) is None or (isinstance(parent, exp.Div) and child is not parent.this):
+                return False
+        else:
+            return False
+        child, parent = parent, parent.parent
+    return parent is top
+
+
+def _flatten_inner_sums(node: exp.Sum) -> exp.Sum:
+    """`SUM(CASE WHEN c THEN SUM(x) ELSE 0 END)` → `SUM(CASE WHEN c THEN x ELSE 0 END)`.
+
+    A sum of per-order sums, each kept or scaled by a condition of its order, is the sum of the
+    rows under the same condition (a correlated scalar subquery decorrelated into a join reads
+    so). Only inner sums reached linearly are flattened: `SUM(SUM(a) / SUM(b))` is no sum of rows.
+    """
+    inners = [
+        s
+        for s in node.this.find_all(exp.Sum)
+        if s is not node and not isinstance(s.this, exp.Distinct) and _linear_path(s, node)
+    ]
+    if not inners:
+        return node
+    if len({c.table.lower() for s in inners for c in s.find_all(exp.Column)}) > 1:
+        return node  # sums of different tables (lines, credit notes): several row sets, not one
+    for col in node.this.find_all(exp.Column):
+        # another amount beside the inner sums (`SUM(SUM(items) - discount)`): the discount is per
+        # order, not per item; flattening would count it once per item
+        if not any(col is n for s in inners for n in s.walk()) and not _in_condition(col, node):
+            return node
+    out = node.copy()
+    for s in out.this.find_all(exp.Sum):
+        if not isinstance(s.this, exp.Distinct) and _linear_path(s, out) and s.this is not None:
+            s.replace(s.this)
+    return out
 
 
 def row_measure(node: exp.Expr, agg: str = "sum") -> MeasureShape:

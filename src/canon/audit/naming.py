@@ -111,3 +111,12 @@ class OutputNames:
         """The other metric an output is named for (for the reason a model is skipped)."""
         named = metric_named(output)
         return named if named is not None and named not in self.counted() else None
+
+
+def model_named_for(model: str, output: str) -> bool:
+    """Whether a model's name spells out the output's name (`finance_net_revenue_after_returns`
+    and its `net_revenue_after_returns`): among outputs named for the metric, the one the model
+    is named after is what it computes (`revenue` and `refunds` beside it are its parts)."""
+    core = [w for w in tokens(output) if w not in UNIT_WORDS]
+    words = tokens(model)
+    return len(core) > 1 and any(words[i : i + len(core)] == core for i in range(len(words) - len(core) + 1))

@@ -51,7 +51,7 @@ from canon.audit.result import AuditResult, Bridge, Commit, Definition, Failure,
 from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
-from canon.contracts.decisions import DecisionVector
+from canon.contracts.decisions import DecisionVector, composite_text
 from canon.contracts.model import JoinEdge, Metric
 from canon.contracts.refs import ColumnRef
 from canon.engines.render import render
@@ -201,7 +201,7 @@ class AuditContext:
         keys = [ColumnRef(t, k) for t, s in project.config.sources.items() for k in s.primary_key]
         keys += [c for e in project.join_graph().edges for c in (e.child, e.parent)]
         catalog = Catalog(static_schema(models), keys, typed=False)
-        domains = StaticDomains()
+        domains = StaticDomains(declared=models.accepted_values)
         known = {ColumnRef(t, s.primary_key[0]) for t, s in project.config.sources.items() if len(s.primary_key) == 1}
         known |= {e.parent for e in project.join_graph().edges}
         dims = metric.dimension_columns() if metric is not None else set()
@@ -357,7 +357,7 @@ def _discover_one(ctx: AuditContext, name: str) -> Discovered | None:
             ctx.skipped[name] = "aggregates no money itself (counts, ids, or passes rows through)"
             return None
         tree, lineage = extractor.prepare(model)
-        candidates, notes = extractor.candidates(lineage)
+        candidates, notes = extractor.candidates(lineage, name)
     except prepare_failures() as exc:
         ctx.skipped[name] = f"not read: {exc}"
         return None
@@ -492,6 +492,14 @@ def bridge(ctx: AuditContext) -> None:
         for d in ctx.each(ctx.definitions, lambda d: d.model):
             if not d.priced:
                 continue  # a lifetime total: no period figure to bridge from
+            if d.vector.measure.per is not None:
+                why = "an average per group of the amounts: another statistic, not a gap to bridge"
+                ctx.bridge_failures[d.model] = Unmapped(d.vector.measure.describe(), why)
+                continue
+            if d.vector.is_composite:
+                why = "a sum of several row sets: its terms are priced, not bridged one decision at a time yet"
+                ctx.bridge_failures[d.model] = Unmapped(composite_text(d.vector.terms), why)
+                continue
             edges = [*ctx.extractions[d.model].edges, *ctx.canonical_edges, *ctx.metric_joins()]
             try:  # from the canonical figure to the definition's: each step is definition − canonical
                 ctx.bridges[d.model] = build_bridge(

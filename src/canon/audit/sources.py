@@ -55,6 +55,8 @@ class ModelSet:
     source_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # raw identifier → (source, table)
     failed: dict[str, str] = field(default_factory=dict)  # model that did not compile → dbt's own message
     notes: list[str] = field(default_factory=list)  # what loading must tell the reader (missing packages)
+    # (raw table, column), lower-cased → the values the project's `accepted_values` test declares
+    accepted_values: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     def match(self, table: exp.Table) -> ModelSource | str | None:
         """The model or raw table a table reference points to (None: neither, e.g. a CTE)."""
@@ -147,7 +149,35 @@ def from_manifest(
         deps = tuple(n.split(".")[-1] for n in e.get("depends_on", {}).get("nodes", []) if n.startswith("model."))
         owner = (e.get("owner") or {}).get("name") or (e.get("owner") or {}).get("email")
         exposures.append(Exposure(e["name"], e.get("type", ""), owner, deps, e.get("url")))
-    return ModelSet(models, raw_tables, exposures, dialect, source_refs)
+    out = ModelSet(models, raw_tables, exposures, dialect, source_refs)
+    out.accepted_values = _accepted_values(data)
+    return out
+
+
+def _accepted_values(manifest: dict[str, Any]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The domains a project declares for its raw tables' columns (`accepted_values` on a source or seed).
+
+    Static mode reads no data; a column's declared values are then what an open condition
+    (`contract_type <> 'pilot'`) is evaluated against, instead of staying unknown.
+    """
+    raw: dict[str, str] = {}
+    for key, src in manifest.get("sources", {}).items():
+        raw[key] = (src.get("identifier") or src["name"]).lower()
+    for key, node in manifest.get("nodes", {}).items():
+        if node.get("resource_type") == "seed":
+            raw[key] = (node.get("alias") or node["name"]).lower()
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for node in manifest.get("nodes", {}).values():
+        meta = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test" or meta.get("name") != "accepted_values" or meta.get("namespace"):
+            continue
+        kwargs = meta.get("kwargs") or {}
+        column, values = kwargs.get("column_name") or node.get("column_name"), kwargs.get("values")
+        parents = [n for n in (node.get("depends_on") or {}).get("nodes", []) if n in raw]
+        if not column or not isinstance(values, list) or len(parents) != 1 or (node.get("config") or {}).get("where"):
+            continue
+        out[(raw[parents[0]], str(column).lower())] = tuple(str(v) for v in values)
+    return out
 
 
 def from_sql_dir(folder: Path, dialect: str, raw_tables: Iterable[str], project_root: Path | None = None) -> ModelSet:

@@ -188,6 +188,9 @@ class StaticDomains(Domains):
     engine: DuckDBEngine = field(default_factory=DuckDBEngine)
     relations: Relations = field(default_factory=Relations)
     open: dict[tuple[ColumnRef, str], str] = field(default_factory=dict)
+    # the values a project's `accepted_values` tests declare, by (raw table, column) lower-cased:
+    # a closed domain any condition on the column is evaluated against
+    declared: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     def domain(self, ref: ColumnRef) -> Domain:
         """Never read: an unknown domain (capped, so no caller treats it as the full set)."""
@@ -206,12 +209,14 @@ class StaticDomains(Domains):
         return None
 
     def admitted(self, ref: ColumnRef, condition: exp.Expr, raw_node_match: Any) -> frozenset[Scalar] | None:
-        literals = _literals(condition)
+        declared = self.declared.get((ref.table.lower(), ref.column.lower()))
+        literals = ([*declared], []) if declared else _literals(condition)
         if literals is None:
             self.open[(ref, condition.sql())] = "a condition on values the SQL does not name (domain not read)"
             return None
         named, sentinels = literals
-        candidates: list[Scalar] = [*named, *sentinels, None]
+        # a declared domain is what the column holds (NULL is not declared); otherwise NULL may be there
+        candidates: list[Scalar] = [*named, *sentinels] if declared else [*named, *sentinels, None]
         substituted = condition.copy().transform(lambda n: exp.column("v", table="d") if raw_node_match(n) else n)
         rows = [exp.Tuple(expressions=[exp.Literal.number(i), _literal(v)]) for i, v in enumerate(candidates)]
         values = exp.Values(

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "postmortem": "workflow_cmd",
     "mart": "mart_cmd",
     "serve": "serve_cmd",
+    "mcp": "mcp_cmd",
 }
 
 

@@ -23,6 +23,11 @@ def query_cmd(
     where: str | None = typer.Option(None, "--where", "-w", help="SQL condition over dimensions."),
     period_from: str | None = typer.Option(None, "--from", help="First period, e.g. 2025-05."),
     period_to: str | None = typer.Option(None, "--to", help="Last period (inclusive), e.g. 2026-10."),
+    compare: str | None = typer.Option(
+        None, "--compare", help="prior_period or prior_year: adds previous value, change and change in bps."
+    ),
+    window: str | None = typer.Option(None, "--window", help="mtd, qtd or ytd: to-date sums (additive metrics)."),
+    trailing: int | None = typer.Option(None, "--trailing", help="Sum over the last N periods (additive metrics)."),
     fmt: str = FormatOption,
     sql: bool = typer.Option(False, "--sql", help="Print the SQL instead of running it."),
     dialect: str | None = typer.Option(
@@ -39,6 +44,9 @@ def query_cmd(
         "where": where,
         "period_from": period_from,
         "period_to": period_to,
+        **({"compare": compare} if compare else {}),
+        **({"window": window} if window else {}),
+        **({"trailing": trailing} if trailing is not None else {}),
     }
     if sql or dialect:
         sys.stdout.write(proj.sql(metrics, dialect, **ask) + "\n")

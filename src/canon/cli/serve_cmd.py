@@ -35,6 +35,9 @@ def serve_cmd(
         help="DuckDB threads per query; 1 (default) suits many concurrent small pages, 0 uses every core.",
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    mcp: bool = typer.Option(
+        False, "--mcp", help="Also serve MCP (the agent tools of `canon mcp`) at /mcp, behind the same tokens."
+    ),
 ) -> None:
     """Serve the metric catalog, the finance mart and the warehouse API over HTTP (FastAPI on uvicorn)."""
     import uvicorn
@@ -51,6 +54,7 @@ def serve_cmd(
         rate=rate,
         burst=burst,
         engine_threads=engine_threads,
+        mcp=mcp,
     )
     ctx = application.state.ctx
     if len(ctx.tokens) == 0:

@@ -6,17 +6,37 @@ Each command parses its flags, calls one `Project` method and presents the typed
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
 from rich.console import Console
 
-from canon.cli import app
+from canon.cli import CLI_SPELLING, app
 from canon.cli.options import ProjectOption, key_values, require_format
-from canon.errors import CheckFailed, Location, UserError
+from canon.errors import CanonError, CheckFailed, Location, UserError
+from canon.present.errors import error_json
 from canon.project import load_project
 from canon.workflow import present
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@contextmanager
+def _json_errors(fmt: str) -> Iterator[None]:
+    """With `--format json`, an error is also printed as JSON on stdout (location and fix kept, parameters
+    spelled as flags); the exit code and the paragraph on stderr stay as for any command."""
+    try:
+        yield
+    except CanonError as exc:
+        if fmt == "json":
+            _print_json(error_json(exc.spelled(CLI_SPELLING) if isinstance(exc, UserError) else exc))
+        raise
 
 
 @app.command("propose")
@@ -47,13 +67,25 @@ def approve_cmd(
     role: str = typer.Option(..., "--role", help="Their role, e.g. CFO."),
     decide: list[str] = typer.Option([], "--decide", help="Judgment call KEY=yes|no (repeatable)."),
     note: str | None = typer.Option(None, "--note", help="A sentence kept with the sign-off."),
+    proposal: str | None = typer.Option(
+        None,
+        "--proposal",
+        help="Sign the sign-off request ID an agent made (its decisions, bound to its definition hash).",
+    ),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     project: Path = ProjectOption,
 ) -> None:
     """Record the sign-off in the contract: who, role, when, the decisions, the definition hash."""
-    decisions = key_values(decide, "--decide", "e.g. --decide pending=no")
-    record = load_project(project).approve(metric, by, role, decisions, note=note)
+    require_format(fmt, ("terminal", "json"))
+    with _json_errors(fmt):
+        decisions = key_values(decide, "--decide", "e.g. --decide pending=no")
+        record = load_project(project).approve(metric, by, role, decisions, note=note, proposal=proposal)
+    if fmt == "json":
+        _print_json(present.approve_json(record))
+        return
+    signed = f" (sign-off request {record.proposal})" if record.proposal else ""
     Console().print(
-        f"[green]approved[/] {metric} by {record.by} ({record.role}); definition {record.definition_hash[:23]}…"
+        f"[green]approved[/] {metric} by {record.by} ({record.role}){signed}; definition {record.definition_hash[:23]}…"
     )
 
 
@@ -62,20 +94,33 @@ def build_cmd(
     metric: str = typer.Argument(...),
     rewire: list[str] = typer.Option([], "--rewire", help="Rewrite this team model to read the canonical one."),
     draft: bool = typer.Option(False, "--draft", help="Build even though the contract is not signed."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     project: Path = ProjectOption,
 ) -> None:
     """Write the canonical dbt model, docs, semantic layer and tests; deprecate the orphans."""
-    present.print_build(load_project(project).build(metric, rewire=rewire, draft=draft), Console())
+    require_format(fmt, ("terminal", "json"))
+    with _json_errors(fmt):
+        report = load_project(project).build(metric, rewire=rewire, draft=draft)
+    if fmt == "json":
+        _print_json(present.build_json(metric, report))
+    else:
+        present.print_build(report, Console())
 
 
 @app.command("baseline")
 def baseline_cmd(
     metrics: list[str] = typer.Argument(None, help="Metrics to record (default: every signed one)."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     project: Path = ProjectOption,
 ) -> None:
     """Store every period's figure so `canon verify` reports any later change."""
-    proj = load_project(project)
-    data = proj.baseline(metrics or ())
+    require_format(fmt, ("terminal", "json"))
+    with _json_errors(fmt):
+        proj = load_project(project)
+        data = proj.baseline(metrics or ())
+    if fmt == "json":
+        _print_json(present.baseline_json(proj.config.baseline, data))
+        return
     Console().print(
         f"baseline written to {proj.config.baseline}: "
         + ", ".join(f"{m} ({len(v)} periods)" for m, v in data["metrics"].items())

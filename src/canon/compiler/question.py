@@ -7,22 +7,26 @@ metric and absent in another still appears.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import sqlglot
 from sqlglot import exp
 
+from canon.compiler import compare as comparing
+from canon.compiler import movements, windows
+from canon.compiler.compare import Comparison
 from canon.compiler.joins import JoinGraph
 from canon.compiler.periods import Grain, Period
 from canon.compiler.relations import Relations
-from canon.compiler.trees import join, parse_duckdb
+from canon.compiler.trees import parse_duckdb
 from canon.compiler.vector import BIGINT, DATE, DECIMAL, PERIOD_COLUMN, VectorQuery, compile_vector, literal, scaled
 from canon.contracts.model import DimensionRef, Metric
 from canon.contracts.names import metric_key
 from canon.contracts.refs import ColumnRef
-from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
+from canon.contracts.spec import DeclarativeComposition, DerivedComposition, MovementComposition, SqlComposition
 from canon.errors import Location, QueryError, did_you_mean, hint_or_list
 
 ValueKind = Literal["money", "count", "ratio", "bps"]
@@ -36,6 +40,8 @@ class Question:
     where: str | None = None
     first: Period | None = None
     last: Period | None = None
+    compare: Comparison | None = None  # each period beside its previous one (`canon.compiler.compare`)
+    window: windows.Window | None = None  # to-date or trailing sums over periods (`canon.compiler.windows`)
 
 
 def value_kind(metric: Metric) -> ValueKind:
@@ -141,8 +147,25 @@ def compile_metric(
     relations: Relations,
 ) -> exp.Select:
     """One metric's subquery: period_start, the `by` dimensions, and its value column."""
+    if metric.spec.window is not None:
+        return _windowed_metric(
+            metric, windows.Window.from_spec(metric.spec.window), question, metrics, graph, relations
+        )
+    return _compile_unwindowed(metric, question, metrics, graph, relations)
+
+
+def _compile_unwindowed(
+    metric: Metric,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
     comp = metric.composition
     name = value_column(metric)
+    if isinstance(comp, MovementComposition):
+        batch = movements.batches([metric], metrics, value_column)[metric.name]
+        return _compile_movements(batch, question, metrics, graph, relations)
     if isinstance(comp, DeclarativeComposition):
         dims = _dimensions_for(metric, question.by)
         where = parse_where(question.where, metric.dimensions()) if question.where else None
@@ -248,42 +271,41 @@ def _compile_derived(
 
 
 def join_on_keys(queries: Sequence[exp.Select], by: Sequence[str]) -> exp.Select:
-    """Full outer join of per-metric subqueries on period_start and the `by` columns."""
+    """Per-metric subqueries side by side on period_start and the `by` columns, NULL-safe.
+
+    Each subquery has one row per key; its rows go into a UNION ALL with the other metrics'
+    columns NULL, and one GROUP BY of the keys (which treats NULLs as equal) puts each key's
+    values on one row: the rows a NULL-safe full outer join would give, and it runs on
+    PostgreSQL, which refuses a FULL JOIN on `IS NOT DISTINCT FROM`.
+    """
     if len(queries) == 1:
         return queries[0]
     keys = [PERIOD_COLUMN, *by]
     aliases = [f"q{i}" for i in range(len(queries))]
-    select_keys = [
-        exp.Coalesce(
-            this=exp.column(k, table=aliases[0]), expressions=[exp.column(k, table=a) for a in aliases[1:]]
-        ).as_(k)
-        for k in keys
-    ]
-    values: list[exp.Expr] = []
-    for q, alias in zip(queries, aliases, strict=True):
+    owned = [[sel.alias_or_name for sel in q.selects if sel.alias_or_name not in keys] for q in queries]
+    # The other metrics' columns are NULLs of the owner's type (PostgreSQL types a UNION pairwise
+    # and refuses text against bigint): every money, count and basis-point column is a CAST to
+    # BIGINT already; any other value (a ratio) is read as DECIMAL(38, 6) on every branch.
+    types: dict[str, exp.DataType] = {}
+    for q in queries:
         for sel in q.selects:
-            if sel.alias_or_name not in keys:
-                values.append(exp.column(sel.alias_or_name, table=alias).as_(sel.alias_or_name))
-    out = exp.select(*select_keys, *values).from_(
-        exp.Subquery(this=queries[0], alias=exp.TableAlias(this=exp.to_identifier(aliases[0])))
+            inner = sel.unalias()
+            types[sel.alias_or_name] = inner.to.copy() if isinstance(inner, exp.Cast) else DECIMAL.copy()
+    union: exp.Expr | None = None
+    for i, (q, alias) in enumerate(zip(queries, aliases, strict=True)):
+        cols = [exp.column(k, table=alias).as_(k) for k in keys]
+        for j, names in enumerate(owned):
+            for name in names:
+                value = exp.column(name, table=alias) if j == i else exp.null()
+                cols.append(exp.cast(value, types[name].copy(), copy=False).as_(name))
+        branch = exp.select(*cols).from_(exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        union = branch if union is None else exp.union(union, branch, distinct=False)
+    assert union is not None
+    values = [exp.Max(this=exp.column(name, table="u")).as_(name) for names in owned for name in names]
+    out = exp.select(*[exp.column(k, table="u").as_(k) for k in keys], *values).from_(
+        exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("u")))
     )
-    for i, (q, alias) in enumerate(zip(queries[1:], aliases[1:], strict=True), start=1):
-        on = exp.and_(
-            *[
-                exp.NullSafeEQ(
-                    this=exp.Coalesce(
-                        this=exp.column(k, table=aliases[0]),
-                        expressions=[exp.column(k, table=a) for a in aliases[1:i]],
-                    )
-                    if i > 1
-                    else exp.column(k, table=aliases[0]),
-                    expression=exp.column(k, table=alias),
-                )
-                for k in keys
-            ]
-        )
-        join(out, exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(alias))), on, "full")
-    return out
+    return out.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
 
 
 def compile_question(
@@ -294,12 +316,121 @@ def compile_question(
     chosen = [lookup_metric(name, metrics) for name in question.metrics]
     if question.first and question.last and question.first > question.last:
         raise empty_period(question.first, question.last)
-    subqueries = [compile_metric(m, question, metrics, graph, relations) for m in chosen]
+    if question.compare is not None or question.window is not None:
+        return _compile_over_time(question, chosen, metrics, graph, relations)
+    subqueries = _compile_chosen(chosen, question, metrics, graph, relations)
     joined = join_on_keys(subqueries, question.by)
     if len(subqueries) == 1:
         return joined
     keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(question.by))]
     return joined.order_by(*keys)
+
+
+# -- movements, windows and comparisons (canon.compiler.movements / windows / compare) ---------------
+
+
+def _compile_chosen(
+    chosen: Sequence[Metric],
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> list[exp.Select]:
+    """One subquery per metric, except movements of one balance, which share one query."""
+    batches = movements.batches(chosen, metrics, value_column) if question.window is None else {}
+    out: list[exp.Select] = []
+    done: set[int] = set()
+    for m in chosen:
+        batch = batches.get(m.name)
+        if batch is not None and m.spec.window is None:
+            if id(batch) not in done:
+                done.add(id(batch))
+                out.append(_compile_movements(batch, question, metrics, graph, relations))
+        elif question.window is not None:
+            out.append(_windowed_metric(m, question.window, question, metrics, graph, relations))
+        else:
+            out.append(compile_metric(m, question, metrics, graph, relations))
+    return out
+
+
+def _compile_movements(
+    batch: movements.MovementBatch,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """The balance per customer and month, then its movements (one query for the batch)."""
+    first, last = question.first, question.last
+    movements.check_question(question.grain, first, last, question.by, batch.customer)
+    assert first is not None and last is not None
+    ask = Question(
+        (batch.balance.name,),
+        "month",
+        (*question.by, batch.customer),
+        question.where,
+        movements.history_start(batch.balance, first),
+        last,
+    )
+    balance = _compile_unwindowed(batch.balance, ask, metrics, graph, relations)
+    balance.set("order", None)  # a CTE's order is lost anyway; sorting it cost a sixth of the query
+    wanted = value_column(batch.balance)
+    for sel in balance.selects:
+        if sel.alias_or_name == wanted:
+            sel.set("alias", exp.to_identifier("canon_value"))
+    # CTE names unique per batch and range, so two batches in one tree never clash
+    key = repr((batch.balance.name, batch.customer, batch.columns, first, last, question.by, question.where))
+    prefix = "canon_mv" + hashlib.sha256(key.encode()).hexdigest()[:8]
+    return movements.compile_movements(batch, first, last, question.by, balance, prefix)
+
+
+def _windowed_metric(
+    metric: Metric,
+    window: windows.Window,
+    question: Question,
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """A metric summed over a to-date or trailing window of periods (additive metrics only)."""
+    windows.check_window(metric, metrics, window, question.grain)
+    first, last = _closed_range(question, "window")
+    plain = replace(question, window=None, compare=None)
+
+    def inner(start: Period) -> exp.Select:
+        return _compile_unwindowed(metric, replace(plain, first=start), metrics, graph, relations)
+
+    return windows.windowed(window, first, last, question.by, [value_column(metric)], inner)
+
+
+def _closed_range(question: Question, parameter: str) -> tuple[Period, Period]:
+    if question.first is None or question.last is None:
+        raise QueryError(
+            f"a {'comparison' if parameter == 'compare' else 'window'} needs a period range",
+            location=Location(parameter=parameter),
+            fix="pass --from and --to (or set current_period in canon.yml)",
+        )
+    return question.first, question.last
+
+
+def _compile_over_time(
+    question: Question,
+    chosen: Sequence[Metric],
+    metrics: Mapping[str, Metric],
+    graph: JoinGraph,
+    relations: Relations,
+) -> exp.Select:
+    """Windows and comparisons: values computed over a widened range, then paired or summed."""
+    if question.compare is None:
+        joined = join_on_keys(_compile_chosen(chosen, question, metrics, graph, relations), question.by)
+        keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(question.by))]
+        return joined.order_by(*keys)
+    first, last = _closed_range(question, "compare")
+    wide = replace(question, first=comparing.widened_first(first, last, question.compare), compare=None)
+    values = join_on_keys(_compile_chosen(chosen, wide, metrics, graph, relations), question.by)
+    values.set("order", None)  # paired below and ordered there
+    columns = [value_column(m) for m in chosen]
+    return comparing.compared(values, first, last, question.by, columns, question.compare)
 
 
 def referenced_columns(metric: Metric) -> list[tuple[ColumnRef, tuple[str | int, ...]]]:

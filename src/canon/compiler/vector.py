@@ -158,9 +158,31 @@ def _join_condition(step: Step, from_alias: str, to_alias: str) -> exp.Expressio
     return exp.EQ(this=_col(from_alias, e.parent.column), expression=_col(to_alias, e.child.column))
 
 
-def measure_value(measure: Measure, column: exp.Expression, as_cents: bool) -> exp.Expression:
-    """The aggregate, scaled; money converted to integer cents with a single rounding."""
+def measure_value(
+    measure: Measure, column: exp.Expression, as_cents: bool, group: exp.Expression | None = None
+) -> exp.Expression:
+    """The aggregate, scaled; money converted to integer cents with a single rounding.
+
+    An average of per-group sums (`measure.per`) is the period's sum over its number of groups
+    (`group`: the key, NULL on rows that do not count), divided exactly, then rounded once.
+    """
     agg: exp.Expression
+    if measure.per is not None:
+        if group is None:
+            raise QueryError(f"an average per `{measure.per}` needs its group key")
+        factor = measure.scale * (100 if as_cents and measure.unit == "major" else 1)
+        total: exp.Expression = exp.cast(exp.Sum(this=column), DECIMAL.copy(), copy=False)
+        if factor.numerator != 1:
+            total = exp.Mul(this=total, expression=exp.Literal.number(factor.numerator))
+        groups: exp.Expression = exp.Count(this=exp.Distinct(expressions=[group]))
+        if factor.denominator != 1:
+            groups = exp.Mul(this=groups, expression=exp.Literal.number(factor.denominator))
+        nonzero = exp.Nullif(this=groups, expression=exp.Literal.number(0))
+        mean = exp.cast(exp.Div(this=total, expression=nonzero), DECIMAL.copy(), copy=False)
+        if not as_cents:
+            return mean
+        rounded = exp.Round(this=mean, decimals=exp.Literal.number(0))
+        return exp.cast(exp.Coalesce(this=rounded, expressions=[exp.Literal.number(0)]), BIGINT.copy(), copy=False)
     if measure.aggregation == "sum":
         agg = exp.Sum(this=column)
     elif measure.aggregation == "count":
@@ -415,9 +437,12 @@ def compile_batch(
         trees = [_parse_predicate(p) for p in v.predicates]
         conds = rows.filter_conditions([*v.filter_items, *v.slice_items], trees, flags, v.matches)
         value: exp.Expression = measure.copy()
+        key: exp.Expression | None = rows.qualify(first.measure.per) if first.measure.per is not None else None
         if conds:
             value = exp.Case(ifs=[exp.If(this=exp.and_(*conds), true=measure.copy())])
-        columns.append(measure_value(first.measure, value, as_cents=True).as_(f"v{i}"))
+            if key is not None:  # only the groups with a row that counts
+                key = exp.Case(ifs=[exp.If(this=exp.and_(*[c.copy() for c in conds]), true=key)])
+        columns.append(measure_value(first.measure, value, as_cents=True, group=key).as_(f"v{i}"))
     query = query.select(*columns, copy=False)
     if rows.time_conditions:
         query = query.where(exp.and_(*[c.copy() for c in rows.time_conditions]), copy=False)
@@ -433,7 +458,9 @@ def compile_vector(q: VectorQuery, graph: JoinGraph, relations: Relations, as_ce
     """One row per period (and dimension values) with the metric's value."""
     rows = base_rows(q, graph, relations)
     measure_col = rows.measure(q.vector.measure)
-    value = measure_value(q.vector.measure, measure_col, as_cents).as_(q.value_name, copy=False)
+    per = q.vector.measure.per
+    group = rows.qualify(per) if per is not None else None
+    value = measure_value(q.vector.measure, measure_col, as_cents, group).as_(q.value_name, copy=False)
     dims = [rows.qualify(d.column).as_(d.name, copy=False) for d in q.dimensions]
     query = rows.select(rows.period.as_(PERIOD_COLUMN, copy=False), *dims, value, copy=False)
     keys = [exp.Literal.number(i + 1) for i in range(1 + len(dims))]

@@ -66,6 +66,13 @@ class DbtConfig(Spec):
         "the project's own profiles.yml, ~/.dbt).",
     )
     target: str | None = Field(default=None, description="Profile target (default: DBT_TARGET, the profile's).")
+    deprecation_days: int = Field(
+        default=90,
+        ge=0,
+        le=3650,
+        description="`canon build` deprecates team models with a dbt `deprecation_date` this many days after "
+        "the build: the notice their consumers get before the models may be removed.",
+    )
 
 
 class ProjectConfig(Spec):

@@ -46,6 +46,9 @@ class Measure:
     expression: str | None = None
     amount: str | None = field(default=None, compare=False)
     scale_by: ColumnRef | None = field(default=None, compare=False)
+    # `avg` of per-group sums (`AVG` over a CTE of `SUM(amount)` per account and month): the
+    # group key within the period; the value is the period's sum over its number of groups
+    per: ColumnRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,10 +61,14 @@ class Measure:
             out["expression"] = self.expression
         if self.scale_by is not None:
             out["scale_by"] = str(self.scale_by)
+        if self.per is not None:
+            out["per"] = str(self.per)
         return out
 
     def refs(self) -> set[ColumnRef]:
         """Every raw column the measure reads (the expression's columns, or the one column)."""
+        if self.per is not None:
+            return {self.column, self.per} | (Measure(self.column, expression=self.expression).refs())
         if self.expression is None:
             return {self.column}
         from canon.sqltree import qualified_columns
@@ -71,6 +78,8 @@ class Measure:
     def describe(self) -> str:
         scale = "" if self.scale == 1 else f" × {format_fraction(self.scale)}"
         agg = "" if self.aggregation == "sum" else f"{self.aggregation} of "
+        if self.per is not None:
+            agg = f"average per {self.per.column} of the sum of "
         what = self.expression if self.expression is not None else str(self.column)
         if self.expression is not None and self.amount is not None:
             what = self.amount + (f" scaled by {self.scale_by}" if self.scale_by is not None else " (per row)")
@@ -243,6 +252,13 @@ class DecisionVector:
     that are not value sets (SQL text over `table.column` references). `dedup`, `fanout` and
     `matches` are the row decisions: which version of a row counts, which joins multiply the
     measured rows, which rows need (or must not have) a match in another table.
+
+    `terms` makes the vector a composite: a model computing `lines − credit notes` or `items −
+    order discount` sums amounts of several row sets, each with its own measure, time basis,
+    filters and row decisions (a refund is placed by its return date, an order's discount by
+    the order's date). The figure is the sum of the terms' figures (a subtracted term has a
+    negative scale); the vector's own fields are those of its first term, so that code reading
+    one measure still reads a real one, and `is_composite` says when that is not the whole story.
     """
 
     measure: Measure
@@ -253,6 +269,25 @@ class DecisionVector:
     dedup: tuple[Dedup, ...] = ()
     fanout: tuple[FanOut, ...] = ()
     matches: tuple[RowMatch, ...] = ()
+    terms: tuple[DecisionVector, ...] = ()
+
+    @classmethod
+    def composite(cls, terms: Iterable[DecisionVector]) -> DecisionVector:
+        """The sum of several row sets' vectors (each a plain vector; one term is that vector)."""
+        flat = tuple(t for v in terms for t in (v.terms or (v,)))
+        if not flat:
+            raise ValueError("a composite has at least one term")
+        if len(flat) == 1:
+            return flat[0]
+        return replace(flat[0], terms=flat)
+
+    @property
+    def is_composite(self) -> bool:
+        return bool(self.terms)
+
+    def parts(self) -> tuple[DecisionVector, ...]:
+        """The plain vectors whose figures add up to this one's (itself when it is not a composite)."""
+        return self.terms or (self,)
 
     @classmethod
     def build(
@@ -324,6 +359,8 @@ class DecisionVector:
         ]
 
     def to_json(self) -> dict[str, Any]:
+        if self.terms:
+            return self._composite_json()
         out: dict[str, Any] = {
             "measure": self.measure.to_json(),
             "time_basis": self.time_basis.to_json(),
@@ -336,12 +373,68 @@ class DecisionVector:
             out["matches"] = [m.to_json() for m in self.matches]
         return out
 
+    def _composite_json(self) -> dict[str, Any]:
+        """A composite as its terms, plus the fields a reader of one vector expects: the measure
+        as the signed sum of the terms' amounts, and the decisions all terms share."""
+        terms = [t.to_json() for t in self.terms]
+        measure = dict(terms[0]["measure"])
+        measure.pop("expression", None)
+        measure.pop("scale_by", None)
+        measure["column"] = composite_text(self.terms)
+        measure["scale"] = 1.0
+        scale_by = list(dict.fromkeys(str(t.measure.scale_by) for t in self.terms if t.measure.scale_by is not None))
+        if scale_by:  # the columns choosing a term's per-row factor or sign (`type = 'credit'`), term by term
+            measure["scale_by"] = ", ".join(scale_by)
+        # each filter applies to the rows of the terms that state it; one stated differently by two
+        # terms is left to the terms
+        filters: dict[str, Any] = {}
+        conflicting: set[str] = set()
+        for t in terms:
+            for k, v in t["filters"].items():
+                if k in filters and filters[k] != v:
+                    conflicting.add(k)
+                filters.setdefault(k, v)
+        same_basis = all(t["time_basis"] == terms[0]["time_basis"] for t in terms)
+        out: dict[str, Any] = {
+            "measure": measure,
+            "time_basis": terms[0]["time_basis"] if same_basis else [],
+            "filters": {k: v for k, v in sorted(filters.items()) if k not in conflicting},
+            "terms": terms,
+        }
+        if not same_basis:
+            out["time_basis_detail"] = {"several": True}
+        elif "time_basis_detail" in terms[0]:
+            out["time_basis_detail"] = terms[0]["time_basis_detail"]
+        for key in ("dedup", "fanout", "matches"):
+            rows = [r for t in terms for r in t.get(key, [])]
+            if any(key in t for t in terms):
+                out[key] = list({json.dumps(r, sort_keys=True): r for r in rows}.values())
+        return out
+
     def same_definition(self, other: DecisionVector) -> bool:
         """Equal where it changes the number: measure, time basis, filters and predicates.
 
         A lifetime total is the same definition at another grain when everything but the
-        period agrees: a customer's lifetime value and the monthly figure it sums are one way.
+        period agrees: a customer's lifetime value and the monthly figure it sums are one way;
+        an average per group (per account, per order) of the same amounts is another statistic
+        of it, not another way. Composites are the same when they have the same terms, term by term.
         """
+        if self.terms or other.terms:
+            mine, theirs = self.parts(), other.parts()
+            if len(mine) != len(theirs):
+                return False
+            rest = list(theirs)
+            for term in mine:
+                match = next((t for t in rest if term.same_definition(t)), None)
+                if match is None:
+                    return False
+                rest.remove(match)
+            return True
+        if (self.measure.per is None) != (other.measure.per is None):
+            # an average per account of the same amounts is another statistic of this definition
+            return replace(self, measure=_summed(self.measure)).same_definition(
+                replace(other, measure=_summed(other.measure))
+            )
         lifetime = "lifetime" in (self.time_basis.kind, other.time_basis.kind)
         # A snapshot evaluates the other's validity range at one date (`end_date > current_date`):
         # its conditions on those date columns are that evaluation, not a decision of their own.
@@ -358,6 +451,26 @@ class DecisionVector:
             and self.fanout == other.fanout
             and self.matches == other.matches
         )
+
+
+def _summed(measure: Measure) -> Measure:
+    """The amounts an average of per-group sums adds up (the measure itself otherwise)."""
+    return replace(measure, aggregation="sum", per=None) if measure.per is not None else measure
+
+
+def composite_text(terms: Iterable[DecisionVector]) -> str:
+    """`a - b + c`: the terms' amounts with their signs (a scale other than ±1 written as `× s`)."""
+    out = ""
+    for i, term in enumerate(terms):
+        m = term.measure
+        what = m.amount or m.expression or str(m.column)
+        size = abs(m.scale)
+        text = what if size == 1 else f"{what} × {format_fraction(size)}"
+        if i == 0:
+            out = f"-{text}" if m.scale < 0 else text
+        else:
+            out += f" - {text}" if m.scale < 0 else f" + {text}"
+    return out
 
 
 def _without(

@@ -22,6 +22,7 @@ from canon.contracts.spec import (
     DeclarativeComposition,
     DerivedComposition,
     Join,
+    MovementComposition,
     SqlComposition,
 )
 from canon.contracts.yamlpos import PositionedDoc
@@ -70,7 +71,7 @@ class Metric:
         return self.spec.label or self.spec.name.upper()
 
     @property
-    def composition(self) -> DeclarativeComposition | SqlComposition | DerivedComposition:
+    def composition(self) -> DeclarativeComposition | SqlComposition | DerivedComposition | MovementComposition:
         return self.spec.composition
 
     @property
@@ -176,6 +177,8 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
             "value_column": comp.value_column,
             "unit": comp.unit,
         }
+    elif isinstance(comp, MovementComposition):
+        comp_data = {"type": "movement", **comp.model_dump(mode="json", exclude={"type"})}
     else:
         comp_data = {"type": "derived", "expression": " ".join(comp.expression.split()), "unit": comp.unit}
     return {
@@ -189,6 +192,8 @@ def _hashable_parts(spec: ContractSpec) -> dict[str, Any]:
         "rollup": _without_unset(spec.rollup.model_dump(mode="json"), _ROLLUP_V1),
         "null_rules": [_without_unset(r.model_dump(mode="json"), _NULL_RULE_V1) for r in spec.null_rules],
         "tolerances": sorted((r.figure, r.tolerance_cents) for r in spec.reconciliation),
+        # a window changes the number; only when set, so existing contracts keep their hashes
+        **({"window": spec.window.model_dump(mode="json", exclude_none=True)} if spec.window else {}),
     }
 
 

@@ -51,6 +51,7 @@ class SignOff(Spec):
     definition_hash: str = Field(description="sha256 of the number-changing parts of the contract.")
     decisions: dict[str, str] = Field(default_factory=dict, description="Judgment calls taken at sign-off.")
     note: str | None = None
+    proposal: str | None = Field(None, description="The sign-off request signed (`canon approve --proposal ID`).")
 
 
 class Join(Spec):
@@ -219,7 +220,65 @@ class DerivedComposition(Spec):
     unit: Literal["major", "minor", "count", "ratio", "bps"] = "minor"
 
 
-Composition = Annotated[DeclarativeComposition | SqlComposition | DerivedComposition, Field(discriminator="type")]
+MovementKind = Literal["new", "expansion", "contraction", "churn", "reactivation", "net_change", "nrr", "grr"]
+RETENTION_KINDS: frozenset[str] = frozenset({"nrr", "grr"})
+
+
+class MovementComposition(Spec):
+    """One movement of a balance metric (MRR) at customer grain, or a retention ratio over a window.
+
+    Written once per movement (`new_mrr`, `churn_mrr`, `nrr`…) so each is a metric people query,
+    compare and sign off like any other; the compiler answers every movement of one balance in one
+    query (`canon.compiler.movements`). Money movements are integer cents; NRR and GRR are basis points.
+    """
+
+    type: Literal["movement"] = "movement"
+    of: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        description="The balance metric that moves: a declarative money metric at month grain, e.g. `mrr`.",
+    )
+    customer: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The dimension of `of` naming one customer (the grain movements are classified at).",
+    )
+    movement: MovementKind = Field(
+        description="new, expansion, contraction, churn, reactivation, net_change (their sum), "
+        "or the retention ratios nrr and grr."
+    )
+    window: int = Field(
+        default=12, ge=1, le=60, description="NRR/GRR: months between the cohort month and the measured month."
+    )
+
+    @property
+    def unit(self) -> Literal["minor", "bps"]:
+        """Movements are money in cents; retention ratios are basis points (10000 = 100%)."""
+        return "bps" if self.movement in RETENTION_KINDS else "minor"
+
+
+Composition = Annotated[
+    DeclarativeComposition | SqlComposition | DerivedComposition | MovementComposition, Field(discriminator="type")
+]
+
+
+class WindowSpec(Spec):
+    """A cumulative or rolling window over the metric's periods: to-date or trailing N periods.
+
+    Only additive metrics (sums and counts of events) are summed over periods; a balance such as
+    MRR or a ratio refuses a window with an error instead of adding months together.
+    """
+
+    to_date: Literal["month", "quarter", "year"] | None = Field(
+        default=None, description="Sum from the start of the enclosing month, quarter or year (MTD/QTD/YTD)."
+    )
+    trailing: int | None = Field(
+        default=None, ge=1, le=120, description="Sum over this many periods ending with the current one."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> WindowSpec:
+        if (self.to_date is None) == (self.trailing is None):
+            raise ValueError("a window is either `to_date: month|quarter|year` or `trailing: N`, exactly one")
+        return self
 
 
 class Grain(Spec):
@@ -375,6 +434,15 @@ class ContractSpec(Spec):
         description="Relation (`schema.table` or dbt model) materializing the metric, tested by canon test.",
     )
     mart: MartSpec | None = Field(default=None, description="Mart-only: section, grouping path, coordination key.")
+    window: WindowSpec | None = Field(
+        default=None, description="Answer as a to-date or trailing sum over periods (additive metrics only)."
+    )
+    additivity: Literal["additive", "balance", "non_additive"] | None = Field(
+        default=None,
+        description="How values combine over periods: `additive` sums (revenue booked), `balance` is a level "
+        "at a date (MRR, headcount) and is never summed over months, `non_additive` (ratios, distinct "
+        "counts). Unset: inferred (see canon.compiler.windows).",
+    )
     meta: dict[str, Any] = Field(default_factory=dict, description="Free-form notes canon does not interpret.")
 
     @field_validator("meta")

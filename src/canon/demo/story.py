@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +26,7 @@ from canon.audit.report.html import write_html
 from canon.audit.result import AuditResult
 from canon.audit.words import decision_name
 from canon.present.money import format_cents, format_signed_cents
-from canon.project import load_project
+from canon.project import Project, load_project
 from canon.workflow.propose import Proposal
 from canon.workflow.verify import Check, VerifyReport
 
@@ -126,6 +127,36 @@ def align(console: Console, proposal: Proposal) -> None:
             )
 
 
+MOVEMENTS = ("new_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr", "reactivation_mrr")
+
+
+def movements(console: Console, project: Project) -> None:
+    """The year's MRR bridge from the movement contracts: opening + movements = the board number."""
+    current = project.period()
+    first = f"{current.start.year}-01"
+    table = project.query([*MOVEMENTS, "nrr", "grr"], period_from=first, period_to=current.label)
+    opening = project.query("mrr", period_from=f"{current.start.year - 1}-12", period_to=current.label)
+    levels = {r["period"]: r["mrr_cents"] for r in opening.to_pylist()}
+    out = Table(
+        title=f"MRR movements and retention, {current.start.year} (canon query new_mrr … grr)", header_style="bold"
+    )
+    for col in ("month", "new", "expansion", "contraction", "churn", "reactivation", "NRR", "GRR"):
+        out.add_column(col, justify="left" if col == "month" else "right")
+    total = 0
+    for r in table.to_pylist():
+        cents = [r[f"{m}_cents"] or 0 for m in MOVEMENTS]
+        total += sum(cents)
+        ratios = [f"{Decimal(r[k]) / 100:.1f}%" if r[k] is not None else "—" for k in ("nrr", "grr")]
+        out.add_row(r["period"], *[format_signed_cents(c) for c in cents], *ratios)
+    console.print(out)
+    start = levels.get(f"{current.start.year - 1}-12", 0)
+    console.print(
+        f"  MRR {format_cents(start)} at the end of {current.start.year - 1} "
+        f"{format_signed_cents(total)} of movements = {format_cents(start + total)} "
+        f"(board: {format_cents(levels.get(current.label, 0))})"
+    )
+
+
 def _print_checks(console: Console, report: VerifyReport) -> None:
     for c in report.checks:
         mark = "[green]✓[/]" if c.passed else "[red]✗[/]"
@@ -188,6 +219,7 @@ def run_story(
     console.print(
         Panel(Text(f"Board MRR for {project.config.current_period}: {format_cents(board)}", style="bold green"))
     )
+    movements(console, project)
 
     _act(console, "6. Drift", "a fourth MRR appears a month later")
     rogue = root / "models" / "marts" / f"{ROGUE}.sql"

@@ -37,7 +37,7 @@ class DuckDBEngine(Engine):
 
         self.path = str(path)
         try:
-            self.conn: duckdb.DuckDBPyConnection = connection or duckdb.connect(self.path, read_only=read_only)
+            self.conn: duckdb.DuckDBPyConnection = connection or self._connect(read_only)
         except duckdb.Error as exc:
             hint = ""
             if "lock" in str(exc).lower():
@@ -53,6 +53,22 @@ class DuckDBEngine(Engine):
                 self._set("memory_limit", exp.Literal.string(memory_limit))
             if threads:
                 self._set("threads", exp.Literal.number(int(threads)))
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file; read-only when another process reads it (`canon serve`), so reading commands still work.
+
+        Writers never need the live file for writing: `canon load` and `canon mart build` write a
+        new version beside it and swap it in (`engines/versions.py`). A command that does write
+        through this connection is then told by DuckDB that the file is open read-only.
+        """
+        import duckdb
+
+        try:
+            return duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if read_only or "lock" not in str(exc).lower() or self.path == ":memory:":
+                raise
+            return duckdb.connect(self.path, read_only=True)
 
     def _set(self, setting: str, value: exp.Expr) -> None:
         """A DuckDB setting as a tree: the value is a quoted literal even when a user typed it."""

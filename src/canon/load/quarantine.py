@@ -14,6 +14,10 @@ from sqlglot import exp
 from canon.sqltree import col, table
 
 QUARANTINE_TABLE = "canon_quarantine"
+# The records of a load that was refused (over its error budget): for inspection, never
+# mixed with `canon_quarantine`, which describes only what the tables hold. Each refused
+# load replaces the refused records of its tables; a successful load clears them.
+REFUSED_TABLE = "canon_quarantine_refused"
 
 COLUMNS: list[tuple[str, str]] = [
     ("load_id", "TEXT"),
@@ -29,14 +33,14 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def relation(schema: str | None) -> exp.Table:
-    return table(QUARANTINE_TABLE, schema)
+def relation(schema: str | None, name: str = QUARANTINE_TABLE) -> exp.Table:
+    return table(name, schema)
 
 
-def create(schema: str | None) -> exp.Create:
+def create(schema: str | None, name: str = QUARANTINE_TABLE) -> exp.Create:
     return exp.Create(
         this=exp.Schema(
-            this=relation(schema),
+            this=relation(schema, name),
             expressions=[
                 exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(kind))
                 for name, kind in COLUMNS
@@ -47,16 +51,18 @@ def create(schema: str | None) -> exp.Create:
     )
 
 
-def forget(schema: str | None, tables: list[str]) -> exp.Delete:
+def forget(schema: str | None, tables: list[str], name: str = QUARANTINE_TABLE) -> exp.Delete:
     """Drop the records of earlier loads of the tables being reloaded now."""
-    return exp.delete(relation(schema)).where(
+    return exp.delete(relation(schema, name)).where(
         exp.In(this=col("table_name"), expressions=[exp.Literal.string(t) for t in tables])
     )
 
 
-def insert(schema: str | None, query: exp.Expr) -> exp.Insert:
+def insert(schema: str | None, query: exp.Expr, name: str = QUARANTINE_TABLE) -> exp.Insert:
     return exp.Insert(
-        this=exp.Schema(this=relation(schema), expressions=[exp.to_identifier(n, quoted=True) for n, _ in COLUMNS]),
+        this=exp.Schema(
+            this=relation(schema, name), expressions=[exp.to_identifier(n, quoted=True) for n, _ in COLUMNS]
+        ),
         expression=query,
     )
 
@@ -68,7 +74,7 @@ def _this_load(load_id: str, table: str) -> exp.Expr:
     )
 
 
-def counts(schema: str | None, load_id: str, table: str) -> exp.Select:
+def counts(schema: str | None, load_id: str, table: str, name: str = QUARANTINE_TABLE) -> exp.Select:
     """(column_name, reason, records, distinct lines) for one table of one load."""
     return (
         exp.select(
@@ -76,14 +82,16 @@ def counts(schema: str | None, load_id: str, table: str) -> exp.Select:
             col("reason"),
             exp.Count(this=exp.Star()).as_("n", quoted=True),
         )
-        .from_(relation(schema))
+        .from_(relation(schema, name))
         .where(_this_load(load_id, table))
         .group_by(col("column_name"), col("reason"))
         .order_by(col("reason"), col("column_name"))
     )
 
 
-def examples(schema: str | None, load_id: str, table: str, per_reason: int = 3) -> exp.Select:
+def examples(
+    schema: str | None, load_id: str, table: str, name: str = QUARANTINE_TABLE, per_reason: int = 3
+) -> exp.Select:
     """The first few records per (column, reason), for the summary."""
     rn = exp.Window(
         this=exp.RowNumber(),
@@ -99,7 +107,7 @@ def examples(schema: str | None, load_id: str, table: str, per_reason: int = 3) 
             col("detail"),
             rn.as_("rn", quoted=True),
         )
-        .from_(relation(schema))
+        .from_(relation(schema, name))
         .where(_this_load(load_id, table))
     )
     return (

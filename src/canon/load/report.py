@@ -38,6 +38,8 @@ class TableReport:
     reasons: list[ReasonCount] = field(default_factory=list)
     normalized: dict[str, int] = field(default_factory=dict)  # column → values re-spelled
     unenforced: list[str] = field(default_factory=list)
+    rows_before: int | None = None  # rows the table held before this load (None: no table yet)
+    refused: list[str] = field(default_factory=list)  # why this table may not be replaced
 
     def count(self, reason: str, column: str | None = None) -> int:
         return sum(r.count for r in self.reasons if r.reason == reason and (column is None or r.column == column))
@@ -52,6 +54,11 @@ class LoadReport:
     tables: list[TableReport] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # declared tables with no file
     notes: list[str] = field(default_factory=list)
+    accepted: bool = True  # False: refused, nothing was written but the refused quarantine records
+
+    @property
+    def refusals(self) -> list[str]:
+        return [f"{t.relation}: {why}" for t in self.tables for why in t.refused]
 
     @property
     def quarantined(self) -> int:
@@ -99,7 +106,22 @@ class LoadReport:
             )
         for note in self.notes:
             console.print(Text(note, style="yellow"))
-        if self.quarantined:
+        for why in self.refusals:
+            console.print(Text(f"refused — {why}", style="bold red"))
+        if not self.accepted:
+            console.print(
+                Text(
+                    "load refused: no table was changed."
+                    + (
+                        f" The refused rows are in {self.quarantine_table}_refused (load_id {self.load_id}) "
+                        "for inspection."
+                        if self.quarantined
+                        else ""
+                    ),
+                    style="bold red",
+                )
+            )
+        elif self.quarantined:
             console.print(
                 Text(
                     f"{self.quarantined:,} row(s) quarantined in {self.quarantine_table} "

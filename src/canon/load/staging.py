@@ -26,6 +26,7 @@ from canon.compiler.trees import join
 from canon.engines.render import render
 from canon.errors import LoadError, Location
 from canon.load.files import LoadTarget
+from canon.load.records import raw_records
 from canon.load.validate import LINE, raw_name
 from canon.sqltree import col, table
 
@@ -130,12 +131,15 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
             col("line").as_("line", quoted=True),
             exp.Min(this=col("error_message")).as_("message", quoted=True),
             exp.Min(this=col("csv_line")).as_("csv_line", quoted=True),
+            exp.Min(this=col("line_byte_position")).as_("offset", quoted=True),
         )
         .from_(table(rj))
         .group_by(col("line"))
     )
     conn.execute(_render(_ctas_temp(pos, by_line)))
     rejected = _count(conn, pos)
+    if rejected:
+        _whole_records(conn, target, pos)
     base_rows = conn.execute(_render(exp.select(exp.Min(this=exp.column("rowid"))).from_(table(stage)))).fetchall()
     base = int(base_rows[0][0]) if base_rows and base_rows[0][0] is not None else 0
     idx = exp.Sub(this=exp.column("rowid", table="s"), expression=exp.Literal.number(base))
@@ -180,6 +184,29 @@ def stage_file(conn: duckdb.DuckDBPyConnection, target: LoadTarget, prefix: str)
         "asof left",
     )
     return Staged(rel.subquery("__canon_stage"), records, table(pos), rejected, tables)
+
+
+def _whole_records(conn: duckdb.DuckDBPyConnection, target: LoadTarget, pos: str) -> None:
+    """Replace each rejected record's text (the reader's copy is cut at its buffer) by the whole record."""
+    import pyarrow as pa
+
+    found = conn.execute(_render(exp.select(col("line"), col("offset")).from_(table(pos)))).fetchall()
+    lines = [int(r[0]) for r in found]
+    texts = raw_records(target.file.path, [int(r[1] or 0) for r in found], target.file.delimiter)
+    whole = f"{pos}_whole"
+    conn.register(whole + "_arrow", pa.table({"line": pa.array(lines, pa.int64()), "text": pa.array(texts)}))
+    try:
+        conn.execute(_render(_ctas_temp(whole, exp.select(exp.Star()).from_(table(whole + "_arrow")))))
+    finally:
+        conn.unregister(whole + "_arrow")
+    update = exp.Update(
+        this=table(pos),
+        expressions=[exp.EQ(this=col("csv_line"), expression=col("text", table="w"))],
+        from_=exp.From(this=table(whole).as_("w")),
+        where=exp.Where(this=exp.EQ(this=col("line", table=pos), expression=col("line", table="w"))),
+    )
+    conn.execute(_render(update))
+    conn.execute(_render(exp.Drop(tables=[table(whole)], kind="TABLE", exists=True)))
 
 
 def drop_staging(conn: duckdb.DuckDBPyConnection, staged: Staged) -> None:

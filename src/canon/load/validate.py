@@ -91,6 +91,7 @@ class Parent:
     relation: exp.Table | None  # None: the table references itself
     family: Family | None
     label: str
+    checked: bool = False  # `relation` is the parent's checked table of this run: only its OK rows count
 
 
 @dataclass
@@ -210,6 +211,8 @@ class CheckPlan:
             else:
                 ptable = parent.relation.copy().as_("__canon_q", quoted=True)
                 pcol, pfam = parent.fk.parent_column, parent.family
+                if parent.checked:
+                    extra = [col(OK, "__canon_q")]
             left: exp.Expr = col(name, ck)
             right: exp.Expr = col(pcol, "__canon_q")
             if pfam != self._family(name):

@@ -87,6 +87,8 @@ class ServeContext:
             consumer_envs={name: c.token_env for name, c in self.serve.consumers.items()},
             tokens_file=settings.tokens_file,
         )
+        # people who may sign an agent's request from the catalog page (serve/signing.py): never consumers
+        self.signers = TokenStore(tokens_env=settings.signer_tokens_env)
         limits: RateLimitConfig = self.serve.rate_limit
         self.limiter = RateLimiter(
             settings.rate if settings.rate is not None else limits.rate,
@@ -96,6 +98,8 @@ class ServeContext:
         self.manifests: TtlCache[dict[str, object]] = TtlCache(settings.manifest_cache_seconds)
         self.metric_values: TtlCache[object] = TtlCache(settings.metric_cache_seconds)
         self.mart_columns: TtlCache[object] = TtlCache(settings.manifest_cache_seconds)
+        # A new version of the warehouse file makes every cached value stale at once.
+        self.pool.on_new_version += [self.manifests.clear, self.metric_values.clear, self.mart_columns.clear]
         self._domains: dict[str, Domain] | None = None
         self._domains_lock = threading.Lock()
 
@@ -113,6 +117,17 @@ class ServeContext:
         view = Project(self.root, self.project.config, self.pool.get())
         view.__dict__["metrics"] = self.project.metrics
         return view
+
+    def stamped(self, data: dict[str, object]) -> dict[str, object]:
+        """A catalog with when its values were computed and how long they may be reused."""
+        from datetime import UTC, datetime
+
+        as_of = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        metrics = data.get("metrics")
+        for entry in metrics if isinstance(metrics, list) else []:
+            if isinstance(entry, dict) and entry.get("current_value") is not None:
+                entry["current_value_as_of"] = as_of
+        return {**data, "as_of": as_of, "max_age_seconds": self.settings.metric_cache_seconds}
 
     def close(self) -> None:
         self.pool.close()

@@ -12,10 +12,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from canon.compiler.movements import describe
 from canon.compiler.question import value_column, value_kind
 from canon.contracts.decisions import describe_filter, format_fraction
 from canon.contracts.model import Metric
-from canon.contracts.spec import DeclarativeComposition, DerivedComposition, SqlComposition
+from canon.contracts.spec import DeclarativeComposition, DerivedComposition, MovementComposition, SqlComposition
 from canon.errors import CanonError
 from canon.present.money import format_cents
 from canon.project import Project
@@ -62,6 +63,8 @@ def plain_definition(metric: Metric) -> str:
         return text + "."
     if isinstance(comp, DerivedComposition):
         return f"Computed from {', '.join(comp.metrics)}: {comp.expression}."
+    if isinstance(comp, MovementComposition):
+        return describe(comp)
     assert isinstance(comp, SqlComposition)
     desc = " ".join(metric.spec.description.split())
     sources = f" Reads {', '.join(comp.sources)}." if comp.sources else ""

@@ -96,11 +96,18 @@ class MetricSummary(BaseModel):
     served_by: str | None
     current_value: CurrentValue | None
     current_value_note: str | None = None
+    current_value_as_of: str | None = Field(None, description="When `current_value` was computed (UTC).")
 
 
 class MetricCatalog(BaseModel):
     current_period: str | None
     metrics: list[MetricSummary]
+    as_of: str | None = Field(None, description="When these values were computed from the warehouse (UTC).")
+    max_age_seconds: float | None = Field(
+        None,
+        description="How long the values are reused at most. A new warehouse version (a load or mart build "
+        "publishing a DuckDB file) clears them at once; on PostgreSQL they may trail a load by this long.",
+    )
 
 
 class MetricQueryResult(BaseModel):
@@ -110,5 +117,7 @@ class MetricQueryResult(BaseModel):
     period_from: str | None
     period_to: str | None
     value_column: str
+    compare: str | None = None
+    window: str | None = None
     row_count: int
     rows: list[dict[str, Any]]

@@ -1,241 +1,220 @@
-"""The catalog web page: every metric, its definition, owner, sign-off, value now, and the
-audit's waterfall where an audit was stored (`<project>/.canon/audit/<metric>.json`).
+"""The catalog web pages: every metric with its description, owner, status, sign-off, value and
+trend, searchable and filterable; a page per metric with its definition in words and as SQL,
+dimensions, lineage (sources → canonical model → exposures) and the latest audit's waterfalls.
 
-Server-rendered HTML with every value escaped; the only script is plotly, served from the
-installed plotly package under /static (no network at runtime). The page takes the same
-token as the API — a bearer header, or a cookie set by the login form.
+Rendered on the server from Jinja2 templates (`serve/templates/`, autoescaped) with charts as
+inline SVG; the only script is a small live filter served from the package (`/static/`), so
+the pages work offline and without JavaScript. Every page has a `.json` twin (`/index.json`,
+`/metrics/<name>.json`) built from the same data. The pages take the same token as the API —
+a bearer header, or a cookie set by the login form.
 """
 
 from __future__ import annotations
 
-import html
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from canon.audit.store import audit_path
-from canon.present.money import format_cents, format_signed_cents
+from canon import __version__
+from canon.serve import svg
+from canon.serve.catalog_detail import metric_detail, number, plural
 from canon.serve.context import ServeContext
 from canon.serve.deps import COOKIE, authenticate, bearer, get_ctx, presented_token
-from canon.serve.errors import ApiError
+from canon.serve.errors import ApiError, OrjsonResponse
 from canon.serve.metrics import catalog
+from canon.serve.signing import pending_requests
 
 CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+STATIC = {"catalog.css": "text/css", "catalog.js": "application/javascript"}
+
+__all__ = ["CSP", "number", "page_router", "render_page"]
 
 
-def h(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+@lru_cache(maxsize=1)
+def _templates() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-
-def plotly_js() -> Path:
-    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-
-
-def load_audit(root: Path, metric: str) -> dict[str, Any] | None:
-    """The stored audit of `metric` (AuditResult.to_json()), or None when absent or unreadable."""
-    path = audit_path(root, metric)
-    if not path.is_file():
-        return None
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
-header{background:#1d2330;color:#fff;padding:14px 28px;display:flex;justify-content:space-between;align-items:center}
-header h1{font-size:20px;margin:0}main{max-width:1100px;margin:0 auto;padding:20px 28px}
-nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:8px}
-nav a{display:inline-block;padding:4px 10px;border-radius:12px;background:#e4e8ef;color:#1d2330;text-decoration:none}
-section.metric{background:#fff;border-radius:10px;padding:18px 22px;margin:18px 0;box-shadow:0 1px 3px #0002}
-.top{display:flex;justify-content:space-between;gap:20px}.value{font-size:30px;font-weight:650}
-.muted{color:#687083}.badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;background:#e4e8ef}
-.badge.authoritative,.badge.approved{background:#d5f2dc}.badge.deprecated{background:#f7d9d9}
-table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border-bottom:1px solid #e4e8ef;padding:5px 8px;
-text-align:left;vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font-size:13px}.warn{color:#a33}form.login{max-width:380px;margin:80px auto;background:#fff;padding:26px;
-border-radius:10px;box-shadow:0 1px 3px #0002}
-form.login input{width:100%;padding:8px;margin:8px 0;box-sizing:border-box}
-"""
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    doc = (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<meta name=viewport content='width=device-width,initial-scale=1'><title>{h(title)}</title>"
-        f"<style>{STYLE}</style><script src='/static/plotly.min.js'></script></head><body>{body}</body></html>"
+    env = Environment(
+        loader=PackageLoader("canon.serve", "templates"),
+        autoescape=select_autoescape(["j2", "html"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    return HTMLResponse(doc, status_code=status, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+    return env
 
 
-def login_page(message: str | None = None, status: int = 401) -> HTMLResponse:
-    note = f"<p class=warn>{h(message)}</p>" if message else ""
-    body = (
-        "<form class=login method=post action='/login'><h2>canon metric catalog</h2>"
-        "<p class=muted>Sign in with your API token.</p>"
-        f"{note}<input type=password name=token autocomplete=current-password placeholder='API token' required>"
-        "<button type=submit>Sign in</button></form>"
+def render_page(
+    request: Request, template: str, title: str, consumer: str | None, http_status: int = 200, **context: Any
+) -> HTMLResponse:
+    ctx: ServeContext | None = getattr(request.app.state, "ctx", None)
+    name = ctx.project.config.name if ctx else "canon"
+    context.setdefault("json_twin", None)
+    html = (
+        _templates()
+        .get_template(template)
+        .render(title=title, consumer=consumer, project_name=name, version=__version__, **context)
     )
-    resp = _page("Sign in · canon", body, status)
+    return HTMLResponse(
+        html, status_code=http_status, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"}
+    )
+
+
+def login_page(request: Request, message: str | None = None, status: int = 401) -> HTMLResponse:
+    resp = render_page(request, "login.html.j2", "Sign in · canon", consumer=None, http_status=status, message=message)
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="canon"'
     return resp
 
 
-def _signoff(m: dict[str, Any]) -> str:
-    so = m["signoff"]
+def _catalog(ctx: ServeContext) -> dict[str, Any]:
+    return ctx.metric_values.get("catalog", lambda: catalog(ctx.project_view()))  # type: ignore[return-value]
+
+
+def _detail(ctx: ServeContext, name: str) -> dict[str, Any]:
+    """The metric page's data (cached as the catalog is: the trend and SQL cost queries)."""
+
+    def make() -> dict[str, Any]:
+        summary = next(m for m in _catalog(ctx)["metrics"] if m["name"] == name)
+        project = ctx.project_view()
+        return metric_detail(project, project.metrics[name], summary)
+
+    return ctx.metric_values.get(("detail", name), make)  # type: ignore[return-value]
+
+
+def _signoff_text(m: dict[str, Any]) -> str:
+    so = m.get("signoff")
     if not so:
-        return "<span class=muted>not signed off</span>"
-    state = "" if so["valid"] else " <span class=warn>(definition changed since sign-off)</span>"
-    return f"signed by {h(so['by'])} ({h(so['role'])}) on {h(so['at'][:10])}{state}"
+        return "not signed off"
+    changed = " (definition changed since)" if not so["valid"] else ""
+    return f"signed by {so['by']} ({so['role']}) on {so['at'][:10]}{changed}"
 
 
-def _value(m: dict[str, Any]) -> str:
-    cv = m["current_value"]
-    if cv and cv.get("formatted") is not None:
-        return (
-            f"<div class=value data-value='{h(cv['value'])}'>{h(cv['formatted'])}</div>"
-            f"<div class=muted>{h(cv['period'])}</div>"
-        )
-    note = m.get("current_value_note") or "not computed"
-    return f"<div class='value muted'>—</div><div class=muted>{h(note)}</div>"
+def _trend_chart(detail: dict[str, Any]) -> svg.Trend | None:
+    from canon.serve.metrics import format_value
+
+    trend = detail.get("trend") or {}
+    points = [
+        svg.Point(p["period"], p["value"])
+        for p in trend.get("points") or []
+        if isinstance(p["value"], int) or p["value"] is None
+    ]
+    kind = trend.get("kind", "count")
+    return svg.trend(points, lambda v: format_value(kind, v) or "—")
 
 
-def _short(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _waterfall(
-    div_id: str, title: str, start_label: str, start: int, steps: list[dict[str, Any]], end_label: str
-) -> str:
-    """A horizontal waterfall (long decision labels read left to right), in exact integer cents.
-
-    Bars are positioned in cents (integers) and every figure shown is formatted from cents, so
-    nothing on the chart passes through a float; steps are numbered so equal labels stay apart.
-    """
-    import plotly.graph_objects as go
-    import plotly.io as pio
-
-    names = [str(s.get("label") or s.get("decision")) for s in steps]
-    labels = [start_label, *[f"{i}. {_short(n)}" for i, n in enumerate(names, start=1)], end_label]
-    values = [int(start), *[int(s["impact_cents"]) for s in steps], 0]
-    running = [int(start)]
-    for s in steps:
-        running.append(running[-1] + int(s["impact_cents"]))
-    end = running[-1]
-    lo, hi = min(0, *running), max(0, *running)
-    pad = (hi - lo) // 5 or 100
-    texts = [format_cents(start), *[format_signed_cents(int(s["impact_cents"])) for s in steps], format_cents(end)]
-    fig = go.Figure(
-        go.Waterfall(
-            orientation="h",
-            y=labels,
-            x=values,
-            measure=["absolute", *["relative"] * len(steps), "total"],
-            text=texts,
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[start_label, *names, end_label],
-            hoverinfo="text",
-            connector={"line": {"color": "#999"}},
-            increasing={"marker": {"color": "#2e8b57"}},
-            decreasing={"marker": {"color": "#d9534f"}},
-            totals={"marker": {"color": "#4a78c2"}},
-        )
+def _matches(m: dict[str, Any], q: str, status: str, owner: str) -> bool:
+    words = q.lower().split()
+    text = m["search"]
+    return (
+        all(w in text for w in words) and (not status or m["status"] == status) and (not owner or m["owner"] == owner)
     )
-    fig.update_layout(
-        title=title,
-        height=110 + 30 * len(labels),
-        margin={"l": 20, "r": 90, "t": 45, "b": 20},
-        showlegend=False,
-        xaxis={"showticklabels": False, "zeroline": True, "range": [lo - (pad if lo < 0 else 0), hi + pad]},
-        yaxis={"autorange": "reversed", "automargin": True},
+
+
+def index_data(ctx: ServeContext) -> dict[str, Any]:
+    """The catalog page's data and its `.json` twin: every metric's summary with its trend."""
+    data = _catalog(ctx)
+    metrics = []
+    for m in data["metrics"]:
+        detail = _detail(ctx, m["name"])
+        metrics.append({**m, "trend": detail["trend"]})
+    return {"current_period": data["current_period"], "count": len(metrics), "metrics": metrics}
+
+
+def render_index(request: Request, ctx: ServeContext, consumer: str, q: str, status: str, owner: str) -> HTMLResponse:
+    data = index_data(ctx)
+    cards = []
+    for m in data["metrics"]:
+        search = " ".join(
+            [m["name"], m["label"], m["description"], m["owner"], m["status"], m["definition"], *m["dimensions"]]
+        ).lower()
+        card = {**m, "search": search, "signoff_text": _signoff_text(m)}
+        card["shown"] = _matches(card, q, status, owner)
+        card["trend_chart"] = _trend_chart(m)
+        card["trend_len"] = len(m["trend"].get("points") or [])
+        cards.append(card)
+    shown = sum(1 for c in cards if c["shown"])
+    return render_page(
+        request,
+        "index.html.j2",
+        f"{ctx.project.config.name} · metric catalog",
+        consumer,
+        json_twin="/index.json",
+        metrics=cards,
+        count_text=plural(len(cards), "metric"),
+        shown_text=f"Showing {plural(shown, 'metric')}",
+        shown_count=shown,
+        current_period=data["current_period"],
+        q=q,
+        status=status,
+        owner=owner,
+        statuses=sorted({c["status"] for c in cards}),
+        owners=sorted({c["owner"] for c in cards}),
     )
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config={"displayModeBar": False})
 
 
-def _audit_block(name: str, audit: dict[str, Any]) -> str:
-    parts = [f"<h3>Audit · {h(audit.get('period'))}</h3><p>{h(audit.get('headline'))}</p>"]
-    canonical = audit.get("canonical") or {}
-    canon_cents = canonical.get("value_cents")
-    charts = 0
-    for i, d in enumerate(audit.get("definitions") or []):
-        steps = d.get("bridge") or []
-        if not steps or canon_cents is None or charts >= 6:
+def _waterfalls(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    audit = detail.get("audit")
+    if not audit or not isinstance(audit.get("canonical_cents"), int):
+        return []
+    out = []
+    for d in audit["definitions"]:
+        steps = list(d["steps"])
+        if not steps or d["canonical"]:
             continue
-        charts += 1
-        parts.append(  # bridges start at the canonical figure: each step is definition − canonical
-            _waterfall(
-                f"waterfall-{name}-{i}",
-                f"canonical → {d.get('model')} (definition − canonical)",
-                "canonical",
-                int(d.get("bridge_from_cents", canon_cents)),
-                steps,
-                str(d.get("model")),
+        if d["unattributed_cents"]:
+            steps.append(
+                {
+                    "label": "not attributed to one decision",
+                    "cents": d["unattributed_cents"],
+                    "formatted": d["unattributed_formatted"],
+                }
             )
+        bars = [svg.Step(s["label"], s["cents"]) for s in steps]
+        if d.get("from_canonical"):  # the audit's bridges run canonical → definition (definition − canonical)
+            chart = svg.waterfall("canonical", audit["canonical_cents"], bars, str(d["model"]))
+            title, start, start_text, end_text = (
+                f"canonical → {d['model']} (definition − canonical)",
+                "canonical",
+                audit["canonical_formatted"],
+                d["formatted"],
+            )
+        else:
+            chart = svg.waterfall(str(d["model"]), d["value_cents"], bars, "canonical")
+            title, start, start_text, end_text = (
+                f"{d['model']} → canonical",
+                d["model"],
+                d["formatted"],
+                audit["canonical_formatted"],
+            )
+        out.append(
+            {
+                "title": title,
+                "chart": chart,
+                "steps": steps,
+                "start_label": start,
+                "start_text": start_text,
+                "end_text": end_text,
+            }
         )
-    rows = []
-    for d in audit.get("definitions") or []:
-        flags = ", ".join(f for f, on in (("canonical", d.get("canonical")), ("deprecated", d.get("deprecated"))) if on)
-        dec = d.get("decisions") or {}
-        filters = "; ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in (dec.get("filters") or {}).items())
-        usage = d.get("usage") or {}
-        rows.append(
-            "<tr>"
-            f"<td><code>{h(d.get('model'))}</code><div class=muted>{h(d.get('path'))}</div></td>"
-            f"<td class=num>{h(format_cents(d.get('value_cents')))}</td>"
-            f"<td>{'yes' if d.get('reproduced') else '<span class=warn>no</span>'}</td>"
-            f"<td>{h((dec.get('measure') or {}).get('column'))}<div class=muted>dated by "
-            f"{h(', '.join(dec.get('time_basis') or []))}</div><div class=muted>{h(filters)}</div></td>"
-            f"<td class=num>{h(usage.get('queries_per_month', ''))}</td><td>{h(flags)}</td></tr>"
-        )
-    if rows:
-        parts.append(
-            "<table class=definitions><thead><tr><th>model</th><th class=num>value</th><th>reproduced</th>"
-            "<th>decisions</th><th class=num>queries/month</th><th></th></tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
-        )
-    return "<div class=audit>" + "".join(parts) + "</div>"
+    return out
 
 
-def _metric_section(m: dict[str, Any], audit: dict[str, Any] | None) -> str:
-    points = "".join(f"<tr><td>{h(p['decision'])}</td><td>{h(p['choice'])}</td></tr>" for p in m["decision_points"])
-    return (
-        f"<section class=metric id='metric-{h(m['name'])}' data-metric='{h(m['name'])}'>"
-        f"<div class=top><div><h2>{h(m['label'])} <span class=muted>({h(m['name'])})</span> "
-        f"<span class='badge {h(m['status'])}'>{h(m['status'])}</span></h2>"
-        f"<p class=definition>{h(m['definition'])}</p>"
-        f"<p class=muted>owner {h(m['owner'])} · {_signoff(m)} · <code>{h(m['definition_hash'][:19])}</code></p></div>"
-        f"<div>{_value(m)}</div></div>"
-        + (f"<table class=decisions><tbody>{points}</tbody></table>" if points else "")
-        + (_audit_block(m["name"], audit) if audit else "")
-        + "</section>"
-    )
-
-
-def render_catalog(ctx: ServeContext, consumer: str) -> str:
-    data: dict[str, Any] = ctx.metric_values.get("catalog", lambda: catalog(ctx.project_view()))  # type: ignore[assignment]
-    metrics = data["metrics"]
-    nav = "".join(f"<li><a href='#metric-{h(m['name'])}'>{h(m['label'])}</a></li>" for m in metrics)
-    sections = "".join(_metric_section(m, load_audit(ctx.root, m["name"])) for m in metrics)
-    name = ctx.project.config.name
-    return (
-        f"<header><h1>{h(name)} · metric catalog</h1><div>{h(consumer)} · "
-        "<form method=post action='/logout' style='display:inline'><button>sign out</button></form></div></header>"
-        f"<main><p class=muted>{len(metrics)} metrics · current period {h(data['current_period'] or '—')}</p>"
-        f"<nav><ul id=metric-list>{nav}</ul></nav>{sections}</main>"
-    )
+def _authenticated(request: Request, ctx: ServeContext, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The consumer a request speaks for, None when it presented no token (the login page)."""
+    token = presented_token(request, credentials)
+    if not token:
+        return None
+    return authenticate(request, ctx, token)
 
 
 def page_router() -> APIRouter:
@@ -247,16 +226,66 @@ def page_router() -> APIRouter:
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
         ctx: ServeContext = Depends(get_ctx),
     ) -> Response:
-        token = presented_token(request, credentials)
-        if not token:
-            return login_page()
         try:
-            consumer = authenticate(request, ctx, token)
+            consumer = _authenticated(request, ctx, credentials)
         except ApiError as exc:
             if exc.status == 401:
-                return login_page("That token is not valid.")
+                return login_page(request, "That token is not valid.")
             raise
-        return _page(f"{ctx.project.config.name} · canon", render_catalog(ctx, consumer))
+        if consumer is None:
+            return login_page(request)
+        params = request.query_params
+        q, status, owner = (params.get(k, "")[:200] for k in ("q", "status", "owner"))
+        return render_index(request, ctx, consumer, q, status, owner)
+
+    @router.get("/index.json")
+    def index_json(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+        ctx: ServeContext = Depends(get_ctx),
+    ) -> Response:
+        authenticate(request, ctx, presented_token(request, credentials))  # the API's 401 when absent
+        return OrjsonResponse(index_data(ctx))
+
+    @router.get("/metrics/{name}")
+    def metric_page(
+        request: Request,
+        name: str = PathParam(max_length=140),
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+        ctx: ServeContext = Depends(get_ctx),
+    ) -> Response:
+        as_json = name.endswith(".json")
+        metric = name[: -len(".json")] if as_json else name
+        if as_json:
+            consumer: str | None = authenticate(request, ctx, presented_token(request, credentials))
+        else:
+            try:
+                consumer = _authenticated(request, ctx, credentials)
+            except ApiError as exc:
+                if exc.status == 401:
+                    return login_page(request, "That token is not valid.")
+                raise
+            if consumer is None:
+                return login_page(request)
+        metrics = ctx.project.metrics
+        if metric not in metrics:
+            raise ApiError(404, "unknown_metric", f"no metric `{metric}`", parameter="name", accepted=sorted(metrics))
+        key = metrics[metric].name
+        detail = _detail(ctx, key)
+        if as_json:
+            return OrjsonResponse(detail)
+        return render_page(
+            request,
+            "metric.html.j2",
+            f"{detail['label']} · {ctx.project.config.name} metric catalog",
+            consumer,
+            json_twin=f"/metrics/{key}.json",
+            m=detail,
+            trend_chart_data=_trend_chart(detail),
+            trend_len=len(detail["trend"].get("points") or []),
+            waterfalls=_waterfalls(detail),
+            pending=pending_requests(ctx, key),  # an agent's sign-off requests, signed here (serve/signing.py)
+        )
 
     @router.post("/login")
     async def login(request: Request, ctx: ServeContext = Depends(get_ctx)) -> Response:
@@ -268,7 +297,7 @@ def page_router() -> APIRouter:
             authenticate(request, ctx, token)
         except ApiError as exc:
             if exc.status == 401:
-                return login_page("That token is not valid.")
+                return login_page(request, "That token is not valid.")
             raise
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(
@@ -282,10 +311,11 @@ def page_router() -> APIRouter:
         resp.delete_cookie(COOKIE)
         return resp
 
-    @router.get("/static/plotly.min.js")
-    def plotly() -> Response:
-        return FileResponse(
-            plotly_js(), media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"}
-        )
+    @router.get("/static/{name}")
+    def static(name: str = PathParam(max_length=64)) -> Response:
+        if name not in STATIC:
+            raise ApiError(404, "not_found", f"no static file `{name}`", parameter="name", accepted=sorted(STATIC))
+        path = Path(str(resources.files("canon.serve") / "static" / name))
+        return FileResponse(path, media_type=STATIC[name], headers={"Cache-Control": "public, max-age=3600"})
 
     return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
@@ -159,7 +159,7 @@ def metrics_router() -> APIRouter:
 
     @router.get("", response_model=MetricCatalog, operation_id="metric_catalog", summary="Every metric contract")
     def list_metrics(request: Request, ctx: ServeContext = Depends(get_ctx)) -> Response:
-        data: dict[str, Any] = ctx.metric_values.get("catalog", lambda: catalog(ctx.project_view()))  # type: ignore[assignment]
+        data: dict[str, Any] = ctx.metric_values.get("catalog:api", lambda: ctx.stamped(catalog(ctx.project_view())))  # type: ignore[assignment]
         request.state.row_count = len(data["metrics"])
         return OrjsonResponse(data)
 
@@ -178,6 +178,15 @@ def metrics_router() -> APIRouter:
             None, alias="from", description="First period, e.g. 2026-01.", pattern=PERIOD_PATTERN
         ),
         period_to: str | None = Query(None, alias="to", description="Last period, inclusive.", pattern=PERIOD_PATTERN),
+        compare: Literal["prior_period", "prior_year"] | None = Query(
+            None, description="Add each value's previous value, change and change in basis points."
+        ),
+        window: Literal["mtd", "qtd", "ytd"] | None = Query(
+            None, description="To-date sums over periods (additive metrics only)."
+        ),
+        trailing: int | None = Query(
+            None, ge=1, le=120, description="Sum over the last N periods (additive metrics only)."
+        ),
         ctx: ServeContext = Depends(get_ctx),
     ) -> Response:
         request.state.metric = name
@@ -197,7 +206,9 @@ def metrics_router() -> APIRouter:
                 )
         request_period(period_from, "from", grain)
         request_period(period_to, "to", grain)
-        question = project.question([name], grain, by, None, period_from, period_to)
+        question = project.question(
+            [name], grain, by, None, period_from, period_to, compare=compare, window=window, trailing=trailing
+        )
         first, last = question.first, question.last
         if first and last and (last.start - first.start).days > MAX_SPAN_DAYS:
             raise ApiError(
@@ -221,6 +232,8 @@ def metrics_router() -> APIRouter:
                 "period_from": question.first.label if question.first else None,
                 "period_to": question.last.label if question.last else None,
                 "value_column": column,
+                "compare": compare,
+                "window": window or (f"trailing {trailing}" if trailing else None),
                 "row_count": len(rows),
                 "rows": rows,
             }

@@ -30,6 +30,13 @@ class ServeSettings(BaseModel):
     metric_cache_seconds: float = Field(default=300.0, ge=0, description="How long current metric values are reused.")
     manifest_cache_seconds: float = Field(default=300.0, ge=0, description="How long a domain manifest is reused.")
     read_only: bool = Field(default=True, description="Open an embedded DuckDB warehouse read-only.")
+    signer_tokens_env: str = Field(
+        default="CANON_SIGNER_TOKENS",
+        description="Variable holding `NAME|ROLE=token` entries of the people who may sign from the catalog page.",
+    )
+    mcp: bool = Field(
+        default=False, description="Also answer MCP (canon's agent tools) over streamable HTTP at /mcp, same tokens."
+    )
     engine_threads: int = Field(
         default=1,
         ge=0,

@@ -9,8 +9,9 @@ canon's marked blocks and keys are touched; running it twice changes nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,19 +20,32 @@ from sqlglot import exp
 
 from canon.audit.domains import Domains
 from canon.audit.result import AuditResult, Definition
-from canon.audit.sources import ModelSet
+from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.trees import join
 from canon.contracts.model import Metric
 from canon.contracts.yamlpos import round_trip_load
 from canon.engines.render import render
 from canon.errors import CheckFailed, Location, UserError
-from canon.fsutil import write_if_changed
+from canon.fsutil import atomic_write_text, write_if_changed
 from canon.present.money import format_cents
 from canon.workflow import dbt_files
 from canon.workflow.blocks import block, upsert_block
 
 if TYPE_CHECKING:
     from canon.project import Project
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """An exposure (dashboard, report, application) that still reads a deprecated model."""
+
+    exposure: str
+    type: str
+    owner: str | None
+    url: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"exposure": self.exposure, "type": self.type, "owner": self.owner, "url": self.url}
 
 
 @dataclass
@@ -41,9 +55,64 @@ class BuildReport:
     deprecated: list[str] = field(default_factory=list)
     rewired: list[str] = field(default_factory=list)
     canonical_model: str = ""
+    metric: str = ""
+    deprecation_date: str | None = None  # the day deprecated models may be removed (build day + window)
+    # deprecated model → the exposures still reading it: who must move before the deprecation date
+    still_used: dict[str, list[Dependent]] = field(default_factory=dict)
 
     def record(self, path: Path, changed: bool, root: Path) -> None:
         (self.changed if changed else self.unchanged).append(str(path.relative_to(root)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "canonical_model": self.canonical_model,
+            "rewired": self.rewired,
+            "deprecated": self.deprecated,
+            "deprecation_date": self.deprecation_date,
+            "still_used": {m: [d.to_json() for d in deps] for m, deps in self.still_used.items()},
+        }
+
+
+def build_record_path(root: Path, metric: str) -> Path:
+    """Where the last build of `metric` is recorded (read by the postmortem and the catalog)."""
+    from canon.contracts.names import metric_key
+
+    return root / ".canon" / "build" / f"{metric_key(metric)}.json"
+
+
+def load_build_record(root: Path, metric: str) -> dict[str, Any] | None:
+    """The last build's record of `metric` (`BuildReport.to_json()`), or None when there is none."""
+    import json
+
+    path = build_record_path(root, metric)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def deprecation_markdown(record: dict[str, Any]) -> list[str]:
+    """The postmortem's section on deprecated models and who still reads them (Markdown lines)."""
+    deprecated = record.get("deprecated") or []
+    if not deprecated:
+        return []
+    date = record.get("deprecation_date")
+    out = ["## Deprecated models and who still depends on them", ""]
+    out.append(
+        f"Deprecated in favour of `{record.get('canonical_model')}`"
+        + (f"; dbt warns from {date} on, the date they may be removed." if date else ".")
+    )
+    out += ["", "| model | still used by | type | owner |", "|---|---|---|---|"]
+    used = record.get("still_used") or {}
+    for model in deprecated:
+        deps = used.get(model) or []
+        if not deps:
+            out.append(f"| `{model}` | nothing declared | | |")
+        for dep in deps:
+            out.append(f"| `{model}` | {dep['exposure']} | {dep['type']} | {dep['owner'] or 'no owner declared'} |")
+    return [*out, ""]
 
 
 def require_signed(metric: Metric, draft: bool) -> None:
@@ -153,7 +222,9 @@ def build(
     canonical = f"fct_{metric.name}_canonical"
     report.canonical_model = canonical
     folder = _models_dir(project, models, definitions)
-    sql, docs = dbt_files.canonical_model_sql(project, metric, models.source_refs, domains)
+    built = dbt_files.canonical_model_sql(project, metric, models.source_refs, domains)
+    sql, docs = built.sql, built.docs
+    report.metric = metric.name
     so = metric.spec.signoff
     origin = metric.file.relative_to(root) if metric.file else metric.name
     header = (
@@ -208,7 +279,14 @@ def build(
 
     # semantic model + metric (and the time spine MetricFlow requires, unless the project has one)
     spath = folder / f"_canon_{metric.name}_semantic.yml"
-    report.record(spath, write_if_changed(spath, semantic_yaml(metric, canonical, docs)), root)
+    report.record(spath, write_if_changed(spath, semantic_yaml(metric, canonical, docs, built.entities)), root)
+    for entity in built.entities:
+        if entity.dimensions:
+            dpath = folder / f"{entity.model}.sql"
+            body = dbt_files.dimension_model_sql(entity, project.engine.dialect, models.source_refs)
+            text = dpath.read_text() if dpath.exists() else ""
+            head = f"-- The {entity.name}s the {metric.label} rows belong to, with the dimensions read from them.\n"
+            report.record(dpath, write_if_changed(dpath, upsert_block(text, "model", head + body + "\n")), root)
     if not _has_time_spine(root):
         for tpath, text in time_spine_files(folder, project.engine.dialect).items():
             report.record(tpath, write_if_changed(tpath, text), root)
@@ -225,6 +303,7 @@ def build(
         report.record(p, write_if_changed(p, body), root)
 
     # rewire, then deprecate the rest
+    rewired_text = {name: rewired_sql(metric, canonical, known[name], dialect, models) for name in rewire}
     for name in rewire:
         d = known[name]
         team = _team_of(d) or name
@@ -233,17 +312,20 @@ def build(
         if "canon:begin rewired" in original:  # already reads the canonical model: leave it as it is
             report.record(mpath, False, root)
         else:
-            report.record(
-                mpath, write_if_changed(mpath, block("rewired", rewired_sql(metric, canonical, d, dialect))), root
-            )
+            report.record(mpath, write_if_changed(mpath, block("rewired", rewired_text[name])), root)
         report.rewired.append(name)
         tname = f"assert_{metric.name}_matches_{_slug(team)}"
         tpath = tests_dir / f"{tname}.sql"
         report.record(tpath, write_if_changed(tpath, matches_test(metric, canonical, d, dialect)), root)
+    window = project.config.dbt_settings.deprecation_days
+    until = today + timedelta(days=window)
     for d in definitions:
         if d.model in rewire:
             continue
-        deprecate(project, models, d, canonical, metric, today, report)
+        deprecate(project, models, d, canonical, metric, until, report)
+    if report.deprecated:
+        report.deprecation_date = until.isoformat()
+    atomic_write_text(build_record_path(root, metric.name), json.dumps(report.to_json(), indent=2) + "\n")
     return report
 
 
@@ -259,11 +341,51 @@ def _team_of(d: Definition) -> str | None:
     return None
 
 
-def rewired_sql(metric: Metric, canonical: str, d: Definition, dialect: str) -> str:
-    """The team model reading the canonical one, keeping its output column names."""
+REAGGREGATED = (exp.Count, exp.Min, exp.Max)  # over a dimension's column, these mean the same on canonical rows
+
+
+def _team_outputs(model: ModelSource | None, dialect: str) -> dict[str, exp.Expr]:
+    """The outermost SELECT's expressions of a team model by output name (empty when unreadable)."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    if model is None:
+        return {}
+    try:
+        tree = sqlglot.parse_one(model.sql, read=model.dialect or dialect)
+    except SqlglotError:
+        return {}
+    while isinstance(tree, exp.Subquery):
+        tree = tree.this
+    if not isinstance(tree, exp.Select):
+        return {}
+    return {sel.alias_or_name: (sel.this if isinstance(sel, exp.Alias) else sel) for sel in tree.selects}
+
+
+def _reaggregate(expr: exp.Expr | None, dims: set[str]) -> exp.Expression | None:
+    """`count(distinct x.account_id)` → `COUNT(DISTINCT account_id)` when `account_id` is a column
+    of the canonical model (a dimension); None when the column cannot be computed from it."""
+    if not isinstance(expr, REAGGREGATED):
+        return None
+    arg = expr.this
+    inner = arg.expressions[0] if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1 else arg
+    if not isinstance(inner, exp.Column) or inner.name not in dims:
+        return None
+    column = exp.column(inner.name)
+    if isinstance(arg, exp.Distinct):
+        return expr.__class__(this=exp.Distinct(expressions=[column]))
+    return expr.__class__(this=column)
+
+
+def rewired_sql(metric: Metric, canonical: str, d: Definition, dialect: str, models: ModelSet | None = None) -> str:
+    """The team model reading the canonical one, keeping every output column: its name, and its
+    values computed from the canonical rows (the measure summed, period keys and dimensions
+    grouped, counts and extremes of a dimension aggregated again). A column that cannot be
+    computed from the canonical model is refused by name, never served as NULL."""
     period = exp.column(dbt_files.period_column(metric.spec.grain.time))
     dims = set(metric.spec.dimensions)
     keys = dict(d.period_keys)
+    team = _team_outputs(models.models.get(d.model) if models else None, dialect)
     select: list[exp.Expr] = []
     group: list[exp.Expression] = []
     for out in d.outputs or [d.measure_output]:
@@ -277,8 +399,17 @@ def rewired_sql(metric: Metric, canonical: str, d: Definition, dialect: str) -> 
         elif out in dims:
             select.append(exp.column(out))
             group.append(exp.column(out))
+        elif (again := _reaggregate(team.get(out), dims)) is not None:
+            select.append(again.as_(out))
         else:
-            select.append(exp.cast(exp.null(), "varchar").as_(out))
+            shown = team[out].sql(dialect=dialect) if out in team else "an expression canon could not read"
+            raise UserError(
+                f"--rewire {d.model}: its column `{out}` ({shown}) cannot be computed from the canonical model "
+                f"{canonical}, so rewiring would change it to NULL",
+                location=Location(file=d.path, parameter="rewire"),
+                fix=f"drop `{out}` from {d.model} (or move it to another model) and build again, "
+                f"or leave {d.model} out of --rewire: it is then deprecated instead",
+            )
     query = exp.select(*select).from_(dbt_files.ref_table(canonical))
     if group:
         query = query.group_by(*group)
@@ -345,13 +476,30 @@ def matches_test(metric: Metric, canonical: str, d: Definition, dialect: str) ->
 
 
 def deprecate(
-    project: Project, models: ModelSet, d: Definition, canonical: str, metric: Metric, today: date, report: BuildReport
+    project: Project, models: ModelSet, d: Definition, canonical: str, metric: Metric, until: date, report: BuildReport
 ) -> None:
+    """Deprecate a team model the dbt way: a `deprecation_date` a window ahead (dbt warns the
+    models that ref it until then, then reports it past due), `access: protected` (no other
+    package may start to ref it), `meta.replaced_by`, and the exposures still reading it."""
     root = project.root
     mpath = root / d.path
+    users = [
+        Dependent(e.name, e.type, e.owner, e.url)
+        for e in sorted(models.exposures, key=lambda e: e.name)
+        if d.model in e.models
+    ]
+    report.still_used[d.model] = users
     if mpath.exists():
         where = metric.file.name if metric.file else metric.name
-        body = f"-- DEPRECATED: use {canonical} ({metric.label} is defined once, in {where}; see canon audit)"
+        body = (
+            f"-- DEPRECATED: use {canonical} ({metric.label} is defined once, in {where}; see canon audit).\n"
+            f"-- Deprecation date {until.isoformat()}."
+            + (
+                " Still used by: " + ", ".join(f"{u.exposure} ({u.owner or 'no owner'})" for u in users) + "."
+                if users
+                else ""
+            )
+        )
         text = mpath.read_text()
         report.record(mpath, write_if_changed(mpath, upsert_block(text, "deprecation", body, at_top=True)), root)
     model = models.models.get(d.model)
@@ -359,42 +507,71 @@ def deprecate(
     ypath = root / patch if patch else mpath.parent / "_canon_deprecations.yml"
     doc = _load_yaml(ypath)
     entry = _model_entry(doc, d.model)
-    entry["deprecation_date"] = today.isoformat()
+    entry["deprecation_date"] = until.isoformat()
     config = entry.setdefault("config", CommentedMap())
+    config["access"] = "protected"
     meta = config.setdefault("meta", CommentedMap())
     meta["replaced_by"] = canonical
     meta["canon_deprecated"] = f"{metric.label} is defined in {metric.name}; use {canonical}"
+    if users:
+        meta["still_used_by"] = [u.exposure for u in users]
     report.record(ypath, write_if_changed(ypath, _yaml_text(doc)), root)
     report.deprecated.append(d.model)
 
 
-def semantic_yaml(metric: Metric, canonical: str, docs: list[dbt_files.ColumnDoc]) -> str:
-    """MetricFlow semantic model + simple metric over the canonical model (dbt Semantic Layer)."""
+def semantic_yaml(
+    metric: Metric, canonical: str, docs: list[dbt_files.ColumnDoc], entities: list[dbt_files.Entity] | None = None
+) -> str:
+    """MetricFlow semantic models and a simple metric over the canonical model (dbt Semantic Layer).
+
+    The canonical rows carry the keys of what they join many-to-one as foreign entities
+    (`account`, `contract`); each entity with dimensions of its own gets a semantic model over
+    its dimension model with that entity as primary, so a consumer groups by `account__segment`
+    and can join any other semantic model that knows accounts. The rest of the canonical columns
+    (the raw values the definition reads, its flags) are dimensions of the fact itself, under a
+    primary entity named after the metric. Only column names appear: no SQL to be dialect-bound.
+    """
     import yaml
 
+    entities = entities or []
     grain = metric.spec.grain.time
     period = dbt_files.period_column(grain)
     measure = dbt_files.amount_column(metric)
-    dims = [d.name for d in docs if d.name not in (period, measure) and not d.name.startswith("is_")]
-    flags = [d.name for d in docs if d.name.startswith("is_")]
-    key_parts = [f"cast({period} as varchar)", *[f"coalesce(cast({d} as varchar), '')" for d in dims]]
+    keys = {e.column for e in entities}
+    moved = {name for e in entities for name, _ in e.dimensions}
+    own = [d.name for d in docs if d.name not in (period, measure) and d.name not in keys and d.name not in moved]
     description = " ".join((metric.spec.description or metric.label).split())
+    fact: dict[str, Any] = {
+        "name": f"{metric.name}_canonical",
+        "description": f"{metric.label}, canonical definition (canon contract {metric.name}).",
+        "model": f"ref('{canonical}')",
+        "defaults": {"agg_time_dimension": period},
+        "primary_entity": f"{metric.name}_fact",
+        "entities": [{"name": e.name, "type": "foreign", "expr": e.column} for e in entities],
+        "dimensions": [
+            {"name": period, "type": "time", "type_params": {"time_granularity": grain}},
+            *[{"name": name, "type": "categorical"} for name in own],
+        ],
+        "measures": [{"name": measure, "agg": "sum", "expr": measure}],
+    }
+    if not fact["entities"]:
+        del fact["entities"]
+    semantic = [fact]
+    for e in entities:
+        if not e.dimensions:
+            continue
+        semantic.append(
+            {
+                "name": f"{metric.name}_{e.name}",
+                "description": f"The {e.name}s of the canonical {metric.label} ({e.table}), by {e.key}.",
+                "model": f"ref('{e.model}')",
+                "entities": [{"name": e.name, "type": "primary", "expr": e.key}],
+                "dimensions": [{"name": name, "type": "categorical"} for name, _ in e.dimensions],
+            }
+        )
     doc = {
         "version": 2,
-        "semantic_models": [
-            {
-                "name": f"{metric.name}_canonical",
-                "description": f"{metric.label}, canonical definition (canon contract {metric.name}).",
-                "model": f"ref('{canonical}')",
-                "defaults": {"agg_time_dimension": period},
-                "entities": [{"name": f"{metric.name}_row", "type": "primary", "expr": " || '-' || ".join(key_parts)}],
-                "dimensions": [
-                    {"name": period, "type": "time", "type_params": {"time_granularity": grain}},
-                    *[{"name": d, "type": "categorical"} for d in [*dims, *flags]],
-                ],
-                "measures": [{"name": measure, "agg": "sum", "expr": measure}],
-            }
-        ],
+        "semantic_models": semantic,
         "metrics": [
             {
                 "name": metric.name,

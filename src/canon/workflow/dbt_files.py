@@ -61,6 +61,24 @@ class ColumnDoc:
 
 
 @dataclass
+class Entity:
+    """A table the canonical rows join many-to-one, as a MetricFlow entity (`account`, `contract`).
+
+    `column` is the canonical model's column holding the key (a foreign entity there);
+    `dimensions` are the metric's dimensions read from that table, served by a small dimension
+    model whose primary entity it is, so they are named by their entity (`account__segment`).
+    """
+
+    name: str
+    table: str
+    key: str  # the table's unique column the edge points to
+    column: str  # the canonical model's column holding that key
+    source: ColumnRef  # the raw column that column reads (the edge's many side, or the key itself)
+    dimensions: list[tuple[str, ColumnRef]] = field(default_factory=list)
+    model: str = ""  # the dimension model's name: dim_<metric>_<entity>, so metrics never share one
+
+
+@dataclass
 class Flag:
     name: str
     concept: str
@@ -97,7 +115,9 @@ def flags_for(metric: Metric, domains: Domains, qualify: Any) -> list[Flag]:
     by_concept: dict[str, list[tuple[ColumnRef, list[Scalar], bool]]] = {}
     for column, values in vector.filter_items:
         dom = domains.domain(column)
-        cls = kb.classify(list(dom.all))
+        # in their total order, not the set's: a set of strings iterates in an order that
+        # changes with PYTHONHASHSEED, and the flags (columns, tests) follow this order
+        cls = kb.classify(sorted_values(list(dom.all)))
         if cls is None:
             continue
         for concept in dict.fromkeys(cls.concepts.values()):
@@ -120,9 +140,16 @@ def flags_for(metric: Metric, domains: Domains, qualify: Any) -> list[Flag]:
     return flags
 
 
+@dataclass
+class CanonicalModel:
+    sql: str
+    docs: list[ColumnDoc]
+    entities: list[Entity]
+
+
 def canonical_model_sql(
     project: Project, metric: Metric, source_refs: dict[str, tuple[str, str]], domains: Domains
-) -> tuple[str, list[ColumnDoc]]:
+) -> CanonicalModel:
     vector = metric.decisions
     grain = metric.spec.grain.time
     first = last = None
@@ -142,6 +169,14 @@ def canonical_model_sql(
     for d in dims:
         select.append(rows.qualify(d.column).as_(d.name))
         docs.append(ColumnDoc(d.name, f"Dimension `{d.name}` ({d.column})."))
+    entities = entities_for(project, metric, set(rows.alias_of))
+    taken = {period, *(d.name for d in dims)}
+    for entity in entities:
+        if entity.column in taken:
+            continue
+        select.append(rows.qualify(entity.source).as_(entity.column))
+        taken.add(entity.column)
+        docs.append(ColumnDoc(entity.column, f"The {entity.name} each row belongs to ({entity.source})."))
     for column, values in vector.filter_items:
         name = f"{short_name(column.table)}_{column.column}"
         select.append(rows.qualify(column).as_(name))
@@ -174,7 +209,51 @@ def canonical_model_sql(
     query = rows.select(*select)
     keys = [exp.Literal.number(i + 1) for i in range(len(select) - 1)]
     query = query.group_by(*keys)
-    return model_sql(query, project.engine.dialect, source_refs), docs
+    return CanonicalModel(model_sql(query, project.engine.dialect, source_refs), docs, entities)
+
+
+def entities_for(project: Project, metric: Metric, tables: set[str]) -> list[Entity]:
+    """The tables the canonical rows reach many-to-one (canon.yml's relationships and the
+    contract's joins), one entity each, named by the table (`raw_accounts` → `account`).
+
+    An entity's key column is a dimension that already holds it when there is one (the contract
+    says `account_id` is `raw_contracts.account_id`, an edge to `raw_accounts.account_id`),
+    otherwise the edge's many side, added to the model under the key's own name. Edges are read
+    in a fixed order so two builds choose alike.
+    """
+    dims = metric.dimensions()
+    by_column = {d.column: name for name, d in dims.items()}
+    root = metric.decisions.measure.column.table
+    graph = project.join_graph().merged(metric.joins())
+    edges = sorted(
+        (e for e in graph.edges if e.child.table in tables and e.parent.table in tables and e.parent.table != root),
+        key=lambda e: (e.parent.table, e.child not in by_column and e.parent not in by_column, str(e)),
+    )
+    out: dict[str, Entity] = {}
+    for edge in edges:
+        name = short_name(edge.parent.table)
+        if name in out or any(e.table == edge.parent.table for e in out.values()):
+            continue
+        column = by_column.get(edge.child) or by_column.get(edge.parent) or edge.parent.column
+        source = edge.child if edge.child in by_column or edge.parent not in by_column else edge.parent
+        out[name] = Entity(
+            name, edge.parent.table, edge.parent.column, column, source, model=f"dim_{metric.name}_{name}"
+        )
+    keys = {e.column for e in out.values()}
+    for entity in out.values():
+        entity.dimensions = [
+            (n, d.column) for n, d in dims.items() if d.column.table == entity.table and n not in keys and not d.path
+        ]
+    return list(out.values())
+
+
+def dimension_model_sql(entity: Entity, dialect: str, source_refs: dict[str, tuple[str, str]]) -> str:
+    """One row per key of the entity's table with the metric's dimensions read from it."""
+    table = source_table(entity.table)
+    table.set("alias", exp.TableAlias(this=exp.to_identifier(entity.table)))
+    select = [exp.column(entity.key, entity.table).as_(entity.key)]
+    select += [exp.column(col.column, entity.table).as_(name) for name, col in entity.dimensions]
+    return model_sql(exp.select(*select).from_(table), dialect, source_refs)
 
 
 def contract_test_sql(project: Project, metric: Metric, source_refs: dict[str, tuple[str, str]]) -> dict[str, str]:

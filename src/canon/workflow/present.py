@@ -1,4 +1,4 @@
-"""Terminal and Markdown renderings of proposals, builds and verifications."""
+"""Terminal and Markdown renderings of proposals, builds and verifications; the JSON of approve, build, baseline."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.table import Table
 
 from canon.present.money import format_cents, format_signed_cents
 from canon.workflow.build import BuildReport
+from canon.workflow.signoff import SignOff
 from canon.workflow.verify import VerifyReport
 
 GAP = "gap (definition − proposal)"
@@ -112,7 +113,12 @@ def print_build(report: BuildReport, console: Console) -> None:
     if report.rewired:
         console.print("  rewired: " + ", ".join(report.rewired))
     if report.deprecated:
-        console.print("  deprecated: " + ", ".join(report.deprecated))
+        until = f" (deprecation date {report.deprecation_date})" if report.deprecation_date else ""
+        console.print("  deprecated: " + ", ".join(report.deprecated) + until, markup=False)
+        for model, users in report.still_used.items():
+            if users:
+                who = ", ".join(f"{u.exposure} ({u.type}, owner {u.owner or 'not declared'})" for u in users)
+                console.print(f"    {model} is still used by {who}", markup=False)
 
 
 def print_verify(report: VerifyReport, console: Console) -> None:
@@ -126,3 +132,35 @@ def print_verify(report: VerifyReport, console: Console) -> None:
     console.print(table)
     for metric, (period, value) in report.board.items():
         console.print(f"[bold]{metric} {period}: {format_cents(value)}[/]")
+
+
+# -- stable JSON shapes of `canon approve | build | baseline --format json` (documented in README) -----
+def approve_json(record: SignOff) -> dict[str, Any]:
+    """`{"metric", "by", "role", "at", "definition_hash", "decisions", "note", "proposal"}`."""
+    return record.to_json()
+
+
+def build_json(metric: str, report: BuildReport) -> dict[str, Any]:
+    """`{"metric", "canonical_model", "written", "unchanged", "deprecated", "rewired"}`: paths relative
+    to the project; `written` is every file this run changed, nothing else was touched."""
+    return {
+        "metric": metric,
+        "canonical_model": report.canonical_model,
+        "written": list(dict.fromkeys(report.changed)),  # once each, in the order written
+        "unchanged": list(dict.fromkeys(report.unchanged)),
+        "deprecated": list(report.deprecated),
+        "rewired": list(report.rewired),
+    }
+
+
+def baseline_json(path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """`{"path", "written_at", "metrics": {metric: {"periods", "values_cents": {period: cents}}},
+    "definition_hashes"}`."""
+    return {
+        "path": path,
+        "written_at": payload["written_at"],
+        "metrics": {
+            m: {"periods": len(values), "values_cents": dict(values)} for m, values in payload["metrics"].items()
+        },
+        "definition_hashes": payload.get("definition_hashes", {}),
+    }

@@ -416,7 +416,16 @@ def propose(
     else:
         if not audit.definitions:
             raise QueryError(f"no definition of `{audit.metric}` found and no contract to start from")
-        periodic = [d for d in audit.definitions if d.vector.time_basis.kind != "lifetime"] or audit.definitions
+        # a contract holds one row set: a definition adding several (lines less credit notes) is
+        # priced and shown, not drafted from
+        plain = [d for d in audit.definitions if not d.vector.is_composite]
+        if not plain:
+            raise QueryError(
+                f"every definition of `{audit.metric}` found adds amounts of several tables (see `canon audit"
+                f" --metric {audit.metric}`); a contract of one of them cannot be drafted yet: write"
+                f" metrics/{audit.metric}.yml by hand (`canon schema` shows its fields)"
+            )
+        periodic = [d for d in plain if d.vector.time_basis.kind != "lifetime"] or plain
         start = max(periodic, key=lambda d: d.reproduced)  # a lifetime total has no period to propose
         vector = _kb_corrected(start.vector, domains, kb_metric)
         text = kb_metric.definition if kb_metric else ""

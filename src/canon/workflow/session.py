@@ -21,6 +21,7 @@ from canon.compiler.periods import Period
 from canon.errors import Location, UserError
 
 if TYPE_CHECKING:
+    from canon.engines.base import Engine
     from canon.project import Project
     from canon.workflow.propose import Proposal
 
@@ -40,6 +41,16 @@ class AuditSession:
         from canon.workflow.propose import propose
 
         return propose(self.project, self.audit, self.priced_evaluator(), self.domains)
+
+    def reattach(self, engine: Engine) -> None:
+        """Run on `engine` from now on: the one the audit ran on was closed (dbt or a load needed the file).
+
+        The caches stay: they hold figures of the raw tables, which closing a connection does not change.
+        """
+        if self.evaluator is not None and self.evaluator.engine is not engine:
+            self.evaluator.engine = engine
+        if isinstance(self.domains, Domains) and getattr(self.domains, "engine", engine) is not engine:
+            self.domains.engine = engine
 
     def priced_evaluator(self) -> Evaluator:
         """The evaluator a priced step needs; a static audit (no warehouse read) has none."""

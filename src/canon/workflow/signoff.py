@@ -39,6 +39,7 @@ class SignOff:
     definition_hash: str
     decisions: dict[str, str]
     note: str | None = None
+    proposal: str | None = None  # the sign-off request signed (`canon approve --proposal ID`), if any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class SignOff:
             "definition_hash": self.definition_hash,
             "decisions": self.decisions,
             "note": self.note,
+            "proposal": self.proposal,
         }
 
 
@@ -185,6 +187,8 @@ def approve(
     decisions: dict[str, str],
     now: datetime | None = None,
     note: str | None = None,
+    *,
+    request_id: str | None = None,
 ) -> SignOff:
     """Record who signed what, when, with the hash of the definition they signed."""
     if not by.strip() or not role.strip():
@@ -212,7 +216,11 @@ def approve(
     signoff["decisions"] = CommentedMap(outcome)
     if note:
         signoff["note"] = note
+    if request_id:  # the sign-off request an agent made and this person signed (workflow/requests.py)
+        signoff["proposal"] = request_id
     data["signoff"] = signoff
     _validated_write(m.file, data)
     project.reload()
-    return SignOff(metric, by, role, str(signoff["at"]), str(signoff["definition_hash"]), dict(outcome), note)
+    return SignOff(
+        metric, by, role, str(signoff["at"]), str(signoff["definition_hash"]), dict(outcome), note, request_id
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 from canon.audit import words
 from canon.audit.result import AuditResult, Bridge, Commit, Definition, Usage
-from canon.contracts.decisions import DecisionVector
+from canon.contracts.decisions import DecisionVector, composite_text
 from canon.present.money import format_cents, format_signed_cents
 
 ALL_VALUES = words.EVERY_VALUE
@@ -158,6 +158,8 @@ def decision_rows(
     the row decisions that follow from others (a LEFT-joined table's filter dropping NULL rows).
     """
     none = "—"
+    if vector.is_composite:
+        return _composite_rows(vector, canonical, notes)
     rows = [
         DecisionRow(
             "what is summed",
@@ -211,6 +213,27 @@ def decision_rows(
             )
         )
     rows.extend(_row_decision_rows(vector, canonical))
+    rows.extend(DecisionRow("rows", note, none, None) for note in notes)
+    return rows
+
+
+def _composite_rows(
+    vector: DecisionVector, canonical: DecisionVector | None, notes: Sequence[str]
+) -> list[DecisionRow]:
+    """A sum of row sets: the signed sum, then each term's own decision points ("term 2: filter …")."""
+    none = "—"
+    total = f"{composite_text(vector.terms)} ({len(vector.terms)} row sets, each over its own rows)"
+    rows = [
+        DecisionRow(
+            "what is summed",
+            total,
+            words.measure_words(canonical.measure) if canonical else none,
+            False if canonical else None,
+        )
+    ]
+    for i, term in enumerate(vector.terms, 1):
+        for row in decision_rows(term, None):
+            rows.append(DecisionRow(f"term {i}: {row.decision}", row.this, none, None))
     rows.extend(DecisionRow("rows", note, none, None) for note in notes)
     return rows
 

@@ -37,6 +37,12 @@ STAGING = (
 )
 SEED_FILES = tuple(f"seeds/{name}.csv" for name in ("raw_accounts", "raw_contracts", "raw_invoices", "raw_payments"))
 QUERY_LOG = "logs/query_log.csv"
+# The movement and retention contracts over the canonical MRR (issue 14): metrics, not models,
+# so the audit of mrr still finds exactly the three team definitions.
+MOVEMENT_FILES = tuple(
+    f"metrics/{name}.yml"
+    for name in ("new_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr", "reactivation_mrr", "nrr", "grr")
+)
 
 
 @dataclass(frozen=True)
@@ -298,6 +304,15 @@ COMMITS: tuple[Commit, ...] = (
         DATA_LEAD,
         "DATA-45: draft the canonical MRR contract for the board (canon project config)",
         ("canon.yml", "metrics/mrr.yml"),
+    ),
+    Commit(
+        "movements",
+        C,
+        31,
+        "17:50",
+        DATA_LEAD,
+        "DATA-46: MRR movements, NRR and GRR as contracts over the canonical MRR",
+        MOVEMENT_FILES,
     ),
 )
 
