@@ -26,10 +26,11 @@ RED_FLAGS = ("no ticket", "author inactive", UNCOMMITTED)
 
 @dataclass(frozen=True)
 class DecisionRow:
-    decision: str
+    decision: str  # in words, for people
     this: str
     canonical: str
     same: bool | None  # None: no canonical to compare with, or a slice (never a divergence)
+    key: str = ""  # the audit's own key (`measure`, `time_basis`, `filter:raw_x.y`, …), for machines
 
 
 @dataclass(frozen=True)
@@ -172,12 +173,14 @@ def decision_rows(
                 and vector.measure.scale == canonical.measure.scale
                 and vector.measure.aggregation == canonical.measure.aggregation
             ),
+            "measure",
         ),
         DecisionRow(
             "date basis",
             words.basis_words(vector.time_basis),
             words.basis_words(canonical.time_basis) if canonical else none,
             None if canonical is None else vector.time_basis == canonical.time_basis,
+            "time_basis",
         ),
     ]
     mine, theirs = vector.filters, canonical.filters if canonical else {}
@@ -189,6 +192,7 @@ def decision_rows(
                 _set_text(a),
                 _set_text(b) if canonical else none,
                 None if canonical is None else a == b,
+                f"filter:{col}",
             )
         )
     c_slices = canonical.slices if canonical else {}
@@ -199,6 +203,7 @@ def decision_rows(
                 _set_text(vector.slices.get(col)),
                 _set_text(c_slices.get(col)) if canonical else none,
                 None,
+                f"slice:{col}",
             )
         )
     if vector.predicates or (canonical and canonical.predicates):
@@ -210,6 +215,7 @@ def decision_rows(
                 a_text,
                 b_text if canonical else none,
                 None if canonical is None else vector.predicates == canonical.predicates,
+                "predicate",
             )
         )
     rows.extend(_row_decision_rows(vector, canonical))
@@ -229,11 +235,12 @@ def _composite_rows(
             total,
             words.measure_words(canonical.measure) if canonical else none,
             False if canonical else None,
+            "measure",
         )
     ]
     for i, term in enumerate(vector.terms, 1):
         for row in decision_rows(term, None):
-            rows.append(DecisionRow(f"term {i}: {row.decision}", row.this, none, None))
+            rows.append(DecisionRow(f"term {i}: {row.decision}", row.this, none, None, f"term {i}: {row.key}"))
     rows.extend(DecisionRow("rows", note, none, None) for note in notes)
     return rows
 
@@ -255,6 +262,7 @@ def _row_decision_rows(vector: DecisionVector, canonical: DecisionVector | None)
             mine.get(key, "none"),
             theirs.get(key, "none") if canonical else "—",
             None if canonical is None else mine.get(key) == theirs.get(key),
+            f"rows: {key}",
         )
         for key in sorted(set(mine) | set(theirs))
     ]
