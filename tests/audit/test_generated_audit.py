@@ -64,4 +64,4 @@ def test_figures_reproduced_and_equal_to_the_generator(audited: tuple[AuditResul
     assert result.canonical_cents == truth["canonical"]["figures"][period]
     for d in result.definitions:
         assert d.bridge is not None
-        assert d.value_cents + sum(s.impact_cents for s in d.bridge.steps) == result.canonical_cents
+        assert result.canonical_cents + sum(s.impact_cents for s in d.bridge.steps) == d.value_cents

@@ -62,7 +62,13 @@ def test_demo_tells_the_whole_story(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "MRR is defined 2 ways across 3 models" in out and "fct_mrr_ops_dashboard" in out
     html = folder / "reports" / "mrr_audit.html"
     postmortem = folder / "analyses" / "05_postmortem.md"
-    assert html.is_file() and "plotly" in html.read_text()
+    page = html.read_text()
+    assert html.is_file() and "<svg" in page and "<script" not in page and len(page.encode()) < 1_000_000
+    # one price per decision, summing to each gap; only the untraced commit under "nobody can trace"
+    assert "-$53,890.00 = the gap" in out and "+$27,740.00 counts invoices with status pending" in out
+    assert "interaction" not in out
+    untraced = out.split("decisions nobody can trace")[1].split("3. Align")[0]
+    assert "per Mike's request" in untraced and "REVOPS-" not in untraced and "FIN-" not in untraced
     assert "per Mike's request" in postmortem.read_text() and "Dana Whitfield" in postmortem.read_text()
     assert not (folder / "models" / "marts" / "fct_mrr_ops_dashboard.sql").exists()
     # a second demo replaces the first one's folder

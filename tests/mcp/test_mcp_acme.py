@@ -160,8 +160,10 @@ async def _story(root: Path, template: Path, board: int, log_file: Path) -> None
         figures = {d["model"]: d["value_cents"] for d in audit["definitions"]}
         assert figures == {model: cents(template, sql) for model, sql in MODEL_SQL.items()}
         assert all(d["reproduced"] for d in audit["definitions"])
-        for d in audit["definitions"]:  # each bridge lands exactly on the board number
-            assert d["value_cents"] + sum(step["impact_cents"] for step in d["bridge"]) == board
+        for d in audit["definitions"]:  # each bridge's prices (definition − board number) sum to its gap
+            assert (
+                board + sum(step["impact_cents"] for step in d["bridge"]) == d["value_cents"] == board + d["gap_cents"]
+            )
         point = {p["decision"]: p for p in audit["decision_points"]}["filter:raw_contracts.type"]
         assert "fct_arr_by_account" in point["diverging"] and "no ticket" in point["flags"]
 

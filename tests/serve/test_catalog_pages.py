@@ -57,14 +57,15 @@ def test_metric_page_says_what_its_twin_says(client: TestClient, direct: Any, au
     }
     assert detail["lineage"]["sources"] == ["raw_accounts", "raw_contracts", "raw_invoices"]
     assert "raw_invoices" in (detail["sql"] or "")
-    # the waterfalls: the stored audit's steps, in order, and they end at the canonical figure
+    # the waterfalls: the stored audit's steps, in order, from the canonical figure to the definition's
     canon = audit_json["canonical"]["value_cents"]
     stored = {d["model"]: d for d in audit_json["definitions"]}
     for d in detail["audit"]["definitions"]:
         steps = stored[d["model"]]["bridge"] or []
         assert [s["cents"] for s in d["steps"]] == [s["impact_cents"] for s in steps]
         if d["steps"]:
-            assert d["value_cents"] + sum(s["cents"] for s in d["steps"]) + d["unattributed_cents"] == canon
+            assert d["from_canonical"] and d["unattributed_cents"] == 0
+            assert canon + sum(s["cents"] for s in d["steps"]) == d["value_cents"]
     html = client.get("/metrics/mrr").text
     assert '<link rel="alternate" type="application/json" href="/metrics/mrr.json">' in html
     assert detail["owner"] in html and detail["definition_hash"] in html

@@ -60,13 +60,14 @@ def test_each_definition_reproduced_to_the_cent(audit: AuditResult, model_figure
     assert audit.canonical_cents == CANONICAL
 
 
-def test_bridges_land_exactly_on_the_board_number(audit: AuditResult) -> None:
+def test_bridges_go_from_the_board_number_to_each_definition(audit: AuditResult) -> None:
     for d in audit.definitions:
         assert d.bridge is not None
-        assert d.value_cents + sum(s.impact_cents for s in d.bridge.steps) == CANONICAL, d.model
-        pairs = [(s.impact_cents, s.isolated_cents) for s in d.bridge.steps if s.isolated_cents is not None]
-        assert d.bridge.interaction_cents == sum(a - b for a, b in pairs)
-        assert d.bridge.steps[0].isolated_cents == d.bridge.steps[0].impact_cents  # the first step has no history
+        assert (d.bridge.start_cents, d.bridge.end_cents) == (CANONICAL, d.value_cents)
+        # each step is a decision's price in definition − canonical; they sum to the gap exactly
+        assert CANONICAL + sum(s.impact_cents for s in d.bridge.steps) == d.value_cents, d.model
+        assert all(s.decision != "residual" for s in d.bridge.steps)
+        assert d.bridge.exact and d.bridge.steps[-1].value_after_cents == d.value_cents
 
 
 def test_decisions_read_from_the_sql(audit: AuditResult) -> None:
@@ -93,4 +94,4 @@ def test_decisions_read_from_the_sql(audit: AuditResult) -> None:
 
 def test_headline(audit: AuditResult) -> None:
     assert audit.headline().startswith("MRR is defined 3 ways across 3 models; the largest gap is $")
-    assert audit.headline().endswith("(date basis)")
+    assert audit.headline().endswith("(what is summed and when)")

@@ -391,7 +391,7 @@ def _points(result: AuditResult) -> dict[str, dict[str, Any]]:
         for row in decision_rows(d.vector, result.canonical_vector, d.row_notes):
             if row.decision == "rows":
                 continue
-            key = _decision_key(row.decision)
+            key = row.key or _decision_key(row.decision)
             point = points.setdefault(key, {"canonical": row.canonical, "models": {}, "same": {}})
             point["models"][d.model] = row.this
             point["same"][d.model] = row.same

@@ -8,7 +8,8 @@ value for the period is computed by the engine from the same expression the mode
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlglot import exp
 
@@ -21,7 +22,8 @@ from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
 from canon.compiler.vector import VectorQuery, batch_key, compile_batch, compile_vector, literal, scaled
 from canon.contracts.decisions import DecisionVector
-from canon.contracts.model import JoinEdge
+from canon.contracts.model import DimensionRef, JoinEdge
+from canon.contracts.refs import ColumnRef
 from canon.engines.base import Engine
 from canon.errors import QueryError
 
@@ -205,6 +207,27 @@ class Evaluator:
         cache[vector] = int(sum(values))
         return cache[vector]
 
+    def by_values(
+        self, vector: DecisionVector, columns: Sequence[ColumnRef], edges: Iterable[JoinEdge] = ()
+    ) -> dict[tuple[Any, ...], int]:
+        """The vector's figure split by the values of `columns` (one scan, grouped): a bridge adds
+        up the groups a combination of decisions admits instead of scanning once per combination."""
+        q = VectorQuery(
+            vector=vector,
+            value_name="value_cents",
+            grain=self.period.grain,
+            dimensions=tuple(DimensionRef(f"canon_cell_{i}", c) for i, c in enumerate(columns)),
+            first=self.period,
+            last=self.period,
+            extra_edges=tuple(edges),
+        )
+        table = self.engine.execute(compile_vector(q, self.graph, self.relations))
+        out: dict[tuple[Any, ...], int] = {}
+        for row in table.to_pylist():
+            key = tuple(row[f"canon_cell_{i}"] for i in range(len(columns)))
+            out[key] = out.get(key, 0) + int(row["value_cents"] or 0)
+        return out
+
     def selects_rows(self, vector: DecisionVector, edges: Iterable[JoinEdge] = ()) -> bool:
         """Whether the vector's query, once run, selected any row of the period (see `model_figure_rows`)."""
         edge_list = tuple(edges)
@@ -213,12 +236,16 @@ class Evaluator:
         cache, _, empty = self._caches(edge_list)
         return vector in cache and vector not in empty
 
-    def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = ()) -> None:
-        """Fill the cache for every vector that compiles, one query per (measure, time basis)."""
+    def many(self, vectors: Iterable[DecisionVector], edges: Iterable[JoinEdge] = (), checked: bool = False) -> None:
+        """Fill the cache for every vector that compiles, one query per (measure, time basis).
+
+        `checked`: the caller knows every vector compiles (a bridge checks each shape once), so
+        none is compiled on its own first: thousands of a bridge's vectors cost one scan per group.
+        """
         edge_list = tuple(edges)
         cache, _, empty = self._caches(edge_list)
         plain = [t for v in vectors for t in v.parts()]  # a composite is evaluated through its terms
-        todo = [v for v in dict.fromkeys(plain) if v not in cache and self.compiles(v, edge_list)]
+        todo = [v for v in dict.fromkeys(plain) if v not in cache and (checked or self.compiles(v, edge_list))]
         groups: dict[tuple[object, ...], list[DecisionVector]] = {}
         for v in todo:
             groups.setdefault(batch_key(v), []).append(v)

@@ -16,15 +16,15 @@ from canon.contracts.values import to_json_value
 
 @dataclass
 class BridgeStep:
-    # "time_basis", "measure", "dedup:<table>", "fanout:<table>", "match:<table>", "filter:raw_invoices.type",
-    # "slice:...", "predicate", "residual"
+    # "time_basis", "measure", "time_basis+measure", "dedup:<table>", "fanout:<table>", "match:<table>",
+    # "filter:raw_invoices.type", "slice:...", "predicate", "residual"
     decision: str
-    label: str  # plain words: "exclude 'setup' from raw_invoices.type"
+    label: str  # plain words: "counts invoices with type setup (one-time)"
     from_value: Any
     to_value: Any
-    impact_cents: int  # in sequence: the value after this step minus the value before it
-    isolated_cents: int | None  # this decision flipped alone from the definition
-    value_after_cents: int
+    impact_cents: int  # this decision point's Shapley value: its price, end − start (see audit/bridge.py)
+    value_after_cents: int  # the running total in the order shown (the waterfall's bar ends)
+    error_cents: int | None = None  # 95 % bound of a sampled price (None: computed exactly)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -33,31 +33,51 @@ class BridgeStep:
             "from": self.from_value,
             "to": self.to_value,
             "impact_cents": self.impact_cents,
-            "isolated_cents": self.isolated_cents,
             "value_after_cents": self.value_after_cents,
+            "error_cents": self.error_cents,
         }
+
+
+# The sign every table states: a step is what the end definition's decision adds to the start.
+SIGN = "definition − canonical"
 
 
 @dataclass
 class Bridge:
+    """From `start` to `end`, one step per decision point; the steps sum to end − start exactly.
+
+    An audit's bridges start at the canonical figure and end at the definition's, so each step
+    is that decision's price in definition − canonical.
+    """
+
     start_label: str
     end_label: str
     start_cents: int
     end_cents: int
     steps: list[BridgeStep]
-    order: str  # the stated order in which decisions were flipped
+    order: str  # how the prices were computed (exact Shapley over n points, or sampled with a bound)
+    exact: bool = True
+    error_cents: int = 0  # the largest 95 % bound of a sampled price (0 when exact)
 
     @property
-    def interaction_cents(self) -> int:
-        """What the steps owe to each other: Σ (impact in sequence − impact alone).
-
-        Steps with no separate meaning on their own (isolated is None, e.g. a condition on rows
-        the starting definition never reads) are left out; shown, never spread over steps.
-        """
-        return sum(s.impact_cents - s.isolated_cents for s in self.steps if s.isolated_cents is not None)
+    def gap_cents(self) -> int:
+        return self.end_cents - self.start_cents
 
     def largest(self) -> BridgeStep | None:
         return max(self.steps, key=lambda s: abs(s.impact_cents), default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start_label,
+            "to": self.end_label,
+            "from_cents": self.start_cents,
+            "to_cents": self.end_cents,
+            "gap_cents": self.gap_cents,
+            "method": self.order,
+            "exact": self.exact,
+            "error_cents": self.error_cents,
+            "steps": [s.to_json() for s in self.steps],
+        }
 
 
 @dataclass
@@ -200,7 +220,9 @@ class Definition:
             "unmapped": [{"sql": u.sql, "reason": u.reason, "model": u.model, "lines": u.lines} for u in self.unmapped],
             "bridge": [s.to_json() for s in self.bridge.steps] if self.bridge else [],
             "bridge_order": self.bridge.order if self.bridge else None,
-            "interaction_cents": self.bridge.interaction_cents if self.bridge else None,
+            # the bridge starts at the canonical figure: steps are definition − canonical
+            "bridge_from_cents": self.bridge.start_cents if self.bridge else None,
+            "gap_cents": self.bridge.gap_cents if self.bridge else None,
             "history": [c.to_json() for c in self.history],
             "usage": self.usage.to_json() if self.usage else None,
             "alternates": self.alternates,
@@ -321,28 +343,14 @@ class AuditResult:
             "failed": [f.to_json() for f in self.failed],
             "notes": list(self.notes),
             "timings": self.timings,
-            "pair_bridge": None
-            if self.pair_bridge is None
-            else {
-                "from": self.pair_bridge.start_label,
-                "to": self.pair_bridge.end_label,
-                "steps": [s.to_json() for s in self.pair_bridge.steps],
-            },
+            "pair_bridge": None if self.pair_bridge is None else self.pair_bridge.to_json(),
         }
 
 
 def _decision_words(decision: str) -> str:
-    if decision in ("time_basis", "time_basis+measure"):
-        return "date basis"
-    if decision == "measure":
-        return "what is measured"
-    if decision.startswith("filter:"):
-        return decision.removeprefix("filter:")
-    kind, _, table = decision.partition(":")
-    words = {"dedup": "deduplication of", "fanout": "fan-out through", "match": "match in"}
-    if kind in words:
-        return f"{words[kind]} {table}"
-    return decision
+    from canon.audit.words import decision_name
+
+    return decision_name(decision)
 
 
 def definition_headline(label: str, ways: int, models: int) -> str:

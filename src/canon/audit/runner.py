@@ -38,7 +38,7 @@ from sqlglot import exp
 from canon.audit import budget as budget_mod
 from canon.audit import history as history_mod
 from canon.audit import usage as usage_mod
-from canon.audit.bridge import build_bridge, reads_rows_of
+from canon.audit.bridge import build_bridge, rows_of
 from canon.audit.domains import Domains
 from canon.audit.extract import Candidate, Catalog, Extraction, Extractor, ModelLineage, prepare_failures
 from canon.audit.extract import Unmapped as ExtractUnmapped
@@ -487,6 +487,7 @@ def bridge(ctx: AuditContext) -> None:
     if vector is not None and ctx.canonical_problem is not None:
         _canonical_through_models(ctx, vector)
     if vector is not None and ctx.canonical_cents is not None:
+        label = ctx.metric.label if ctx.metric else ctx.options.metric.upper()
         graph = ctx.project.join_graph()
         for d in ctx.each(ctx.definitions, lambda d: d.model):
             if not d.priced:
@@ -500,19 +501,20 @@ def bridge(ctx: AuditContext) -> None:
                 ctx.bridge_failures[d.model] = Unmapped(composite_text(d.vector.terms), why)
                 continue
             edges = [*ctx.extractions[d.model].edges, *ctx.canonical_edges, *ctx.metric_joins()]
-            try:
+            try:  # from the canonical figure to the definition's: each step is definition − canonical
                 ctx.bridges[d.model] = build_bridge(
-                    d.vector,
                     vector,
+                    d.vector,
                     _evaluate_with(evaluator, edges),
                     ctx.domains,
+                    f"canonical {label}",
                     d.model,
-                    f"canonical {ctx.options.metric}",
-                    start_cents=d.value_cents,
-                    end_cents=ctx.canonical_cents,
-                    separable=reads_rows_of(graph.merged(edges)),
+                    start_cents=ctx.canonical_cents,
+                    end_cents=d.value_cents,
                     compiles=partial(evaluator.compiles, edges=edges),
-                    prefetch=partial(evaluator.many, edges=edges),
+                    prefetch=partial(evaluator.many, edges=edges, checked=True),
+                    per_row=rows_of(graph.merged(edges)),
+                    by_values=partial(evaluator.by_values, edges=edges),
                 )
             except MODEL_FAILURES as exc:
                 ctx.bridge_failures[d.model] = Unmapped(_first_line(exc), "bridge could not be computed")
@@ -728,15 +730,20 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
         if name not in by_name:
             raise QueryError(f"`{name}` is not one of the definitions found", fix=f"choose from: {', '.join(by_name)}")
     edges = [*ctx.extractions[a].edges, *ctx.extractions[b].edges]
+    evaluator = ctx.priced()
     return build_bridge(
         by_name[a].vector,
         by_name[b].vector,
-        _evaluate_with(ctx.priced(), edges),
+        _evaluate_with(evaluator, edges),
         ctx.domains,
         a,
         b,
         start_cents=by_name[a].value_cents,
         end_cents=by_name[b].value_cents,
+        compiles=partial(evaluator.compiles, edges=edges),
+        prefetch=partial(evaluator.many, edges=edges, checked=True),
+        per_row=rows_of(ctx.project.join_graph().merged(edges)),
+        by_values=partial(evaluator.by_values, edges=edges),
     )
 
 

@@ -21,8 +21,10 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from canon.audit.report.common import untraced as untraced_commit
 from canon.audit.report.html import write_html
 from canon.audit.result import AuditResult
+from canon.audit.words import decision_name
 from canon.present.money import format_cents, format_signed_cents
 from canon.project import Project, load_project
 from canon.workflow.propose import Proposal
@@ -55,12 +57,12 @@ def diverge(console: Console, audit: AuditResult) -> None:
     for col, just in (
         ("model", "left"),
         ("figure", "right"),
-        ("vs board", "right"),
+        ("gap (definition − board)", "right"),
         ("reproduced", "center"),
         ("queries/mo", "right"),
         ("last queried", "left"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=just == "right")  # type: ignore[arg-type]
     for d in audit.definitions:
         u = d.usage
         table.add_row(
@@ -75,20 +77,23 @@ def diverge(console: Console, audit: AuditResult) -> None:
     for d in audit.definitions:
         if not d.bridge:
             continue
-        console.print(f"[bold]{d.model}[/] → canonical, one decision at a time ({d.bridge.order}):")
+        console.print(
+            f"[bold]{d.model}[/] against the board number, the price of each decision "
+            "(definition − canonical; the same in every order):"
+        )
         for s in d.bridge.steps:
             console.print(f"    {format_signed_cents(s.impact_cents):>15}  {s.label}")
-        if d.bridge.interaction_cents:
+        console.print(f"    {format_signed_cents(d.bridge.gap_cents):>15}  [bold]= the gap[/]")
+    untraced = [(d.model, c) for d in audit.definitions for c in d.history if untraced_commit(c)]
+    if untraced:
+        console.print("[bold]Archaeology[/] — decisions nobody can trace (no ticket, or never committed):")
+        for model, c in untraced:
+            what = decision_name(c.decision)
+            if "uncommitted" in c.flags:
+                console.print(f"    {model}: {what} is only in the working copy, never committed")
+                continue
             console.print(
-                f"    {format_signed_cents(d.bridge.interaction_cents):>15}  "
-                "[dim]of which interaction between decisions[/]"
-            )
-    flagged = [(d.model, c) for d in audit.definitions for c in d.history if c.flags]
-    if flagged:
-        console.print("[bold]Archaeology[/] — decisions nobody can trace:")
-        for model, c in flagged:
-            console.print(
-                f"    {model}: {c.decision} came in {c.sha[:7]} by {c.author} on {c.date[:10]}, "
+                f"    {model}: {what} came in {c.sha[:7]} by {c.author} on {c.date[:10]}, "
                 f"“{c.message.splitlines()[0]}” [red]({', '.join(c.flags)})[/]"
             )
 
@@ -108,14 +113,17 @@ def align(console: Console, proposal: Proposal) -> None:
         console.print(
             f"  • {note.summary}"
             + (f" — [green]{sup}[/]" if sup else "")
-            + (f"; dissent: [yellow]{dis}[/]" if dis else "")
+            + (f"; against: [yellow]{dis}[/]" if dis else "")
         )
-    console.print("[bold]Judgment calls only a person can make[/] (what each option does to the number):")
+    console.print(
+        "[bold]Judgment calls only a person can make[/] — a different question from the audit's prices: "
+        "what the board number would become with one choice changed:"
+    )
     for c in proposal.calls:
         for o in c.options:
             console.print(
-                f"    {format_signed_cents(o.impact_cents):>15}  {c.key}: {o.label}  "
-                f"[dim]({', '.join(o.adopted_by)})[/]"
+                f"    {format_signed_cents(o.impact_cents):>15}  {c.key}: if the board number {o.label}  "
+                f"[dim](as {', '.join(o.adopted_by)})[/]"
             )
 
 

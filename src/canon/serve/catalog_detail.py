@@ -168,7 +168,10 @@ def audit_view(audit: dict[str, Any] | None) -> dict[str, Any] | None:
     for d in audit.get("definitions") or []:
         value = d.get("value_cents")
         steps = _steps(d.get("bridge")) if isinstance(value, int) and isinstance(canon_cents, int) else []
-        rest = canon_cents - value - sum(s["cents"] for s in steps) if steps else 0
+        # an audit's bridge starts at the canonical figure when it says so (steps: definition − canonical)
+        from_canonical = "bridge_from_cents" in d
+        gap = value - canon_cents if from_canonical and steps else canon_cents - value if steps else 0
+        rest = gap - sum(s["cents"] for s in steps) if steps else 0
         usage = d.get("usage") or {}
         out.append(
             {
@@ -182,6 +185,7 @@ def audit_view(audit: dict[str, Any] | None) -> dict[str, Any] | None:
                 "queries_per_month": usage.get("queries_per_month"),
                 "queries_text": number(usage.get("queries_per_month")) if usage else "—",
                 "steps": steps,
+                "from_canonical": from_canonical,
                 "unattributed_cents": rest,
                 "unattributed_formatted": format_signed_cents(rest) if rest else None,
             }

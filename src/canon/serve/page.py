@@ -179,17 +179,31 @@ def _waterfalls(detail: dict[str, Any]) -> list[dict[str, Any]]:
                     "formatted": d["unattributed_formatted"],
                 }
             )
-        chart = svg.waterfall(
-            str(d["model"]), d["value_cents"], [svg.Step(s["label"], s["cents"]) for s in steps], "canonical"
-        )
+        bars = [svg.Step(s["label"], s["cents"]) for s in steps]
+        if d.get("from_canonical"):  # the audit's bridges run canonical → definition (definition − canonical)
+            chart = svg.waterfall("canonical", audit["canonical_cents"], bars, str(d["model"]))
+            title, start, start_text, end_text = (
+                f"canonical → {d['model']} (definition − canonical)",
+                "canonical",
+                audit["canonical_formatted"],
+                d["formatted"],
+            )
+        else:
+            chart = svg.waterfall(str(d["model"]), d["value_cents"], bars, "canonical")
+            title, start, start_text, end_text = (
+                f"{d['model']} → canonical",
+                d["model"],
+                d["formatted"],
+                audit["canonical_formatted"],
+            )
         out.append(
             {
-                "title": f"{d['model']} → canonical",
+                "title": title,
                 "chart": chart,
                 "steps": steps,
-                "start_label": d["model"],
-                "start_text": d["formatted"],
-                "end_text": audit["canonical_formatted"],
+                "start_label": start,
+                "start_text": start_text,
+                "end_text": end_text,
             }
         )
     return out

@@ -6,26 +6,33 @@ figures from the warehouse, reasons from git history, the decision from the cont
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from canon.audit.report.common import GAP_HEADER, PRICE_HEADER, SIGN_NOTE, method_text
 from canon.audit.result import AuditResult
+from canon.audit.words import decision_name
 from canon.contracts.model import Metric
 from canon.present.money import format_cents, format_signed_cents
 
+STANCE_WORDS = {"supports": "supports the decision", "dissents": "argues against it", "context": "context"}
 
-def render_postmortem(audit: AuditResult, metric: Metric | None, canonical_model: str | None = None) -> str:
+
+def render_postmortem(
+    audit: AuditResult, metric: Metric | None, canonical_model: str | None = None, today: date | None = None
+) -> str:
     label = audit.label
     period = audit.period.label
     lines = [
         f"# Postmortem: {label} had {len(audit.distinct_definitions())} definitions",
         "",
-        f"_Written by canon on {datetime.now(UTC):%Y-%m-%d} from the audit of {period} and the sign-off record._",
+        f"_Written by canon on {today or datetime.now(UTC).date():%Y-%m-%d} from the audit of {period} and the "
+        "sign-off record._",
         "",
         "## What happened",
         "",
         f"{audit.headline()}.",
         "",
-        "| model | " + f"{label} for {period} | vs canonical | reproduced from its decisions | queries / month |",
+        "| model | " + f"{label} for {period} | {GAP_HEADER} | reproduced from its decisions | queries / month |",
         "|---|---:|---:|---|---:|",
     ]
     for d in audit.definitions:
@@ -37,18 +44,19 @@ def render_postmortem(audit: AuditResult, metric: Metric | None, canonical_model
         )
     if audit.canonical_cents is not None:
         lines.append(f"| **canonical** | **{format_cents(audit.canonical_cents)}** | | | |")
-    lines += ["", "## Where they diverged, and what each choice was worth", ""]
+    lines += ["", "## Where they diverged, and what each choice was worth", "", SIGN_NOTE, ""]
     for d in audit.definitions:
         if not d.bridge or not d.bridge.steps:
             continue
-        lines.append(f"### `{d.model}` → canonical ({d.bridge.order})")
+        lines.append(f"### `{d.model}`: {format_signed_cents(d.bridge.gap_cents)} against the canonical {label}")
         lines.append("")
-        lines.append("| decision | impact |")
+        lines.append(f"| decision point | {PRICE_HEADER} |")
         lines.append("|---|---:|")
         for s in d.bridge.steps:
             lines.append(f"| {s.label} | {format_signed_cents(s.impact_cents)} |")
-        if d.bridge.interaction_cents:
-            lines.append(f"| _interaction between decisions_ | {format_signed_cents(d.bridge.interaction_cents)} |")
+        lines.append(f"| **gap** | **{format_signed_cents(d.bridge.gap_cents)}** |")
+        lines.append("")
+        lines.append(f"_{method_text(d.bridge)}_")
         lines.append("")
     lines += ["## Why (from git history)", ""]
     any_history = False
@@ -59,8 +67,10 @@ def render_postmortem(audit: AuditResult, metric: Metric | None, canonical_model
             tickets = ", ".join(c.tickets) or "no ticket"
             subject = c.message.splitlines()[0] if c.message else ""
             lines.append(
-                f"- `{d.model}` {c.decision}: `{c.sha[:8]}` by {c.author} on {c.date[:10]}: "
+                f"- `{d.model}`, {decision_name(c.decision)}: `{c.sha[:8]}` by {c.author} on {c.date[:10]}: "
                 f"“{subject}” ({tickets}){flags}"
+                if "uncommitted" not in c.flags
+                else f"- `{d.model}`, {decision_name(c.decision)}: only in the working copy, never committed{flags}"
             )
     if not any_history:
         lines.append("- No git history was available for these models.")
@@ -75,7 +85,7 @@ def render_postmortem(audit: AuditResult, metric: Metric | None, canonical_model
         for key, value in so.decisions.items():
             lines.append(f"- Judgment call `{key}`: {value}")
         for p in metric.spec.precedents[:6]:
-            lines.append(f"- Precedent ({p.stance}): {p.source} — {p.claim}")
+            lines.append(f"- Precedent that {STANCE_WORDS.get(p.stance, p.stance)}: {p.source} — {p.claim}")
     else:
         lines.append("No sign-off is recorded yet: the canonical definition is still a proposal.")
     contract = metric.file.name if metric and metric.file else f"metrics/{audit.metric}.yml"

@@ -12,6 +12,13 @@ from canon.workflow.build import BuildReport
 from canon.workflow.signoff import SignOff
 from canon.workflow.verify import VerifyReport
 
+GAP = "gap (definition − proposal)"
+CALLS_NOTE = (
+    "Each option is its own question, not a bridge price: what the proposed board number would become "
+    "with that one choice changed (the audit's bridges price each decision of a model against the "
+    "canonical figure instead)."
+)
+
 
 def _short(source: str) -> str:
     """`Stripe Billing, billing metric definitions…` → `Stripe Billing`."""
@@ -22,8 +29,8 @@ def print_proposal(p: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]Proposed canonical {p['label']}[/] — {format_cents(p['value_cents'])} for {p['period']}")
     console.print(p["definition"])
     table = Table(title="decisions and precedent", header_style="bold", show_lines=True)
-    for col in ("decision", "what it says", "supported by", "dissent"):
-        table.add_column(col)
+    for col in ("decision", "what it says", "supports it", "argues against it"):
+        table.add_column(col, overflow="fold")
     for n in p["decision_notes"]:
         table.add_row(
             n["key"],
@@ -33,8 +40,9 @@ def print_proposal(p: dict[str, Any], console: Console) -> None:
         )
     console.print(table)
     models = Table(title=f"existing definitions (closest: {p['closest_model']})", header_style="bold")
-    for col in ("model", "figure", "gap to proposal", "agreeing decisions", "must change"):
-        models.add_column(col)
+    for col in ("model", "figure", GAP, "agreeing decisions", "must change"):
+        right = col in ("figure", GAP)
+        models.add_column(col, justify="right" if right else "left", no_wrap=right, overflow="fold")
     for m in p["models"]:
         models.add_row(
             m["model"],
@@ -44,13 +52,13 @@ def print_proposal(p: dict[str, Any], console: Console) -> None:
             "\n".join(m["changes"]) or "nothing",
         )
     console.print(models)
-    console.print(f"\n[bold]Judgment calls for a person[/] (priced for {p['period']}, from the proposal's number):")
+    console.print(f"\n[bold]Judgment calls for a person[/] ({p['period']}). {CALLS_NOTE}")
     for c in p["judgment_calls"]:
         console.print(f"• [bold]{c['key']}[/]: {c['question']}")
         for o in c["options"]:
             console.print(
-                f"    {o['label']}: [bold]{format_signed_cents(o['impact_cents'])}[/] "
-                f"[dim](the choice of {', '.join(o['adopted_by'])})[/]"
+                f"    if the board number {o['label']}: [bold]{format_signed_cents(o['impact_cents'])}[/] "
+                f"[dim](as {', '.join(o['adopted_by'])})[/]"
             )
         if c.get("note"):
             console.print(f"    [dim]{c['note']}[/]")
@@ -62,7 +70,7 @@ def proposal_markdown(p: dict[str, Any]) -> str:
         "",
         p["definition"],
         "",
-        "| decision | what it says | supported by | dissent |",
+        "| decision | what it says | supports it | argues against it |",
         "|---|---|---|---|",
     ]
     for n in p["decision_notes"]:
@@ -73,14 +81,22 @@ def proposal_markdown(p: dict[str, Any]) -> str:
     for m in p["models"]:
         out.append(
             f"- `{m['model']}` {format_cents(m['value_cents'])} "
-            f"({format_signed_cents(m['gap_cents'])} to the proposal), "
+            f"({format_signed_cents(m['gap_cents'])} against the proposal, definition − proposal), "
             f"{m['agreeing_decisions']}/{m['decisions']} decisions agree"
         )
         for change in m["changes"]:
             out.append(f"  - {change}")
         if m["sql_diff"]:
             out += ["", "  ```diff", *["  " + ln for ln in m["sql_diff"].splitlines()], "  ```"]
-    out += ["", "### Judgment calls", "", "| call | question | option | impact | chosen by |", "|---|---|---|---:|---|"]
+    out += [
+        "",
+        "### Judgment calls",
+        "",
+        CALLS_NOTE,
+        "",
+        "| call | question | if the board number … | change to the board number | as |",
+        "|---|---|---|---:|---|",
+    ]
     for c in p["judgment_calls"]:
         for o in c["options"]:
             impact = format_signed_cents(o["impact_cents"])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from canon.audit import words
 from canon.audit.bridge import moves_between
 from canon.audit.domains import Domains
 from canon.audit.result import AuditResult, Definition
@@ -24,7 +25,7 @@ from canon.compiler.vector import VectorQuery, compile_vector
 from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge
 from canon.contracts.refs import ColumnRef
-from canon.contracts.values import Scalar, format_value, sorted_values, to_json_value
+from canon.contracts.values import Scalar, sorted_values, to_json_value
 from canon.engines.render import render
 from canon.errors import QueryError
 from canon.kb.model import Claim, KbMetric, knowledge_base
@@ -65,7 +66,7 @@ class ProposedDecision:
 class ModelScore:
     model: str
     value_cents: int
-    gap_cents: int
+    gap_cents: int  # definition − proposal, the sign the audit's tables use
     agreeing: int
     total: int
     changes: list[str]
@@ -90,8 +91,11 @@ class ModelScore:
 
 @dataclass
 class Option:
+    """One way to answer a judgment call, priced as its own question: the proposal's number with
+    this one choice changed (what the board number would become), not a bridge step's price."""
+
     label: str
-    impact_cents: int
+    impact_cents: int  # (the proposal with this choice) − (the proposal)
     adopted_by: list[str]
     edit: dict[str, Any]  # how approve applies it: {"filter": col, "add": [...]} / {"vector": json}
 
@@ -166,19 +170,24 @@ def annotate(vector: DecisionVector, domains: Domains, kb_metric: KbMetric | Non
     notes: list[ProposedDecision] = []
     dec = kb_metric.decisions if kb_metric else {}
     tb = dec.get("date_basis")
+    accrual = dec.get("cash_vs_accrual")
+    event = vector.time_basis.kind == "event"
+    basis_for = tb.supporting if tb and (tb.prefer != "service_period" or not event) else []
+    basis_against = tb.supporting if tb and tb.prefer == "service_period" and event else []
+    if accrual is not None and accrual.prefer == "accrual" and event:
+        basis_for = [*basis_for, *accrual.supporting]  # an invoice date is accrual as billed
     notes.append(
         ProposedDecision(
             "time_basis",
-            f"an amount belongs to the period {vector.time_basis.describe()}",
+            f"an amount belongs to the period {words.basis_words(vector.time_basis)}",
             None,
             {},
             vector.time_basis.to_json(),
             [],
-            tb.supporting if tb and (tb.prefer != "service_period" or vector.time_basis.kind == "range") else [],
-            tb.supporting if tb and tb.prefer == "service_period" and vector.time_basis.kind == "event" else [],
+            *_classed(basis_for, basis_against),
             "The vendor majority measures MRR from subscriptions or service periods; dating by invoice is accrual as"
             " billed. Kept as the company's stated policy and listed as a judgment call."
-            if tb and vector.time_basis.kind == "event"
+            if tb and event
             else "",
         )
     )
@@ -186,7 +195,7 @@ def annotate(vector: DecisionVector, domains: Domains, kb_metric: KbMetric | Non
     notes.append(
         ProposedDecision(
             "measure",
-            f"measure: {vector.measure.describe()}",
+            f"sums {words.measure_words(vector.measure)}",
             None,
             {},
             [str(vector.measure.column)],
@@ -200,41 +209,53 @@ def annotate(vector: DecisionVector, domains: Domains, kb_metric: KbMetric | Non
         cls = kb.classify(list(dom.all))
         concepts = {_text(v): c for v, c in (cls.concepts.items() if cls else [])}
         excluded = sorted_values(list(dom.all - admitted))
+        admitted_concepts = {cls.concepts.get(v) for v in admitted} if cls else set()
         supports: list[Claim] = []
         dissents: list[Claim] = []
         for d in dec.values():
             if cls and d.family == cls.family:
-                supports.extend(d.supporting)
-                dissents.extend(d.dissenting)
-        words = ", ".join(f"{format_value(v)} ({concepts.get(_text(v), '?')})" for v in sorted_values(list(admitted)))
+                # a standard's supporters support this decision only when the decision follows it
+                follows = not (admitted_concepts & set(d.exclude)) and (
+                    not d.admit or bool(admitted_concepts & set(d.admit))
+                )
+                supports.extend(d.supporting if follows else d.dissenting)
+                dissents.extend(d.dissenting if follows else d.supporting)
+        admitted_words = words.values_words(admitted, dict(cls.concepts) if cls else None)
         notes.append(
             ProposedDecision(
                 f"filter:{column}",
-                f"{column} admits {words}",
+                f"{words.column_words(column)} admits {admitted_words}",
                 cls.family if cls else None,
                 concepts,
                 [to_json_value(v) for v in sorted_values(list(admitted))],
                 [to_json_value(v) for v in excluded],
-                list(dict.fromkeys(supports)),
-                list(dict.fromkeys(dissents)),
+                *_classed(supports, dissents),
             )
         )
     return notes
+
+
+def _classed(supports: Sequence[Claim], dissents: Sequence[Claim]) -> tuple[list[Claim], list[Claim]]:
+    """Claims for and against, each once; a source that supports the decision is never also filed
+    as a dissent (its other claim is about another aspect of the same choice)."""
+    kept = list(dict.fromkeys(supports))
+    sources = {c.source.name for c in kept}
+    return kept, [c for c in dict.fromkeys(dissents) if c.source.name not in sources]
 
 
 def _differences(vector: DecisionVector, target: DecisionVector) -> tuple[int, int, list[str]]:
     keys = ["time_basis", "measure", *sorted({str(c) for c in vector.filters} | {str(c) for c in target.filters})]
     changes: list[str] = []
     if vector.time_basis != target.time_basis:
-        changes.append(f"date basis: {vector.time_basis.describe()} → {target.time_basis.describe()}")
+        changes.append(f"date basis: {words.basis_words(vector.time_basis)} → {words.basis_words(target.time_basis)}")
     if vector.measure != target.measure:
-        changes.append(f"measure: {vector.measure.describe()} → {target.measure.describe()}")
+        changes.append(f"what is summed: {words.measure_words(vector.measure)} → {words.measure_words(target.measure)}")
     a, b = vector.filters, target.filters
     for col in sorted(set(a) | set(b)):
         have, want = a.get(col), b.get(col)
         if have == want:
             continue
-        changes.append(f"{col}: {_show_set(have)} → {_show_set(want)}")
+        changes.append(f"{words.column_words(col)}: {_show_set(have)} → {_show_set(want)}")
     if vector.predicates != target.predicates:
         changes.append("drop conditions: " + " AND ".join(vector.predicates))
     if vector.has_row_decisions or target.has_row_decisions:  # which rows count, how often: one decision
@@ -249,9 +270,7 @@ def _differences(vector: DecisionVector, target: DecisionVector) -> tuple[int, i
 
 
 def _show_set(values: frozenset[Scalar] | None) -> str:
-    if values is None:
-        return "every value"
-    return "{" + ", ".join(format_value(v) for v in sorted_values(list(values))) + "}"
+    return words.values_words(values)
 
 
 def sql_for(project: Project, vector: DecisionVector, period: Any) -> str:
@@ -274,7 +293,8 @@ def score(project: Project, d: Definition, proposal: DecisionVector, value: int,
             lineterm="",
         )
     )
-    return ModelScore(d.model, d.value_cents, value - d.value_cents, agreeing, total, changes, diff)
+    # one sign everywhere: the definition's figure minus the canonical (proposed) one
+    return ModelScore(d.model, d.value_cents, d.value_cents - value, agreeing, total, changes, diff)
 
 
 def judgment_calls(
@@ -299,14 +319,14 @@ def judgment_calls(
                 if column.table not in reach:
                     alt = alt.with_filter(column, None)
             key = "expansion" if d.vector.time_basis.kind == "range" else "date_basis"
-            label = f"use {d.vector.time_basis.describe()} with {d.vector.measure.describe()}" + (
+            label = f"summed {words.measure_words(d.vector.measure)} {words.basis_words(d.vector.time_basis)}" + (
                 " (counts upgrades and new contracts from their start date: expansion MRR)"
                 if key == "expansion"
                 else ""
             )
             _add_option(options, key, label, alt, evaluate, base, d.model, {"vector": alt.to_json()})
         for move in moves_between(proposal, d.vector, domains):
-            if not move.decision.startswith("filter:") or not move.label.startswith("include"):
+            if not move.decision.startswith("filter:") or not move.admits:
                 continue
             column = ColumnRef.parse(move.decision.removeprefix("filter:"))
             value = move.value
@@ -315,7 +335,9 @@ def judgment_calls(
             key = {"trial": "pilots"}.get(concept or "", concept or f"{column}.{value}")
             admitted = set(proposal.filters.get(column, frozenset())) | {value}
             alt = proposal.with_filter(column, admitted)
-            label = f"count {format_value(value)} in {column}" + (f" ({concept.replace('_', ' ')})" if concept else "")
+            label = "also " + words.filter_move_words(column, value, concept, include=True).replace(
+                "counts ", "counted ", 1
+            )
             _add_option(
                 options,
                 key,
@@ -332,7 +354,7 @@ def judgment_calls(
         calls.append(
             JudgmentCall(
                 key=key,
-                question=spec.question if spec else f"Change the definition: {next(iter(opts))}?",
+                question=spec.question if spec else _question(next(iter(opts))),
                 note=spec.note if spec else "",
                 options=list(opts.values()),
                 sources=[s.name for s in spec.sources] if spec else [],
@@ -340,6 +362,13 @@ def judgment_calls(
         )
     order = {k: i for i, k in enumerate(specs)}
     return sorted(calls, key=lambda c: (order.get(c.key, 99), c.key))
+
+
+def _question(label: str) -> str:
+    """The question an option without a standard's wording asks: "Also count pending invoices?"."""
+    if label.startswith("also counted "):
+        return f"Should the board number also count {label.removeprefix('also counted ')}?"
+    return f"Should the board number be {label}?"
 
 
 def _add_option(

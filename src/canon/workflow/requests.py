@@ -222,7 +222,7 @@ def _with_summary(r: SignoffRequest, proposal: dict[str, Any]) -> SignoffRequest
     """One paragraph a person can read before signing: the number, what changes, the calls and their prices."""
     label = proposal.get("label") or r.metric
     models = "; ".join(
-        f"{m['model']} {format_cents(m['value_cents'])} ({format_signed_cents(-m['gap_cents'])} to it)"
+        f"{m['model']} {format_cents(m['value_cents'])} ({format_signed_cents(m['gap_cents'])} against it)"
         for m in r.models
     )
     calls = []

@@ -27,14 +27,16 @@ def compared(project: Project, a: str, b: str) -> AuditResult:
 
 PAIRS = [
     pytest.param(
-        "every_version_paid", "latest_then_paid", "dedup:raw_invoice_versions", "add latest version only", id="dedup"
+        "every_version_paid", "latest_then_paid", "dedup:raw_invoice_versions", "with latest version only", id="dedup"
     ),
     pytest.param(
-        "latest_then_paid", "every_version_paid", "dedup:raw_invoice_versions", "remove latest version", id="undo"
+        "latest_then_paid", "every_version_paid", "dedup:raw_invoice_versions", "without latest version", id="undo"
     ),
-    pytest.param("billed_lines", "billed_lines_per_attempt", "fanout:raw_attempts", "add fan-out: each", id="fan-out"),
-    pytest.param("cash", "cash_not_excluded", "match:raw_excluded", "add rows with a match in raw_excluded", id="anti"),
-    pytest.param("cash", "customer_cash", "match:raw_customers", "add only rows with a match", id="semi"),
+    pytest.param("billed_lines", "billed_lines_per_attempt", "fanout:raw_attempts", "with fan-out: each", id="fan-out"),
+    pytest.param(
+        "cash", "cash_not_excluded", "match:raw_excluded", "with rows with a match in raw_excluded", id="anti"
+    ),
+    pytest.param("cash", "customer_cash", "match:raw_customers", "with only rows with a match", id="semi"),
 ]
 
 
@@ -46,7 +48,7 @@ def test_one_row_decision_is_one_priced_step(ledger: Project, a: str, b: str, de
     assert step.decision == decision
     assert step.label.startswith(label)
     assert step.impact_cents == MODEL_CENTS[b] - MODEL_CENTS[a]
-    assert step.isolated_cents == step.impact_cents
+    assert step.value_after_cents == MODEL_CENTS[b]
     assert result.diverges()
 
 

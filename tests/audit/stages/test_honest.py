@@ -142,7 +142,9 @@ def test_a_contract_with_no_join_path_is_priced_through_a_models_join(no_relatio
     for name in ("emea_sales", "emea_left_sales"):  # the models whose join was read: reproduced through it
         emea = by_model[name]
         assert emea.value_cents == emea.reproduced_cents == 8_000 and emea.reproduced, name
-        assert emea.bridge is not None and emea.bridge.steps[-1].value_after_cents == 10_000
+        # bridged from the canonical 10,000 to the model's 8,000
+        assert emea.bridge is not None and emea.bridge.start_cents == 10_000
+        assert emea.bridge.steps[-1].value_after_cents == 8_000
 
 
 def test_a_contract_no_model_can_join_is_a_note_and_every_model_is_listed(no_relationships_root: Path) -> None:

@@ -10,25 +10,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from canon.audit import words
 from canon.audit.result import AuditResult, Bridge, Commit, Definition, Usage
 from canon.contracts.decisions import DecisionVector, composite_text
-from canon.contracts.values import format_value, sorted_values
 from canon.present.money import format_cents, format_signed_cents
 
-ALL_VALUES = "all values"
+ALL_VALUES = words.EVERY_VALUE
 INACTIVE_NOTE = (
     '"author inactive": the author has no commit in the repository during the 90 days before '
     "its latest commit (or before the reference date given to the audit)."
 )
-RED_FLAGS = ("no ticket", "author inactive", "uncommitted")
+UNCOMMITTED = "uncommitted"
+RED_FLAGS = ("no ticket", "author inactive", UNCOMMITTED)
 
 
 @dataclass(frozen=True)
 class DecisionRow:
-    decision: str
+    decision: str  # in words, for people
     this: str
     canonical: str
     same: bool | None  # None: no canonical to compare with, or a slice (never a divergence)
+    key: str = ""  # the audit's own key (`measure`, `time_basis`, `filter:raw_x.y`, …), for machines
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,15 @@ class BridgeRow:
     step: str
     decision: str
     impact: str
-    isolated: str
     value_after: str
     impact_cents: int | None  # None for the start and end rows
+    error: str = ""  # "± $0.12" for a sampled price
+
+
+SIGN_NOTE = "Sign: definition − canonical (a positive step is what the definition adds to the canonical figure)."
+PRICE_HEADER = "price (definition − canonical)"
+GAP_HEADER = "gap (definition − canonical)"
+GAP_CAPTION = "gap: definition − canonical"
 
 
 def count(n: float) -> str:
@@ -48,21 +56,20 @@ def count(n: float) -> str:
 
 
 def values_text(values: Any) -> str:
-    """A bridge step's from/to value or an admitted set, in words."""
+    """A bridge step's from/to value or an admitted set, in words (never a Python repr)."""
     if values is None:
         return ALL_VALUES
     if isinstance(values, list | tuple | set | frozenset):
-        items = [format_value(v) for v in values]
-        return "{" + ", ".join(items) + "}"
+        return words.values_words(list(values))
     if isinstance(values, dict):
         return ", ".join(f"{k}: {values_text(v)}" for k, v in values.items())
     return str(values)
 
 
-def _set_text(values: frozenset[Any] | None) -> str:
+def _set_text(values: frozenset[Any] | None, concepts: dict[Any, str] | None = None) -> str:
     if values is None:
         return ALL_VALUES
-    return "{" + ", ".join(format_value(v) for v in sorted_values(values)) + "}"
+    return words.values_words(values, concepts)
 
 
 def model_marks(d: Definition) -> str:
@@ -156,9 +163,9 @@ def decision_rows(
         return _composite_rows(vector, canonical, notes)
     rows = [
         DecisionRow(
-            "measure",
-            vector.measure.describe(),
-            canonical.measure.describe() if canonical else none,
+            "what is summed",
+            words.measure_words(vector.measure),
+            words.measure_words(canonical.measure) if canonical else none,
             None
             if canonical is None
             else (
@@ -166,12 +173,14 @@ def decision_rows(
                 and vector.measure.scale == canonical.measure.scale
                 and vector.measure.aggregation == canonical.measure.aggregation
             ),
+            "measure",
         ),
         DecisionRow(
-            "time basis",
-            vector.time_basis.describe(),
-            canonical.time_basis.describe() if canonical else none,
+            "date basis",
+            words.basis_words(vector.time_basis),
+            words.basis_words(canonical.time_basis) if canonical else none,
             None if canonical is None else vector.time_basis == canonical.time_basis,
+            "time_basis",
         ),
     ]
     mine, theirs = vector.filters, canonical.filters if canonical else {}
@@ -179,20 +188,22 @@ def decision_rows(
         a, b = mine.get(col), theirs.get(col)
         rows.append(
             DecisionRow(
-                f"filter {col}",
+                f"{words.column_words(col)} admitted",
                 _set_text(a),
                 _set_text(b) if canonical else none,
                 None if canonical is None else a == b,
+                f"filter:{col}",
             )
         )
     c_slices = canonical.slices if canonical else {}
     for col in sorted(set(vector.slices) | set(c_slices)):
         rows.append(
             DecisionRow(
-                f"slice {col}",
+                f"{words.column_words(col)} (slice)",
                 _set_text(vector.slices.get(col)),
                 _set_text(c_slices.get(col)) if canonical else none,
                 None,
+                f"slice:{col}",
             )
         )
     if vector.predicates or (canonical and canonical.predicates):
@@ -204,6 +215,7 @@ def decision_rows(
                 a_text,
                 b_text if canonical else none,
                 None if canonical is None else vector.predicates == canonical.predicates,
+                "predicate",
             )
         )
     rows.extend(_row_decision_rows(vector, canonical))
@@ -218,11 +230,17 @@ def _composite_rows(
     none = "—"
     total = f"{composite_text(vector.terms)} ({len(vector.terms)} row sets, each over its own rows)"
     rows = [
-        DecisionRow("measure", total, canonical.measure.describe() if canonical else none, False if canonical else None)
+        DecisionRow(
+            "what is summed",
+            total,
+            words.measure_words(canonical.measure) if canonical else none,
+            False if canonical else None,
+            "measure",
+        )
     ]
     for i, term in enumerate(vector.terms, 1):
         for row in decision_rows(term, None):
-            rows.append(DecisionRow(f"term {i}: {row.decision}", row.this, none, None))
+            rows.append(DecisionRow(f"term {i}: {row.decision}", row.this, none, None, f"term {i}: {row.key}"))
     rows.extend(DecisionRow("rows", note, none, None) for note in notes)
     return rows
 
@@ -244,23 +262,24 @@ def _row_decision_rows(vector: DecisionVector, canonical: DecisionVector | None)
             mine.get(key, "none"),
             theirs.get(key, "none") if canonical else "—",
             None if canonical is None else mine.get(key) == theirs.get(key),
+            f"rows: {key}",
         )
         for key in sorted(set(mine) | set(theirs))
     ]
 
 
 def bridge_rows(bridge: Bridge) -> list[BridgeRow]:
-    """Start, one row per flipped decision, end: the impacts add up to end − start exactly."""
-    rows = [BridgeRow(f"start: {bridge.start_label}", "", "", "", format_cents(bridge.start_cents), None)]
+    """Start, one row per decision point, end: the prices add up to end − start exactly."""
+    rows = [BridgeRow(f"start: {bridge.start_label}", "", "", format_cents(bridge.start_cents), None)]
     for s in bridge.steps:
         rows.append(
             BridgeRow(
                 s.label,
                 s.decision,
                 format_signed_cents(s.impact_cents),
-                "—" if s.isolated_cents is None else format_signed_cents(s.isolated_cents),
                 format_cents(s.value_after_cents),
                 s.impact_cents,
+                "" if s.error_cents is None else f"± {format_cents(s.error_cents)}",
             )
         )
     rows.append(
@@ -268,7 +287,6 @@ def bridge_rows(bridge: Bridge) -> list[BridgeRow]:
             f"end: {bridge.end_label}",
             "",
             format_signed_cents(bridge.end_cents - bridge.start_cents),
-            "",
             format_cents(bridge.end_cents),
             None,
         )
@@ -276,21 +294,39 @@ def bridge_rows(bridge: Bridge) -> list[BridgeRow]:
     return rows
 
 
-def interaction_text(bridge: Bridge) -> str:
+def method_text(bridge: Bridge) -> str:
+    """How the prices were computed, and the sign they are in."""
+    sign = price_sign(bridge)
     return (
-        f"Interaction: {format_signed_cents(bridge.interaction_cents)} of the total change is not explained by "
-        f"flipping any decision alone. Order flipped: {bridge.order}."
+        f"Each step is that decision's price ({sign}): its {bridge.order}. The prices do not depend on the "
+        "order the decisions are listed in and sum exactly to the gap."
     )
 
 
+def price_sign(bridge: Bridge) -> str:
+    """The sign a bridge's prices are in, in words."""
+    if bridge.start_label.startswith("canonical"):
+        return "definition − canonical"
+    return f"{bridge.end_label} − {bridge.start_label}"
+
+
+def price_header(bridge: Bridge) -> str:
+    return f"price ({price_sign(bridge)})"
+
+
 def history_rows(commits: Iterable[Commit]) -> list[tuple[str, str, str, str, str, str, str]]:
-    """(decision, short sha, author, date, subject, tickets, flags) per commit."""
+    """(decision, short sha, author, date, subject, tickets, flags) per commit, in words."""
     rows = []
     for c in commits:
         subject = c.message.splitlines()[0] if c.message else ""
+        if UNCOMMITTED in c.flags:  # a line only in the working copy: no commit, no author yet
+            rows.append(
+                (words.decision_name(c.decision), "—", "—", "—", "only in the working copy", "—", ", ".join(c.flags))
+            )
+            continue
         rows.append(
             (
-                c.decision,
+                words.decision_name(c.decision),
                 c.sha[:7],
                 c.author,
                 c.date[:10],
@@ -300,6 +336,11 @@ def history_rows(commits: Iterable[Commit]) -> list[tuple[str, str, str, str, st
             )
         )
     return rows
+
+
+def untraced(c: Commit) -> bool:
+    """A decision nobody can trace: no ticket, or never committed."""
+    return UNCOMMITTED in c.flags or not c.tickets
 
 
 def unmapped_rows(d: Definition) -> list[tuple[str, str, str]]:

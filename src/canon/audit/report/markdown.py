@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from canon.audit.report.common import (
+    GAP_HEADER,
     INACTIVE_NOTE,
     bridge_rows,
     canonical_summary,
@@ -16,8 +17,9 @@ from canon.audit.report.common import (
     definition_rows,
     failed_lines,
     history_rows,
-    interaction_text,
+    method_text,
     model_marks,
+    price_header,
     unmapped_rows,
     usage_long,
 )
@@ -36,7 +38,7 @@ def render_markdown(result: AuditResult) -> str:
         "## Definitions",
         "",
         _table(
-            ["model", "figure", "vs canonical", "reproduced", "usage"],
+            ["model", "figure", GAP_HEADER, "reproduced", "usage"],
             [
                 [f"`{d.model}`{marks}", fig, diff, rep, use]
                 for d, (marks, fig, diff, rep, use) in zip(result.definitions, definition_rows(result), strict=True)
@@ -48,7 +50,7 @@ def render_markdown(result: AuditResult) -> str:
         out += _definition(result, d)
     if result.pair_bridge is not None:
         b = result.pair_bridge
-        out += ["", f"## Bridge `{b.start_label}` → `{b.end_label}`", "", _bridge(b), "", _inline(interaction_text(b))]
+        out += ["", f"## Bridge `{b.start_label}` → `{b.end_label}`", "", _bridge(b), "", _inline(method_text(b))]
     if result.failed:
         out += ["", f"## Not read ({len(result.failed)} models)", ""]
         out += [f"- {_inline(line)}" for line in failed_lines(result)]
@@ -71,10 +73,17 @@ def _definition(result: AuditResult, d: Definition) -> list[str]:
     rows = []
     for r in decision_rows(d.vector, result.canonical_vector, d.row_notes):
         mark = "" if r.same is None else ("=" if r.same else "**≠**")
-        rows.append([r.decision, _code(r.this), _code(r.canonical), mark])
+        rows.append([r.decision, r.this, r.canonical, mark])
     out += ["", "### Decision points", "", _table(["decision", f"`{d.model}`", "canonical", ""], rows)]
     if d.bridge is not None:
-        out += ["", "### Bridge to canonical", "", _bridge(d.bridge), "", _inline(interaction_text(d.bridge))]
+        out += [
+            "",
+            f"### Bridge from canonical to `{d.model}`",
+            "",
+            _bridge(d.bridge),
+            "",
+            _inline(method_text(d.bridge)),
+        ]
     unmapped = unmapped_rows(d)
     if unmapped:
         out += ["", "### Not mapped", "", _table(["SQL", "why", "where"], [[_code(s), r, w] for s, r, w in unmapped])]
@@ -97,12 +106,16 @@ def _definition(result: AuditResult, d: Definition) -> list[str]:
 
 def _bridge(bridge: Bridge) -> str:
     rows = []
+    sampled = any(r.error for r in bridge_rows(bridge))
     for r in bridge_rows(bridge):
+        error = [r.error] if sampled else []
         if r.impact_cents is None:
-            rows.append([f"**{r.step}**", f"**{r.impact}**" if r.impact else "", "", f"**{r.value_after}**"])
+            bold_error = [""] if sampled else []
+            rows.append([f"**{r.step}**", f"**{r.impact}**" if r.impact else "", *bold_error, f"**{r.value_after}**"])
         else:
-            rows.append([r.step, r.impact, r.isolated, r.value_after])
-    return _table(["step", "impact", "isolated", "value after"], rows, align=["l", "r", "r", "r"])
+            rows.append([r.step, r.impact, *error, r.value_after])
+    headers = ["step", price_header(bridge), *(["error (95 %)"] if sampled else []), "running total"]
+    return _table(headers, rows, align=["l", "r", *(["r"] if sampled else []), "r"])
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str] | None = None) -> str:
