@@ -729,6 +729,11 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
     for name in (a, b):
         if name not in by_name:
             raise QueryError(f"`{name}` is not one of the definitions found", fix=f"choose from: {', '.join(by_name)}")
+    for name in (a, b):
+        v = by_name[name].vector
+        if v.is_composite or v.measure.per is not None:
+            what = "a sum of several row sets" if v.is_composite else "an average per group"
+            raise QueryError(f"`{name}` is {what}: its figure is priced, a bridge to it is not drawn yet")
     edges = [*ctx.extractions[a].edges, *ctx.extractions[b].edges]
     evaluator = ctx.priced()
     return build_bridge(
