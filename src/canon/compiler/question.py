@@ -15,8 +15,8 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 
+from canon.compiler import balances, movements, windows
 from canon.compiler import compare as comparing
-from canon.compiler import movements, windows
 from canon.compiler.compare import Comparison
 from canon.compiler.filters import validate_filter
 from canon.compiler.joins import JoinGraph
@@ -156,7 +156,12 @@ def _compile_unwindowed(
             last=question.last,
             extra_edges=metric.joins(),
         )
-        return compile_vector(vq, graph, relations, as_cents=value_kind(metric) == "money")
+        as_cents = value_kind(metric) == "money"
+        if balances.needs_period_end(question.grain) and windows.additivity(metric, metrics) == "balance":
+            # MRR for a quarter is the MRR of its last month, never the sum of its three months
+            first, last = _closed_range(question, "grain")
+            return balances.balance_at_period_end(vq, first, last, graph, relations, as_cents)
+        return compile_vector(vq, graph, relations, as_cents=as_cents)
     if isinstance(comp, SqlComposition):
         return _compile_sql(metric, comp, question, name)
     return _compile_derived(metric, comp, question, metrics, graph, relations, name)
@@ -463,8 +468,9 @@ def _windowed_metric(
 
 def _closed_range(question: Question, parameter: str) -> tuple[Period, Period]:
     if question.first is None or question.last is None:
+        what = {"compare": "comparison", "grain": f"balance by {question.grain}"}.get(parameter, "window")
         raise QueryError(
-            f"a {'comparison' if parameter == 'compare' else 'window'} needs a period range",
+            f"a {what} needs a period range",
             location=Location(parameter=parameter),
             fix="pass --from and --to (or set current_period in canon.yml)",
         )

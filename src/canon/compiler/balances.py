@@ -1,0 +1,102 @@
+"""A balance asked for by quarter or year: its value at the period's end, never a sum of months.
+
+MRR and ARR are levels at a date (a run rate), not flows: "MRR for 2026-Q3" is the MRR of
+September, and adding July, August and September would report three times the business. A
+declarative balance (`windows.additivity` says which) asked at a grain made of months — a
+quarter, a year, their fiscal twins — is therefore computed by month, and each period keeps
+the value of the month holding its last day (for a retail calendar, whose quarters end on a
+Saturday, the month that Saturday falls in). The pairs (last month, period) are computed in
+Python from the calendar and joined as a VALUES table, so every engine reads the same rows; a
+period still running (the year to date) keeps its latest month with data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from sqlglot import exp
+
+from canon.compiler.joins import JoinGraph
+from canon.compiler.periods import Period, truncate
+from canon.compiler.relations import Relations
+from canon.compiler.trees import join
+from canon.compiler.vector import DATE, PERIOD_COLUMN, VectorQuery, compile_vector, literal
+
+# grains whose periods are whole months (or end inside the month that closes them)
+MONTHLY_MADE = frozenset({"quarter", "year", "fiscal_quarter", "fiscal_year"})
+
+
+def needs_period_end(grain: str) -> bool:
+    """Whether a balance at this grain is read at its periods' ends (coarser than a month)."""
+    return grain in MONTHLY_MADE
+
+
+def balance_at_period_end(
+    vq: VectorQuery, first: Period, last: Period, graph: JoinGraph, relations: Relations, as_cents: bool
+) -> exp.Select:
+    """The balance of each period from `first` to `last`: its value in the period's last month with data.
+
+    A period still running (2026 while the data ends in October) shows its latest month, not
+    nothing; a breakdown's group with no row in that month has no balance then (no zero is
+    carried from an earlier month).
+    """
+    calendar = first.calendar
+    pairs: list[tuple[date, date]] = []  # (month start, start of the period its last day falls in)
+    month = Period(truncate(first.start, "month", calendar), "month", calendar)
+    while month.start <= last.last_day:
+        owner = truncate(month.last_day, first.grain, calendar)
+        if first.start <= owner <= last.start:
+            pairs.append((month.start, owner))
+        month = month.next()
+    months = replace(
+        vq,
+        grain="month",
+        first=Period(pairs[0][0], "month", calendar),
+        last=Period(pairs[-1][0], "month", calendar),
+    )
+    monthly = compile_vector(months, graph, relations, as_cents=as_cents)
+    monthly.set("order", None)
+    values = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[exp.cast(literal(m), DATE.copy()), exp.cast(literal(p), DATE.copy())])
+            for m, p in pairs
+        ],
+        alias=exp.TableAlias(
+            this=exp.to_identifier("canon_period_of"),
+            columns=[exp.to_identifier("month_start"), exp.to_identifier("period_start")],
+        ),
+    )
+    dims = [d.name for d in vq.dimensions]
+    latest = exp.Window(
+        this=exp.Max(this=exp.column(PERIOD_COLUMN, table="canon_months")),
+        partition_by=[exp.column("period_start", table="canon_period_of")],
+    )
+    tagged = exp.select(
+        exp.column("period_start", table="canon_period_of").as_("canon_period"),
+        exp.column(PERIOD_COLUMN, table="canon_months").as_("canon_month"),
+        latest.as_("canon_last_month"),
+        *[exp.column(d, table="canon_months").as_(d) for d in dims],
+        exp.column(vq.value_name, table="canon_months").as_(vq.value_name),
+    ).from_(exp.Subquery(this=monthly, alias=exp.TableAlias(this=exp.to_identifier("canon_months"))))
+    on = exp.EQ(
+        this=exp.column(PERIOD_COLUMN, table="canon_months"),
+        expression=exp.column("month_start", table="canon_period_of"),
+    )
+    join(tagged, values, on, "inner")
+    query = (
+        exp.select(
+            exp.column("canon_period", table="canon_tagged").as_(PERIOD_COLUMN),
+            *[exp.column(d, table="canon_tagged").as_(d) for d in dims],
+            exp.column(vq.value_name, table="canon_tagged").as_(vq.value_name),
+        )
+        .from_(exp.Subquery(this=tagged, alias=exp.TableAlias(this=exp.to_identifier("canon_tagged"))))
+        .where(
+            exp.EQ(
+                this=exp.column("canon_month", table="canon_tagged"),
+                expression=exp.column("canon_last_month", table="canon_tagged"),
+            )
+        )
+    )
+    keys = [exp.Ordered(this=exp.Literal.number(i + 1), nulls_first=False) for i in range(1 + len(dims))]
+    return query.order_by(*keys, copy=False)
