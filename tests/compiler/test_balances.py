@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from canon.errors import QueryError
 from canon.project import Project, load_project
 from tests.compiler.movement_world import write_world
 
@@ -84,10 +83,9 @@ def test_a_balance_by_quarter_compares_period_ends(world: Project) -> None:
     assert [(r["mrr_cents"], r["mrr_previous_cents"], r["mrr_change_cents"]) for r in rows] == [(67000, 15000, 52000)]
 
 
-def test_a_balance_by_quarter_needs_a_range(world: Project) -> None:
-    with pytest.raises(QueryError) as err:
-        world.sql("mrr", grain="quarter", period_from=None, period_to=None)
-    assert "needs a period range" in str(err.value)
+def test_every_quarter_without_a_range_is_read_at_its_end(world: Project) -> None:
+    rows = world.query("mrr", grain="quarter", period_from=None, period_to=None).to_pylist()
+    assert [(r["period"], r["mrr_cents"]) for r in rows] == [("2025-Q4", 15000), ("2026-Q1", 67000)]
 
 
 # -- the same rows on PostgreSQL and Spark ---------------------------------------------------------

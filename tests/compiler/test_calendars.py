@@ -185,9 +185,11 @@ FISCAL_QUESTIONS: list[tuple[str, dict[str, Any], list[tuple[Any, ...]]]] = [
         [("FY2027-P09", 1_212_501)],
     ),
     (
+        # ARR (mrr × 12) is a balance: FY2027 (running: the data ends in October) is its latest
+        # month with data, October's MRR 10000.00 × 12 — not (12000.01 + 10000.00) × 12 summed
         "arr",
         {"grain": "fiscal_year", "period_from": "FY2027", "period_to": "FY2027"},
-        [("FY2027", 26_400_012)],
+        [("FY2027", 12_000_000)],
     ),
     (
         "mrr",
@@ -221,7 +223,8 @@ def test_duckdb_matches_the_hand_figures(fiscal_root: Path) -> None:
 
 def test_fiscal_grains_are_a_case_tree_of_exact_dates(fiscal_root: Path) -> None:
     project = load_project(fiscal_root)
-    sql = project.sql("mrr", "duckdb", grain="fiscal_quarter", period_from="FY2027-Q1", period_to="FY2027-Q4")
+    # cash, a flow: summed by fiscal quarter through the CASE tree (a balance is read by month, at the end)
+    sql = project.sql("cash", "duckdb", grain="fiscal_quarter", period_from="FY2027-Q1", period_to="FY2027-Q4")
     assert "DATE_TRUNC" not in sql.upper() and sql.count("CASE") == 3  # 4 quarters: a tree of 3 tests
     assert "'2026-08-02'" in sql and "'2026-11-01'" in sql  # Q3 and Q4 start, computed in Python
     # no range given: canon.yml's current period (2026-10) anchors the last six quarters

@@ -24,7 +24,10 @@ from canon.project import Project, load_project
 from tests.compiler.fixture import write_project
 
 ROLLUPS = {
-    "mrr.yml": "rollups:\n  - {grain: month, dimensions: [segment, industry]}\n  - {grain: quarter}\n",
+    # the tiny project's `mrr` sums invoices by month; stated additive here so that routing is tested
+    # on a flow (a balance is read at a period's end and is only answered at a month's grain: below)
+    "mrr.yml": "additivity: additive\nrollups:\n  - {grain: month, dimensions: [segment, industry]}\n"
+    "  - {grain: quarter}\n",
     "cash.yml": "rollups:\n  - {grain: day}\n",
     "paying_accounts.yml": "rollups:\n  - {grain: month}\n",
     "contract_mrr.yml": "rollups:\n  - {grain: month, dimensions: [segment], from: '2026-01', to: '2026-12'}\n",
@@ -286,3 +289,24 @@ def test_the_command_line_says_which_table_answered(
     con.close()
     stale = run_cli(capsys, "query", "mrr", "--grain", "quarter", "--format", "csv", "--project", p)
     assert stale.code == 0 and "older than its source" in stale.err and "answered from source" in stale.err
+
+
+def test_a_balance_is_answered_from_a_rollup_only_by_month(rolled_root: Path, tmp_path: Path) -> None:
+    """MRR left a balance (no `additivity:`): by quarter it is the quarter's last month, which neither a
+    sum of the stored months nor the quarter rollup (sums of months) is, so the source answers."""
+    root = tmp_path / "balance"
+    shutil.copytree(rolled_root, root)
+    path = root / "metrics" / "mrr.yml"
+    path.write_text(path.read_text().replace("additivity: additive\n", ""))
+    project = load_project(root)
+    try:
+        by_quarter = project.route("mrr", grain="quarter")
+        assert by_quarter.rollups == () and "a balance" in by_quarter.reason
+        by_month = project.route("mrr", by=["segment"])
+        assert "a balance" not in by_month.reason
+        source = project.query("mrr", grain="quarter", period_from="2025-Q1", period_to="2025-Q2", check=False)
+        monthly = project.query("mrr", grain="month", period_from="2025-03", period_to="2025-06", check=False)
+    finally:
+        project.close()
+    last_months = {r["period"]: r["mrr_cents"] for r in monthly.to_pylist()}
+    assert [r["mrr_cents"] for r in source.to_pylist()] == [last_months["2025-03"], last_months["2025-06"]]

@@ -22,6 +22,7 @@ from canon.compiler.periods import Period, truncate
 from canon.compiler.relations import Relations
 from canon.compiler.trees import join
 from canon.compiler.vector import DATE, PERIOD_COLUMN, VectorQuery, compile_vector, literal
+from canon.errors import Location, QueryError
 
 # grains whose periods are whole months (or end inside the month that closes them)
 MONTHLY_MADE = frozenset({"quarter", "year", "fiscal_quarter", "fiscal_year"})
@@ -33,7 +34,12 @@ def needs_period_end(grain: str) -> bool:
 
 
 def balance_at_period_end(
-    vq: VectorQuery, first: Period, last: Period, graph: JoinGraph, relations: Relations, as_cents: bool
+    vq: VectorQuery,
+    first: Period | None,
+    last: Period | None,
+    graph: JoinGraph,
+    relations: Relations,
+    as_cents: bool,
 ) -> exp.Select:
     """The balance of each period from `first` to `last`: its value in the period's last month with data.
 
@@ -41,6 +47,8 @@ def balance_at_period_end(
     nothing; a breakdown's group with no row in that month has no balance then (no zero is
     carried from an earlier month).
     """
+    if first is None or last is None:  # every period: Gregorian quarters and years truncate natively
+        return _every_period(vq, graph, relations, as_cents)
     calendar = first.calendar
     pairs: list[tuple[date, date]] = []  # (month start, start of the period its last day falls in)
     month = Period(truncate(first.start, "month", calendar), "month", calendar)
@@ -49,6 +57,12 @@ def balance_at_period_end(
         if first.start <= owner <= last.start:
             pairs.append((month.start, owner))
         month = month.next()
+    if not pairs:
+        raise QueryError(
+            f"no month ends inside {first.label}..{last.label}: a balance is read at a month's end",
+            location=Location(parameter="grain"),
+            fix="ask by month, or for a longer range",
+        )
     months = replace(
         vq,
         grain="month",
@@ -67,23 +81,48 @@ def balance_at_period_end(
             columns=[exp.to_identifier("month_start"), exp.to_identifier("period_start")],
         ),
     )
-    dims = [d.name for d in vq.dimensions]
-    latest = exp.Window(
-        this=exp.Max(this=exp.column(PERIOD_COLUMN, table="canon_months")),
-        partition_by=[exp.column("period_start", table="canon_period_of")],
-    )
-    tagged = exp.select(
-        exp.column("period_start", table="canon_period_of").as_("canon_period"),
-        exp.column(PERIOD_COLUMN, table="canon_months").as_("canon_month"),
-        latest.as_("canon_last_month"),
-        *[exp.column(d, table="canon_months").as_(d) for d in dims],
-        exp.column(vq.value_name, table="canon_months").as_(vq.value_name),
-    ).from_(exp.Subquery(this=monthly, alias=exp.TableAlias(this=exp.to_identifier("canon_months"))))
+    source = exp.Subquery(this=monthly, alias=exp.TableAlias(this=exp.to_identifier("canon_months")))
+    tagged = _tagged(vq, exp.column("period_start", table="canon_period_of")).from_(source)
     on = exp.EQ(
         this=exp.column(PERIOD_COLUMN, table="canon_months"),
         expression=exp.column("month_start", table="canon_period_of"),
     )
     join(tagged, values, on, "inner")
+    return _latest_month(vq, tagged)
+
+
+def _every_period(vq: VectorQuery, graph: JoinGraph, relations: Relations, as_cents: bool) -> exp.Select:
+    """No range asked: every month, each read as the quarter or year its start truncates to."""
+    if vq.grain not in ("quarter", "year"):
+        raise QueryError(
+            f"a balance by {vq.grain} needs a period range",
+            location=Location(parameter="grain"),
+            fix="pass --from and --to (or set current_period in canon.yml)",
+        )
+    monthly = compile_vector(replace(vq, grain="month"), graph, relations, as_cents=as_cents)
+    monthly.set("order", None)
+    source = exp.Subquery(this=monthly, alias=exp.TableAlias(this=exp.to_identifier("canon_months")))
+    owner = exp.cast(
+        exp.DateTrunc(unit=exp.var(vq.grain.upper()), this=exp.column(PERIOD_COLUMN, table="canon_months")),
+        DATE.copy(),
+    )
+    return _latest_month(vq, _tagged(vq, owner).from_(source))
+
+
+def _tagged(vq: VectorQuery, owner: exp.Expression) -> exp.Select:
+    """Each month's row with the period it belongs to and that period's latest month with data."""
+    latest = exp.Window(this=exp.Max(this=exp.column(PERIOD_COLUMN, table="canon_months")), partition_by=[owner.copy()])
+    return exp.select(
+        owner.as_("canon_period"),
+        exp.column(PERIOD_COLUMN, table="canon_months").as_("canon_month"),
+        latest.as_("canon_last_month"),
+        *[exp.column(d.name, table="canon_months").as_(d.name) for d in vq.dimensions],
+        exp.column(vq.value_name, table="canon_months").as_(vq.value_name),
+    )
+
+
+def _latest_month(vq: VectorQuery, tagged: exp.Select) -> exp.Select:
+    dims = [d.name for d in vq.dimensions]
     query = (
         exp.select(
             exp.column("canon_period", table="canon_tagged").as_(PERIOD_COLUMN),

@@ -159,8 +159,7 @@ def _compile_unwindowed(
         as_cents = value_kind(metric) == "money"
         if balances.needs_period_end(question.grain) and windows.additivity(metric, metrics) == "balance":
             # MRR for a quarter is the MRR of its last month, never the sum of its three months
-            first, last = _closed_range(question, "grain")
-            return balances.balance_at_period_end(vq, first, last, graph, relations, as_cents)
+            return balances.balance_at_period_end(vq, question.first, question.last, graph, relations, as_cents)
         return compile_vector(vq, graph, relations, as_cents=as_cents)
     if isinstance(comp, SqlComposition):
         return _compile_sql(metric, comp, question, name)
@@ -468,7 +467,7 @@ def _windowed_metric(
 
 def _closed_range(question: Question, parameter: str) -> tuple[Period, Period]:
     if question.first is None or question.last is None:
-        what = {"compare": "comparison", "grain": f"balance by {question.grain}"}.get(parameter, "window")
+        what = "comparison" if parameter == "compare" else "window"
         raise QueryError(
             f"a {what} needs a period range",
             location=Location(parameter=parameter),

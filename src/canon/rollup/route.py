@@ -14,6 +14,8 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from canon.compiler import windows
+from canon.compiler.balances import needs_period_end
 from canon.compiler.calendars import Calendar
 from canon.compiler.periods import Grain, Period, period_range, period_start_sql, truncate
 from canon.compiler.question import Question, join_on_keys, lookup_metric, value_column, value_kind
@@ -85,7 +87,8 @@ def route(
         usable: list[_Candidate] = []
         for rollup in rollups:
             state = states(rollup.name)
-            why = _unusable(rollup, state, question, metric, calendar, engine_name, engine_schema)
+            balance = windows.additivity(metric, metrics) == "balance"
+            why = _unusable(rollup, state, question, metric, calendar, engine_name, engine_schema, balance)
             if why is None and state is not None:
                 usable.append(_Candidate(rollup, state))
             else:
@@ -123,8 +126,13 @@ def _unusable(
     calendar: Calendar,
     engine_name: str,
     engine_schema: str | None,
+    balance: bool = False,
 ) -> str | None:
-    """Why this rollup cannot give the source's answer, or None when it can."""
+    """Why this rollup cannot give the source's answer, or None when it can.
+
+    A balance (`windows.additivity`: MRR, ARR, a validity range) is read at its own grain only:
+    by quarter it is the quarter's last month, which a sum of stored months is not.
+    """
     if state is None:
         return "not built (run `canon rollup build`)"
     if not state.matches(rollup):
@@ -156,6 +164,10 @@ def _unusable(
         for p in periods:
             if truncate(p.start, own, calendar) != p.start or truncate(p.end, own, calendar) != p.end:
                 return f"{p.label} is not a whole number of {own} periods"
+    if balance and not exact:
+        return f"a balance by {grain} is its last month's value, not the sum of its {own} periods"
+    if balance and needs_period_end(own):
+        return f"a balance's {own} rollup holds sums of months; by {own} it is read at the period's end"
     if rollup.spec.period_from or rollup.spec.period_to:
         extent = state.extent()
         if question.first is None or question.last is None:
