@@ -43,6 +43,21 @@ def test_index_page_and_its_json_twin(client: TestClient) -> None:
     assert "Showing 0 metrics" in client.get("/", params={"q": "no-such-metric-anywhere"}).text
 
 
+def test_the_catalog_page_says_when_its_values_were_computed(client: TestClient) -> None:
+    """Cached values carry their `as_of`: the page, its twin and the API catalog never disagree
+    for longer than the page says (the same cache, recomputed at most every max_age seconds)."""
+    from datetime import UTC, datetime, timedelta
+
+    twin = client.get("/index.json").json()
+    as_of = datetime.fromisoformat(twin["as_of"].replace("Z", "+00:00"))
+    assert timedelta(0) <= datetime.now(UTC) - as_of < timedelta(minutes=5)
+    assert twin["max_age_seconds"] > 0
+    html = client.get("/").text
+    assert f'<time id="as-of" datetime="{twin["as_of"]}">' in html
+    assert f"recomputed at most every {twin['max_age_seconds']:g} s" in html
+    assert client.get("/index.json").json()["as_of"] == twin["as_of"]  # cached: the same computation
+
+
 def test_metric_page_says_what_its_twin_says(client: TestClient, direct: Any, audit_json: dict[str, Any]) -> None:
     detail = client.get("/metrics/mrr.json").json()
     hand: dict[str, int] = {}

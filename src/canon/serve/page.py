@@ -77,7 +77,8 @@ def login_page(request: Request, message: str | None = None, status: int = 401) 
 
 
 def _catalog(ctx: ServeContext) -> dict[str, Any]:
-    return ctx.metric_values.get("catalog", lambda: catalog(ctx.project_view()))  # type: ignore[return-value]
+    """The catalog, stamped with when its values were computed (`as_of`) and how long they are reused."""
+    return ctx.metric_values.get("catalog", lambda: ctx.stamped(catalog(ctx.project_view())))  # type: ignore[return-value]
 
 
 def _detail(ctx: ServeContext, name: str) -> dict[str, Any]:
@@ -127,7 +128,13 @@ def index_data(ctx: ServeContext) -> dict[str, Any]:
     for m in data["metrics"]:
         detail = _detail(ctx, m["name"])
         metrics.append({**m, "trend": detail["trend"]})
-    return {"current_period": data["current_period"], "count": len(metrics), "metrics": metrics}
+    return {
+        "current_period": data["current_period"],
+        "as_of": data["as_of"],
+        "max_age_seconds": data["max_age_seconds"],
+        "count": len(metrics),
+        "metrics": metrics,
+    }
 
 
 def render_index(request: Request, ctx: ServeContext, consumer: str, q: str, status: str, owner: str) -> HTMLResponse:
@@ -154,6 +161,8 @@ def render_index(request: Request, ctx: ServeContext, consumer: str, q: str, sta
         shown_text=f"Showing {plural(shown, 'metric')}",
         shown_count=shown,
         current_period=data["current_period"],
+        as_of=data["as_of"],
+        max_age_seconds=data["max_age_seconds"],
         q=q,
         status=status,
         owner=owner,
