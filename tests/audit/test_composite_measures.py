@@ -194,3 +194,16 @@ def test_an_average_of_per_order_sums_is_the_sum_over_the_number_of_orders(resul
     # another statistic of the same amounts: one definition with the sum of those amounts, never a gap
     total = DecisionVector.build(replace(measure, aggregation="sum", per=None), d.vector.time_basis, d.vector.filters)
     assert d.vector.same_definition(total)
+
+
+def test_no_waterfall_is_drawn_to_a_sum_of_row_sets_or_an_average(result: AuditResult) -> None:
+    """Their figures are priced; a bridge of one decision at a time would move only a first term."""
+    from canon.audit.bridge import build_bridge
+    from canon.errors import QueryError
+
+    by = {d.model: d for d in result.definitions}
+    plain = by["net_revenue_monthly"].vector.terms[0]
+    for model in ("net_revenue_monthly", "avg_revenue_per_order"):
+        with pytest.raises(QueryError) as err:
+            build_bridge(plain, by[model].vector, lambda v: 0, None, "canonical", model)  # type: ignore[arg-type]
+        assert "no waterfall is drawn" in str(err.value)

@@ -148,12 +148,10 @@ def _row_moves(start: DecisionVector, target: DecisionVector) -> list[Move]:
     for kind, attr in _ROW_FIELDS:
         have: tuple[_RowItem, ...] = getattr(start, attr)
         want: tuple[_RowItem, ...] = getattr(target, attr)
-        for item in [i for i in have if i not in want]:
-            label = f"without {_row_text(item, measured)}"
-            moves.append(Move(f"{kind}:{_row_table(item)}", label, item.to_json(), None, _set_row(attr, item, False)))
-        for item in [i for i in want if i not in have]:
-            label = f"with {_row_text(item, measured)}"
-            moves.append(Move(f"{kind}:{_row_table(item)}", label, None, item.to_json(), _set_row(attr, item, True)))
+        for item, added in [*((i, False) for i in have if i not in want), *((i, True) for i in want if i not in have)]:
+            was, becomes = (None, item.to_json()) if added else (item.to_json(), None)
+            label = " ".join(("with" if added else "without", _row_text(item, measured)))  # prose, not SQL
+            moves.append(Move(f"{kind}:{_row_table(item)}", label, was, becomes, _set_row(attr, item, added)))
     return moves
 
 
@@ -440,6 +438,10 @@ def build_bridge(
     The steps sum exactly to `end − start`. When a figure given for an end differs from what its
     decisions compute, a "not reproduced" step says so (see the definition's unmapped lines).
     """
+    for label, vector in ((start_label, start), (end_label, target)):
+        if vector.is_composite or vector.measure.per is not None:
+            what = "a sum of several row sets" if vector.is_composite else "an average per group of its amounts"
+            raise QueryError(f"`{label}` is {what}: its figure is priced, no waterfall is drawn to it yet")
     can = _by_shape(compiles or _compiles_by_evaluating(evaluate))
     points = [Point((m,), m.label) for m in moves_between(start, target, domains)]
     points = _merge_until_computable(start, target, points, can)

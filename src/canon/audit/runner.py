@@ -51,7 +51,7 @@ from canon.audit.result import AuditResult, Bridge, Commit, Definition, Failure,
 from canon.audit.sources import ModelSet, ModelSource
 from canon.compiler.periods import Period
 from canon.compiler.relations import Relations
-from canon.contracts.decisions import DecisionVector, composite_text
+from canon.contracts.decisions import DecisionVector
 from canon.contracts.model import JoinEdge, Metric
 from canon.contracts.refs import ColumnRef
 from canon.engines.render import render
@@ -492,14 +492,6 @@ def bridge(ctx: AuditContext) -> None:
         for d in ctx.each(ctx.definitions, lambda d: d.model):
             if not d.priced:
                 continue  # a lifetime total: no period figure to bridge from
-            if d.vector.measure.per is not None:
-                why = "an average per group of the amounts: another statistic, not a gap to bridge"
-                ctx.bridge_failures[d.model] = Unmapped(d.vector.measure.describe(), why)
-                continue
-            if d.vector.is_composite:
-                why = "a sum of several row sets: its terms are priced, not bridged one decision at a time yet"
-                ctx.bridge_failures[d.model] = Unmapped(composite_text(d.vector.terms), why)
-                continue
             edges = [*ctx.extractions[d.model].edges, *ctx.canonical_edges, *ctx.metric_joins()]
             try:  # from the canonical figure to the definition's: each step is definition − canonical
                 ctx.bridges[d.model] = build_bridge(
@@ -729,11 +721,6 @@ def _pair_bridge(ctx: AuditContext, pair: tuple[str, str]) -> Bridge:
     for name in (a, b):
         if name not in by_name:
             raise QueryError(f"`{name}` is not one of the definitions found", fix=f"choose from: {', '.join(by_name)}")
-    for name in (a, b):
-        v = by_name[name].vector
-        if v.is_composite or v.measure.per is not None:
-            what = "a sum of several row sets" if v.is_composite else "an average per group"
-            raise QueryError(f"`{name}` is {what}: its figure is priced, a bridge to it is not drawn yet")
     edges = [*ctx.extractions[a].edges, *ctx.extractions[b].edges]
     evaluator = ctx.priced()
     return build_bridge(
