@@ -266,7 +266,6 @@ class Extractor:
         self.names = names
         self.by_name = by_name
         self.probe = CalendarProbe()
-        self._loose: list[tuple[ColumnRef, ColumnRef]] = []  # equated keys unique on neither side (this model)
 
     def rank(self, output: str) -> int | None:
         return self.names.rank(output) if self.names is not None else UNNAMED
@@ -435,7 +434,6 @@ class Extractor:
     ) -> Extraction:
         if chosen.terms:
             return self._extract_composite(model, tree, lineage, chosen, others)
-        self._loose = []
         unmapped: list[Unmapped] = []
         provenance: dict[str, Provenance] = {}
         shape = chosen.shape
@@ -554,10 +552,10 @@ class Extractor:
         self._joins(joins, measure_ref, filters, dated, rows, edges, provenance, unmapped)
         for left, right in lineage.outer_join_links():  # joins that decide no row still name edges
             a, b = ref_of(left), ref_of(right)
-            if a.table != b.table and (edge := self._edge(a, b)) is not None and edge not in edges:
+            if a.table != b.table and (edge := self._edge(a, b, rows)) is not None and edge not in edges:
                 edges.append(edge)
 
-        _through_equal_keys(edges, self._loose)
+        _through_equal_keys(edges, rows.loose)
         # a row-level model with no period is a staging model, never a lifetime total
         time_basis, implied = self._time_basis(
             period_keys, range_parts, provenance, unmapped, lifetime=not chosen.row_level
@@ -677,7 +675,8 @@ class Extractor:
             return JoinEdge(a, b)
         if unique(a):
             return JoinEdge(b, a)
-        self._loose.append((a, b))
+        if rows is not None:
+            rows.loose.append((a, b))
         return None
 
     def _amount(self, refs: set[ColumnRef], measure: ColumnRef) -> bool:
@@ -1039,6 +1038,7 @@ class _Rows:
     matches: list[RowMatch] = field(default_factory=list)
     notes: list[RowNote] = field(default_factory=list)
     keys: set[ColumnRef] = field(default_factory=set)  # raw columns a deduplication made unique
+    loose: list[tuple[ColumnRef, ColumnRef]] = field(default_factory=list)  # equated keys unique on neither side
 
     def unique(self, is_unique: Callable[[ColumnRef], bool]) -> Callable[[ColumnRef], bool]:
         return lambda ref: ref in self.keys or is_unique(ref)

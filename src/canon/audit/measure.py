@@ -48,7 +48,7 @@ _AGGS = {exp.Sum: "sum", exp.Count: "count", exp.Min: "min", exp.Max: "max", exp
 
 
 def _number(node: exp.Expr) -> Fraction | None:
-    node = _strip(node)
+    node = strip_wrappers(node)
     if isinstance(node, exp.Literal) and not node.is_string:
         return Fraction(Decimal(node.this))
     if isinstance(node, exp.Neg):
@@ -63,7 +63,7 @@ def _number(node: exp.Expr) -> Fraction | None:
     return None
 
 
-def _strip(node: exp.Expr) -> exp.Expr:
+def strip_wrappers(node: exp.Expr) -> exp.Expr:
     """Wrappers that do not change a sum: parentheses, casts, COALESCE(x, 0), ROUND/NULLIF-free."""
     node = _as_if(node)
     while True:
@@ -83,7 +83,7 @@ def _as_if(node: exp.Expr) -> exp.Expr:
 
 
 def _is_zero_or_null(node: exp.Expr) -> bool:
-    node = _strip(node)
+    node = strip_wrappers(node)
     return isinstance(node, exp.Null) or _number(node) == 0
 
 
@@ -176,13 +176,13 @@ def row_measure(node: exp.Expr, agg: str = "sum") -> MeasureShape:
     Also what a row-level model's money column is read as (one row per customer × month with
     no SUM: the audit sums it over the period itself).
     """
-    stripped = _strip(node)
+    stripped = strip_wrappers(node)
     if agg == "sum" and isinstance(stripped, exp.Sum) and not isinstance(stripped.this, exp.Distinct):
         return row_measure(stripped.this, agg)  # a sum of per-customer sums is the sum
     try:
         shape = _inside(node, agg)
     except _NotOneColumn:
-        stripped = _strip(node)
+        stripped = strip_wrappers(node)
         if isinstance(stripped, exp.Add | exp.Sub):
             try:  # `a - CASE WHEN refunded THEN a ELSE 0 END` is `a` where not refunded
                 combined = _combined(stripped, lambda t: row_measure(t, agg))
@@ -214,7 +214,7 @@ def _combined(node: exp.Add | exp.Sub, parse_term: Callable[[exp.Expr], MeasureS
     terms: list[tuple[int, exp.Expr]] = []
 
     def collect(n: exp.Expr, sign: int) -> None:
-        n = _strip(n)
+        n = strip_wrappers(n)
         if isinstance(n, exp.Add):
             collect(n.this, sign)
             collect(n.expression, sign)
@@ -282,8 +282,8 @@ def _fraction_sql(value: Fraction) -> exp.Expr:
 
 def _expression_shape(node: exp.Expr, agg: str) -> MeasureShape:
     """A per-row value kept as an expression, with its amount and the column picking its factor."""
-    scale, node = _split_constant(_strip(node))  # `COALESCE(mrr, 0) * 12`: the 12 is the scale
-    node = _strip(node)
+    scale, node = _split_constant(strip_wrappers(node))  # `COALESCE(mrr, 0) * 12`: the 12 is the scale
+    node = strip_wrappers(node)
     conditions: list[exp.Expr] = []
     # CASE WHEN p THEN <value> (ELSE 0/NULL): p decides which rows count, as in the one-column case
     if isinstance(node, exp.Case) and node.this is None:
@@ -291,7 +291,7 @@ def _expression_shape(node: exp.Expr, agg: str) -> MeasureShape:
         default = node.args.get("default")
         if len(ifs) == 1 and (default is None or _is_zero_or_null(default)):
             conditions.append(ifs[0].this.copy())
-            node = _strip(ifs[0].args["true"])
+            node = strip_wrappers(ifs[0].args["true"])
     values = _value_columns(node)
     if not values:
         raise NotAMeasure(f"`{node.sql()}` reads no column")
@@ -340,7 +340,7 @@ def _in_condition(col: exp.Expr, root: exp.Expr) -> bool:
 
 def _split_constant(node: exp.Expr) -> tuple[Fraction, exp.Expr]:
     """`core × k` / `core ÷ k` / `k × core` → (k, core); a bare expression has k = 1."""
-    node = _strip(node)
+    node = strip_wrappers(node)
     if isinstance(node, exp.Neg):
         k, core = _split_constant(node.this)
         return -k, core
@@ -385,7 +385,7 @@ def _factored(node: exp.Expr) -> tuple[exp.Expr, exp.Column | None]:
     `a*q / CASE interval WHEN 'year' THEN 12 ELSE 1 END` → (a*q, interval); `CASE WHEN type =
     'credit' THEN -amount ELSE amount END` (or IFF) → (amount, type). Anything else is its own amount.
     """
-    node = _strip(node)
+    node = strip_wrappers(node)
     if isinstance(node, exp.Case | exp.If):
         _, ifs, default = _branches(node)
         values = [v for _, v in ifs if v is not None] + ([default] if default is not None else [])
@@ -397,19 +397,19 @@ def _factored(node: exp.Expr) -> tuple[exp.Expr, exp.Column | None]:
         for core, factor in ((node.this, node.expression), (node.expression, node.this)):
             if isinstance(node, exp.Div) and core is node.expression:
                 continue
-            factor = _strip(factor)
+            factor = strip_wrappers(factor)
             if isinstance(factor, exp.Case | exp.If):
                 _, ifs, default = _branches(factor)
                 constants = [v for _, v in ifs if v is not None] + ([default] if default is not None else [])
                 column = _case_factor_column(factor)
                 if column is not None and all(_number(b) is not None for b in constants):
-                    return _strip(core).copy(), column
+                    return strip_wrappers(core).copy(), column
     _, core = _split_constant(node)
     return core.copy(), None
 
 
 def _outer_scale(expr: exp.Expr) -> tuple[Fraction, exp.Expr]:
-    node = _strip(expr)
+    node = strip_wrappers(expr)
     if isinstance(node, exp.Filter):
         return Fraction(1), node
     if isinstance(node, exp.Mul | exp.Div):
@@ -432,7 +432,7 @@ def _outer_scale(expr: exp.Expr) -> tuple[Fraction, exp.Expr]:
 
 
 def _inside(node: exp.Expr, agg: str) -> MeasureShape:
-    node = _strip(node)
+    node = strip_wrappers(node)
     if isinstance(node, exp.Filter):  # SUM(x) FILTER (WHERE p) parses with the aggregate inside
         raise NotAMeasure("unexpected FILTER position")
     if is_raw(node):

@@ -17,6 +17,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from canon.audit.lineage import Lineage, Unresolvable, is_raw, raw_columns
+from canon.audit.measure import strip_wrappers
 from canon.audit.timebasis import is_spine
 
 
@@ -37,9 +38,7 @@ def per_group_average(lineage: Lineage, output: str, is_temporal: Callable[[exp.
     sel = next((s for s in root.expression.selects if s.alias_or_name == output), None)
     if sel is None:
         return None
-    node = sel.this if isinstance(sel, exp.Alias) else sel
-    while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
-        node = node.this
+    node = strip_wrappers(sel.this if isinstance(sel, exp.Alias) else sel)
     if not isinstance(node, exp.Avg) or not isinstance(node.this, exp.Column) or not node.this.table:
         return None
     source = root.sources.get(node.this.table)

@@ -26,6 +26,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from canon.audit.lineage import Lineage, Unresolvable, is_raw, raw_columns
+from canon.audit.measure import strip_wrappers
 
 _NODE = "canon_term_split"
 _SCOPE = "canon_term_scope"
@@ -37,7 +38,6 @@ class TermTree:
 
     sign: int
     tree: exp.Query
-    tables: frozenset[str]
 
 
 Operand = tuple[int, exp.Expr]
@@ -71,19 +71,10 @@ def split_terms(lineage: Lineage, output: str, is_money: Callable[[exp.Column], 
 
 def _carried_column(expr: exp.Expr) -> exp.Column | None:
     """The one column an output passes on: as is, cast, summed, or `coalesce(c, 0)`."""
-    node = expr
-    while True:
-        if isinstance(node, exp.Paren | exp.Cast | exp.TryCast | exp.Sum) or (
-            isinstance(node, exp.Coalesce) and all(_is_zero(e) for e in node.expressions)
-        ):
-            node = node.this
-        else:
-            break
+    node = strip_wrappers(expr)
+    while isinstance(node, exp.Sum):
+        node = strip_wrappers(node.this)
     return node if isinstance(node, exp.Column) else None
-
-
-def _is_zero(node: exp.Expr) -> bool:
-    return isinstance(node, exp.Literal) and not node.is_string and node.this in ("0", "0.0", "0.00")
 
 
 def _operands(node: exp.Expr, sign: int, out: list[Operand]) -> None:
@@ -183,16 +174,11 @@ def _term_trees(
                 target.replace(replacement)
             if not _keep_only(select, aliases):
                 return None
-            tables = frozenset(
-                c.table.lower() for _, o in group for c in raw_columns(lineage.resolve(o, scope)) if is_raw(c)
-            )
             for n in tree.walk():
                 n.meta.pop(_NODE, None)
                 n.meta.pop(_SCOPE, None)
-            out.append(TermTree(sign, tree, tables))
+            out.append(TermTree(sign, tree))
         return out
-    except Unresolvable:
-        return None
     finally:
         node.meta.pop(_NODE, None)
         scope.expression.meta.pop(_SCOPE, None)
