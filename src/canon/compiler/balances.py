@@ -18,7 +18,7 @@ from datetime import date
 from sqlglot import exp
 
 from canon.compiler.joins import JoinGraph
-from canon.compiler.periods import Period, truncate
+from canon.compiler.periods import Period, period_start_sql, truncate
 from canon.compiler.relations import Relations
 from canon.compiler.trees import join
 from canon.compiler.vector import DATE, PERIOD_COLUMN, VectorQuery, compile_vector, literal
@@ -92,20 +92,12 @@ def balance_at_period_end(
 
 
 def _every_period(vq: VectorQuery, graph: JoinGraph, relations: Relations, as_cents: bool) -> exp.Select:
-    """No range asked: every month, each read as the quarter or year its start truncates to."""
-    if vq.grain not in ("quarter", "year"):
-        raise QueryError(
-            f"a balance by {vq.grain} needs a period range",
-            location=Location(parameter="grain"),
-            fix="pass --from and --to (or set current_period in canon.yml)",
-        )
+    """No range asked: every month, each read as the period its start falls in (`period_start_sql`:
+    Gregorian quarters and years truncate natively; a calendar's grains need a range and say so)."""
+    owner = period_start_sql(exp.column(PERIOD_COLUMN, table="canon_months"), vq.grain, None, None)
     monthly = compile_vector(replace(vq, grain="month"), graph, relations, as_cents=as_cents)
     monthly.set("order", None)
     source = exp.Subquery(this=monthly, alias=exp.TableAlias(this=exp.to_identifier("canon_months")))
-    owner = exp.cast(
-        exp.DateTrunc(unit=exp.var(vq.grain.upper()), this=exp.column(PERIOD_COLUMN, table="canon_months")),
-        DATE.copy(),
-    )
     return _latest_month(vq, _tagged(vq, owner).from_(source))
 
 

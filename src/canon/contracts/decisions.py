@@ -67,13 +67,12 @@ class Measure:
 
     def refs(self) -> set[ColumnRef]:
         """Every raw column the measure reads (the expression's columns, or the one column)."""
-        if self.per is not None:
-            return {self.column, self.per} | (Measure(self.column, expression=self.expression).refs())
+        refs = {self.column} | ({self.per} if self.per is not None else set())
         if self.expression is None:
-            return {self.column}
+            return refs
         from canon.sqltree import qualified_columns
 
-        return {ColumnRef(t, c) for t, c in qualified_columns(self.expression)} | {self.column}
+        return {ColumnRef(t, c) for t, c in qualified_columns(self.expression)} | refs
 
     def describe(self) -> str:
         scale = "" if self.scale == 1 else f" × {format_fraction(self.scale)}"
